@@ -14,6 +14,8 @@ __all__ = [
     "EarlysignalError",
     "EngineError",
     "LeakageError",
+    "config_error_from_pydantic",
+    "yaml_path",
 ]
 
 
@@ -116,3 +118,55 @@ class EngineError(EarlysignalError):
 
 class LeakageError(EarlysignalError):
     """A feature matrix used information not known at its as-of date."""
+
+
+def yaml_path(loc: Sequence[object], prefix: str = "") -> str:
+    """Render a pydantic error location as a YAML path: ``features[2].windows[0]``.
+
+    Examples
+    --------
+    >>> yaml_path(("features", 2, "windows", 0))
+    'features[2].windows[0]'
+    >>> yaml_path(("age", "min"), prefix="cohort")
+    'cohort.age.min'
+    """
+    text = prefix
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def config_error_from_pydantic(
+    source: str, exc: object, prefix: str = ""
+) -> ConfigError:
+    """Turn a pydantic ``ValidationError`` into one ConfigError listing every problem.
+
+    Each problem names its YAML path and what was found; the hint is pydantic's own
+    message, which states what was expected.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel, ValidationError
+    >>> class Age(BaseModel):
+    ...     min: int
+    >>> try:
+    ...     Age.model_validate({"min": "ten"})
+    ... except ValidationError as e:
+    ...     print(config_error_from_pydantic("demo.yaml", e, prefix="cohort.age"))
+    demo.yaml has 1 problem:
+      - cohort.age.min: Input should be a valid integer, unable to parse string as an integer (found 'ten')
+    """
+    problems = []
+    for err in exc.errors():  # type: ignore[attr-defined]
+        loc = [p for p in err["loc"] if not str(p).startswith("function-")]
+        found = err.get("input")
+        where = yaml_path(loc, prefix)
+        msg = err["msg"].removeprefix("Value error, ")
+        shown = "" if err["type"] == "missing" or isinstance(found, dict) else (
+            f" (found {found!r})"
+        )
+        problems.append(f"{where}: {msg}{shown}")
+    return ConfigError(source, problems)

@@ -1,0 +1,530 @@
+"""Row-level validation of canonical tables, with every set-aside row accounted for.
+
+Two kinds of problem are told apart:
+
+* a mistake that spoils a whole column or file (dates that cannot be read, text
+  in a number column, a required column missing) raises a
+  :class:`~earlysignal.errors.DataError` naming the file, the column, the first
+  offending lines and the fix;
+* a row that cannot be used while the rest of the file can is *set aside* and
+  counted in the :class:`~earlysignal.data.LoadReport` under its reason.
+
+Rules, in the order they are applied (a row is counted under the first reason
+that applies):
+
+=====================================  ==========================================
+rule                                   reason in the report
+=====================================  ==========================================
+every cell empty                       ``blank line``
+a code with no mapping (if chosen)     ``unmapped code in {column}``
+every cell equal to an earlier row's    ``duplicate``
+(in the same source, all its columns)
+a required value empty                 ``missing {column}``
+a negative count or value              ``negative value``
+date before ``earliest_date``          ``date before 1990-01-01``
+own date or recorded_at after extract  ``date after extract date``
+date of birth after extract (or today) ``date of birth in the future``
+end_date / period_end / valid_to
+before the start                       ``end before start``
+a second row for a person_id           ``duplicate person_id with different
+                                       details`` (people; the first row is kept)
+person_id not in people                ``unknown person``
+authorised + unauthorised absence
+above sessions possible in a period    ``absence more than sessions possible``
+                                       (every measure of that period is set aside)
+=====================================  ==========================================
+
+An empty ``value`` in events means the default, 1. Times of day are dropped:
+dates are days. End dates after the extract date are kept (a planned end).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from earlysignal.data._load_report import LoadReport, SourceReport
+from earlysignal.data._schema import TABLE_NAMES, TABLES
+from earlysignal.data._tables import CanonicalTables
+from earlysignal.errors import DataError
+
+__all__ = ["validate_tables"]
+
+LINE = "__es_line"
+SRC = "__es_src"
+DERIVED = "__es_derived"
+UCOL = "__es_user_column"
+INTERNAL = [LINE, SRC, DERIVED, UCOL]
+
+ISO = "ISO8601"
+_DAYFIRST = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y",
+             "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
+_MONTHFIRST = ["%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m/%d/%Y %H:%M",
+               "%m/%d/%Y %H:%M:%S", "%b %d %Y", "%b %d, %Y", "%B %d, %Y"]
+_WORDS = ["%d %b %Y", "%d-%b-%Y", "%d %B %Y", "%d-%b-%y", "%Y/%m/%d"]
+_ABSENCE = ("authorised_absence", "unauthorised_absence")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Whole-load rules: the extract date and the earliest plausible date."""
+
+    extract_date: pd.Timestamp | None = None
+    earliest_date: pd.Timestamp = pd.Timestamp("1990-01-01")
+
+    @classmethod
+    def make(cls, extract_date: object = None,
+             earliest_date: object = "1990-01-01") -> Rules:
+        ext = pd.Timestamp(extract_date) if extract_date is not None else None  # type: ignore[arg-type]
+        return cls(ext, pd.Timestamp(earliest_date))  # type: ignore[arg-type]
+
+
+@dataclass
+class SourceInfo:
+    """How to read and name one source in messages."""
+
+    table: str
+    label: str
+    unit_word: str = "row"  # "line" for text files
+    where: str = "this source"
+    user_columns: dict[str, str] = field(default_factory=dict)
+    dayfirst: bool = True
+    date_formats: dict[str, str | None] = field(default_factory=dict)
+
+    def column(self, canonical: str) -> str:
+        return self.user_columns.get(canonical, canonical)
+
+
+# ---------------------------------------------------------------- accounting
+
+
+class Accounting:
+    """Counts rows read and set aside per source; ``used`` is counted at the end."""
+
+    def __init__(self) -> None:
+        self.entries: list[SourceReport] = []
+        self._fixed_used: dict[int, int] = {}
+
+    def add(self, table: str, label: str, unit: str, read: int,
+            example_unit: str = "") -> int:
+        self.entries.append(SourceReport(table, label, unit, read,
+                                         example_unit=example_unit))
+        return len(self.entries) - 1
+
+    def fix_used(self, src: int, used: int, produced: int) -> None:
+        """For derived rows (daily marks): used and produced are known directly."""
+        self._fixed_used[src] = used
+        self.entries[src].produced = produced
+
+    def drop(self, df: pd.DataFrame, mask: pd.Series | np.ndarray, reason: str
+             ) -> pd.DataFrame:
+        """Count the rows under ``mask`` as set aside for ``reason``; return the rest."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return df
+        gone = df.loc[mask, [SRC, LINE]]
+        for src, n in gone[SRC].value_counts(sort=False).items():
+            entry = self.entries[int(src)]  # type: ignore[call-overload]
+            entry.set_aside[reason] = entry.set_aside.get(reason, 0) + int(n)
+        for src, lines in gone.dropna(subset=[LINE]).groupby(SRC, sort=False)[LINE]:
+            ex = self.entries[int(src)].examples.setdefault(reason, [])  # type: ignore[call-overload]
+            ex.extend(int(x) for x in lines.iloc[: max(0, 5 - len(ex))])
+        return df.loc[~mask]
+
+    def report(self, frames: Mapping[str, pd.DataFrame], notes: list[str]
+               ) -> LoadReport:
+        used: dict[int, int] = {}
+        for df in frames.values():
+            rows = df[~df[DERIVED]] if DERIVED in df else df
+            for src, n in rows[SRC].value_counts(sort=False).items():
+                used[int(src)] = used.get(int(src), 0) + int(n)  # type: ignore[call-overload]
+        for i, entry in enumerate(self.entries):
+            entry.used = self._fixed_used.get(i, used.get(i, 0))
+        return LoadReport(list(self.entries), list(notes))
+
+
+# ---------------------------------------------------------------- messages
+
+
+def where_text(df: pd.DataFrame, mask: pd.Series | np.ndarray, unit: str,
+               value_col: str | None = None, limit: int = 5) -> str:
+    """``lines 3 ('x'), 9 ('y') and 4 more`` for the rows under ``mask``."""
+    bad = df.loc[np.asarray(mask, dtype=bool)]
+    n = len(bad)
+    shown = []
+    for _, row in bad.head(limit).iterrows():
+        line = row[LINE]
+        text = "?" if pd.isna(line) else str(int(line))
+        if value_col is not None:
+            text += f" ({str(row[value_col])[:40]!r})"
+        shown.append(text)
+    more = f" and {n - limit} more" if n > limit else ""
+    return f"{unit}{'s' if n != 1 else ''} {', '.join(shown)}{more}"
+
+
+def missing_column_error(label: str, column: str, found: list[str], *,
+                         needed_for: str, where: str) -> DataError:
+    hint = ""
+    close = _closest(column, found)
+    if close:
+        hint = f"did you mean '{close}'? "
+    shown = ", ".join(repr(f) for f in found[:20])
+    return DataError(
+        f"has no column '{column}' (needed for {needed_for}); columns found: {shown}",
+        file=label,
+        column=column,
+        fix=f"{hint}correct the column name under {where}",
+    )
+
+
+def _closest(word: str, found: list[str]) -> str | None:
+    """The found column most like ``word``: same name in another case, a name
+    containing it (``Date`` in ``IncidentDate``), or a close spelling."""
+    low = word.lower()
+    for f in found:
+        if f.lower() == low:
+            return f
+    contains = [f for f in found if low in f.lower() or f.lower() in low]
+    if contains:
+        return min(contains, key=lambda f: abs(len(f) - len(word)))
+    lowered = {f.lower(): f for f in found}
+    close = difflib.get_close_matches(low, list(lowered), n=1, cutoff=0.5)
+    return lowered[close[0]] if close else None
+
+
+# ---------------------------------------------------------------- coercion
+
+
+def coerce_source(df: pd.DataFrame, info: SourceInfo) -> pd.DataFrame:
+    """Give each canonical column of one source its kind, raising on unusable columns."""
+    spec = TABLES[info.table]
+    out = df
+    for col in spec.columns:
+        if col.name not in out.columns:
+            continue
+        s = out[col.name]
+        if col.kind in ("id", "text"):
+            out[col.name] = clean_text(s)
+        elif col.kind == "number":
+            out[col.name] = parse_numbers(out, col.name, info)
+        else:
+            out[col.name] = parse_dates(out, col.name, info)
+    if info.table == "events" and "value" in out.columns:
+        out["value"] = out["value"].fillna(1.0)
+    return out
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Text with surrounding spaces removed; empty text is missing. Whole numbers
+    (as Parquet or SQL ids often are) are written without a decimal point."""
+    if pd.api.types.is_float_dtype(s) and s.dropna().mod(1).eq(0).all():
+        s = s.astype("Int64")
+    if pd.api.types.is_bool_dtype(s):
+        s = s.astype("object")
+    text = s.astype("str").str.strip()
+    return text.where(text != "")
+
+
+def parse_numbers(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
+    s = df[col]
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype("float64")
+    text = clean_text(s)
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = text.notna() & num.isna()
+    if bad.any():
+        raise DataError(
+            f"{int(bad.sum())} value(s) are not numbers: "
+            f"{where_text(df.assign(_v=text), bad, info.unit_word, '_v')}",
+            file=info.label,
+            column=_user_column(df, bad, col, info),
+            fix="remove the text from these cells (use a dot for decimals and no "
+            f"thousands separators), or map the right column under {info.where}",
+        )
+    return num
+
+
+def _user_column(df: pd.DataFrame, mask: pd.Series, col: str, info: SourceInfo) -> str:
+    if UCOL in df.columns and col in ("value",):
+        return ", ".join(dict.fromkeys(df.loc[mask, UCOL].astype(str)))
+    return info.column(col)
+
+
+def _try_format(values: pd.Index, fmt: str) -> pd.Series:
+    ser = pd.Series(values, dtype="str")
+    try:
+        out = pd.to_datetime(ser, format=fmt, errors="coerce")
+    except ValueError:  # mixed UTC offsets
+        out = pd.to_datetime(ser, format=fmt, errors="coerce", utc=True)
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_localize(None)
+    return out
+
+
+def _example(fmt: str) -> str:
+    return "2020-12-31" if fmt == ISO else pd.Timestamp("2020-12-31").strftime(fmt)
+
+
+def parse_dates(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
+    """Dates of one column as day-precision timestamps; raises naming bad lines."""
+    s = df[col]
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_localize(None)
+        return s.dt.normalize().astype("datetime64[us]")
+    if pd.api.types.is_numeric_dtype(s) and s.notna().any():
+        raise DataError(
+            "holds numbers where dates are expected (spreadsheet serial dates?)",
+            file=info.label,
+            column=info.column(col),
+            fix="export the column as dates written like 2020-12-31 or 31/12/2020",
+        )
+    if isinstance(s.dtype, pd.DatetimeTZDtype):  # pragma: no cover - handled above
+        s = s.dt.tz_localize(None)
+    text = clean_text(s) if len(s) else s.astype("str")
+    present = text.notna()
+    uniq = pd.Index(text[present].unique())
+    if len(uniq) == 0:
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    fmt = info.date_formats.get(col)
+    if fmt:
+        parsed = _try_format(uniq, fmt)
+    else:
+        fmt, parsed = _best_format(uniq, info.dayfirst)
+    if parsed.isna().any():
+        bad_values = set(uniq[parsed.isna().to_numpy()])
+        bad = present & text.isin(bad_values)
+        raise _date_error(df.assign(_v=text), bad, col, info, fmt, bad_values)
+    lookup = pd.Series(parsed.to_numpy(), index=uniq)
+    out = pd.to_datetime(text.map(lookup))
+    return out.dt.normalize().astype("datetime64[us]")
+
+
+def _candidates(dayfirst: bool) -> list[str]:
+    return [ISO] + (_DAYFIRST if dayfirst else _MONTHFIRST) + _WORDS
+
+
+def _best_format(uniq: pd.Index, dayfirst: bool) -> tuple[str, pd.Series]:
+    best: tuple[str, pd.Series] | None = None
+    for fmt in _candidates(dayfirst):
+        parsed = _try_format(uniq, fmt)
+        if parsed.notna().all():
+            return fmt, parsed
+        if best is None or parsed.notna().sum() > best[1].notna().sum():
+            best = (fmt, parsed)
+    assert best is not None
+    return best
+
+
+def _date_error(df: pd.DataFrame, bad: pd.Series, col: str, info: SourceInfo,
+                fmt: str, bad_values: set) -> DataError:
+    where = where_text(df, bad, info.unit_word, "_v")
+    vals = pd.Index(sorted(bad_values))
+    other = next(
+        (f for f in [ISO, *_DAYFIRST, *_MONTHFIRST, *_WORDS]
+         if f != fmt and _try_format(vals, f).notna().any()),
+        None,
+    )
+    expected = f"expected dates like {_example(fmt)} ({fmt})"
+    n = int(bad.sum())
+    fix = (f"correct these cells, or set date_format: under {info.where} if the "
+           "column is written another way")
+    if other in _MONTHFIRST and info.dayfirst:
+        problem = (f"{n} date(s) cannot be read day-first (the default, UK style "
+                   f"31/12/2020): {where}; they look month-first (US style "
+                   f"{_example(other)})")
+        fix = (f"if the whole column is month-first, set dayfirst: false or "
+               f"date_format: '{other}' under {info.where}; otherwise correct these "
+               "cells")
+    elif other in _DAYFIRST and not info.dayfirst:
+        problem = (f"{n} date(s) cannot be read month-first (dayfirst: false): "
+                   f"{where}; they look day-first (UK style {_example(other)})")
+        fix = (f"remove dayfirst: false or set date_format: '{other}' under "
+               f"{info.where}")
+    elif other is not None and n == int(df["_v"].notna().sum()):
+        problem = (f"no date matches the format {fmt} (like {_example(fmt)}): "
+                   f"{where}; they look like {_example(other)} ({other})")
+        fix = f"set date_format: '{other}' under {info.where}"
+    elif other is not None:
+        problem = (f"dates are written in more than one format: most are like "
+                   f"{_example(fmt)} ({fmt}) but {where} are like {_example(other)} "
+                   f"({other})")
+        fix = "export the column in one date format, or correct these cells"
+    else:
+        problem = f"{n} value(s) cannot be read as dates: {where}; {expected}"
+    return DataError(problem, file=info.label, column=info.column(col), fix=fix)
+
+
+# ---------------------------------------------------------------- row rules
+
+
+def mark_internal(df: pd.DataFrame, src: int, first: int) -> pd.DataFrame:
+    """Tag a source's rows with their source index and user-visible row numbers."""
+    out = df.reset_index(drop=True)
+    out[LINE] = np.arange(first, first + len(out), dtype="int64")
+    out[SRC] = src
+    return out
+
+
+def row_checks(table: str, df: pd.DataFrame, acc: Accounting, rules: Rules
+               ) -> pd.DataFrame:
+    """Set aside rows that cannot be used on their own (missing, negative, dates)."""
+    spec = TABLES[table]
+    for col in spec.columns:
+        if not col.nullable and col.name in df.columns:
+            df = acc.drop(df, df[col.name].isna(), f"missing {col.name}")
+    if "value" in df.columns and spec.column("value").kind == "number":
+        df = acc.drop(df, df["value"] < 0, "negative value")
+    early = f"date before {rules.earliest_date:%Y-%m-%d}"
+    if table == "people":
+        df = acc.drop(df, df["date_of_birth"] < rules.earliest_date, early)
+        limit = rules.extract_date or pd.Timestamp(date.today())
+        return acc.drop(df, df["date_of_birth"] > limit, "date of birth in the future")
+    own = spec.happened
+    assert own is not None
+    df = acc.drop(df, df[own] < rules.earliest_date, early)
+    if rules.extract_date is not None:
+        late = df[own] > rules.extract_date
+        if "recorded_at" in df.columns:
+            late |= df["recorded_at"] > rules.extract_date
+        df = acc.drop(df, late, "date after extract date")
+    start, end = {"episodes": ("start_date", "end_date"),
+                  "periods": ("period_start", "period_end"),
+                  "characteristics": ("valid_from", "valid_to")}.get(table, (None, None))
+    if start and end and end in df.columns:
+        df = acc.drop(df, df[end] < df[start], "end before start")
+    return df
+
+
+def table_checks(table: str, df: pd.DataFrame, acc: Accounting,
+                 people_ids: pd.Series | None) -> pd.DataFrame:
+    """Set aside second rows for a person, rows of unknown people and impossible
+    attendance."""
+    if table == "people":
+        return acc.drop(df, df.duplicated(subset=["person_id"]),
+                        "duplicate person_id with different details")
+    if people_ids is not None:
+        df = acc.drop(df, ~df["person_id"].isin(people_ids), "unknown person")
+    if table == "periods":
+        df = acc.drop(df, _absence_too_high(df), "absence more than sessions possible")
+    return df
+
+
+def _absence_too_high(df: pd.DataFrame) -> np.ndarray:
+    if df.empty:
+        return np.zeros(0, dtype=bool)
+    key = [df["person_id"], df["period_start"], df["period_end"]]
+    possible = df["value"].where(df["measure"] == "sessions_possible")
+    absent = df["value"].where(df["measure"].isin(_ABSENCE))
+    tot_possible = possible.groupby(key, dropna=False).transform("sum", min_count=1)
+    tot_absent = absent.groupby(key, dropna=False).transform("sum")
+    bad = tot_possible.notna() & (tot_absent > tot_possible)
+    if DERIVED in df:
+        bad &= ~df[DERIVED].astype(bool)
+    return bad.to_numpy(dtype=bool)
+
+
+def check_all(frames: dict[str, pd.DataFrame], acc: Accounting, rules: Rules
+              ) -> dict[str, pd.DataFrame]:
+    """Row rules then table rules for every table, people first."""
+    out: dict[str, pd.DataFrame] = {}
+    people_ids = None
+    for name in TABLE_NAMES:
+        if name not in frames:
+            continue
+        frame = frames[name]
+        dup = frame.drop(columns=INTERNAL, errors="ignore").duplicated()
+        df = acc.drop(frame, dup.to_numpy(), "duplicate")
+        df = row_checks(name, df, acc, rules)
+        df = table_checks(name, df, acc, people_ids)
+        if name == "people":
+            people_ids = df["person_id"]
+        out[name] = df
+    return out
+
+
+def strip_internal(frames: Mapping[str, pd.DataFrame]) -> CanonicalTables:
+    return CanonicalTables.from_frames({
+        name: df.drop(columns=[c for c in INTERNAL if c in df.columns])
+        .reset_index(drop=True)
+        for name, df in frames.items()
+    })
+
+
+# ---------------------------------------------------------------- public
+
+
+def validate_tables(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    file_names: Mapping[str, str] | None = None,
+    extract_date: object = None,
+    earliest_date: object = "1990-01-01",
+    dayfirst: bool = True,
+) -> tuple[CanonicalTables, LoadReport]:
+    """Validate frames that already have the canonical column names.
+
+    Whole-column problems raise a :class:`~earlysignal.errors.DataError` naming
+    the table (or ``file_names[table]``), column and rows (1 = first data row);
+    rows that cannot be used are set aside and counted in the report.
+
+    Parameters
+    ----------
+    tables : mapping of table name to DataFrame
+        Any of people, events, episodes, periods, characteristics; extra columns
+        are carried. Dates may be datetimes or text.
+    file_names : mapping of table name to str, optional
+        How to name each table's source in messages and the report.
+    extract_date : date-like, optional
+        Rows dated after it are set aside.
+    earliest_date : date-like
+        Rows dated before it are set aside (default 1990-01-01).
+    dayfirst : bool
+        How to read text dates such as 03/04/2021 (default day-first, UK style).
+
+    Returns
+    -------
+    (CanonicalTables, LoadReport)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> people = pd.DataFrame({"person_id": ["a", "b"],
+    ...                        "date_of_birth": ["2010-01-05", "2011-03-02"]})
+    >>> events = pd.DataFrame({"person_id": ["a", "a", "z"],
+    ...                        "event_date": ["2021-02-01"] * 3,
+    ...                        "source": "school", "event_type": "suspension"})
+    >>> tables, report = validate_tables({"people": people, "events": events})
+    >>> len(tables["events"]), report.sources[1].set_aside
+    (1, {'duplicate': 1, 'unknown person': 1})
+    """
+    unknown = sorted(set(tables) - set(TABLE_NAMES))
+    if unknown:
+        raise DataError(f"unknown canonical table(s) {unknown}",
+                        fix=f"name tables as one of {list(TABLE_NAMES)}")
+    names = dict(file_names or {})
+    rules = Rules.make(extract_date, earliest_date)
+    acc = Accounting()
+    frames: dict[str, pd.DataFrame] = {}
+    for name in TABLE_NAMES:
+        if name not in tables:
+            continue
+        df = tables[name]
+        label = names.get(name, f"{name} table")
+        found = [str(c) for c in df.columns]
+        for col in TABLES[name].required:
+            if col not in df.columns:
+                raise missing_column_error(label, col, found, needed_for=name,
+                                           where="the table's columns")
+        info = SourceInfo(name, label, "row", f"the {name} table", dayfirst=dayfirst)
+        src = acc.add(name, label, "row", len(df))
+        frames[name] = coerce_source(mark_internal(df.copy(), src, 1), info)
+    checked = check_all(frames, acc, rules)
+    notes = [] if "people" in tables else [
+        "no people table: rows were not checked against known people"]
+    return strip_internal(checked), acc.report(checked, notes)

@@ -1,0 +1,449 @@
+"""The pure computation of an audit: validated arrays in, DataFrames out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from earlysignal.errors import EarlysignalError
+from earlysignal.fairness._disparity import (
+    DISPARITY_COLUMNS,
+    FLAG_METRICS,
+    disparity_frame,
+    flag,
+    percentile_interval,
+)
+from earlysignal.fairness._inputs import AuditInput, parse_top
+from earlysignal.fairness._metrics import (
+    METRICS,
+    PROBABILITY_ONLY,
+    build_cells,
+    estimate,
+    exact_auc,
+    score_classes,
+)
+from earlysignal.fairness._mitigation import (
+    MITIGATION_COLUMNS,
+    equal_selection_rate,
+    equal_tpr,
+    policy_rows,
+    threshold_optimizer,
+    top_weights,
+)
+from earlysignal.fairness._operating_point import (
+    OperatingPoint,
+    at_capacity,
+    at_threshold,
+    selection_weights,
+)
+from earlysignal.fairness._suppression import DEFAULT_RULE, Row, suppress
+
+OVERALL = "overall"
+ALL = "all"
+
+GROUP_COLUMNS = ["group_by", "group", "metric", "value", "lower", "upper", "suppressed", "flagged"]
+OVER_TIME_COLUMNS = [
+    "period", "group_by", "group", "reference", "metric", "value", "lower", "upper",
+    "difference", "difference_lower", "difference_upper", "suppressed",
+]
+DRIFT_COLUMNS = ["group_by", "group", "metric", "periods", "q", "p_value", "drifting"]
+SUPPRESSED_COLUMNS = ["period", "group_by", "group", "kind", "reason"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything about an audit other than the data."""
+
+    threshold: float | None = None
+    top: int | str | None = None
+    reference: str | Mapping[str, str] | None = None
+    min_cell: int = 10
+    band: tuple[float, float] = (0.8, 1.25)
+    n_boot: int = 1000
+    seed: int = 0
+    alpha: float = 0.05
+    rule: tuple[str, ...] = DEFAULT_RULE
+    mitigation: bool = True
+    constraints: str = "equalized_odds"
+    objective: str = "balanced_accuracy_score"
+    max_bins: int = 2048
+
+
+@dataclass
+class Table:
+    """One group_by in one scope (all periods pooled, or one period)."""
+
+    group_by: str
+    period: str
+    names: list[str]
+    codes: np.ndarray  # group code per row of the scope
+    rows: np.ndarray  # row indices of the scope
+    point: np.ndarray
+    reps: np.ndarray
+    suppressed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+@dataclass
+class Result:
+    group_metrics: pd.DataFrame
+    disparities: pd.DataFrame
+    suppressed: pd.DataFrame
+    mitigation: pd.DataFrame
+    over_time: pd.DataFrame
+    drift: pd.DataFrame
+    impossibility: list[dict[str, object]]
+    operating_points: dict[str, OperatingPoint]
+    notes: list[str]
+    settings: Settings
+    n_rows: int
+    source: str
+
+
+def _weights(inp: AuditInput, st: Settings) -> tuple[np.ndarray, dict[str, OperatingPoint]]:
+    s = inp.score
+    scopes = {ALL: np.arange(len(s))}
+    if inp.period is not None and st.top is not None:
+        # A capacity is a team's caseload per period, so it applies within each period.
+        scopes = {p: np.flatnonzero(inp.period == p) for p in sorted(set(inp.period))}
+    w = np.zeros(len(s))
+    ops = {}
+    for name, rows in scopes.items():
+        if st.threshold is not None:
+            op = at_threshold(s[rows], float(st.threshold))
+        else:
+            assert st.top is not None
+            op = at_capacity(s[rows], parse_top(st.top, len(rows), "top"))
+        ops[name] = op
+        w[rows] = selection_weights(s[rows], op)
+    return w, ops
+
+
+def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
+    classes = score_classes(inp.score, st.max_bins)
+    scopes = [("", np.arange(len(inp.score)))]
+    if inp.period is not None:
+        scopes += [(p, np.flatnonzero(inp.period == p)) for p in sorted(set(inp.period))]
+    tables = []
+    for period, rows in scopes:
+        columns = {OVERALL: np.full(len(rows), ALL), **{k: v[rows] for k, v in inp.groups.items()}}
+        for group_by, values in columns.items():
+            codes, uniques = pd.factorize(pd.Series(values), sort=True)
+            names = [str(u) for u in uniques]
+            cells = build_cells(codes, inp.score, inp.label, w, classes, rows)
+            auc = exact_auc(codes, inp.score[rows], inp.label[rows], len(names))
+            rng = np.random.default_rng([st.seed, len(tables)])
+            est = estimate(cells, len(names), auc, st.n_boot, rng)
+            tables.append(Table(group_by, period, names, codes, rows, est.point, est.replicates))
+    return tables
+
+
+def _finest(inp: AuditInput) -> np.ndarray:
+    # The common refinement of every published partition is all the attacker needs.
+    keys = [pd.factorize(pd.Series(v))[0] for v in inp.groups.values()]
+    if inp.period is not None:
+        keys.append(pd.factorize(pd.Series(inp.period))[0])
+    stacked = np.stack(keys, axis=1)
+    return np.unique(stacked, axis=0, return_inverse=True)[1].ravel()
+
+
+def _suppress(inp: AuditInput, tables: list[Table], st: Settings) -> list[Row]:
+    finest = _finest(inp)
+    n_cells = int(finest.max()) + 1
+    rows: list[Row] = []
+    idx = {name: METRICS.index(name) for name in ("size", "positives", "selected", "tp")}
+    for t in tables:
+        pairs = np.unique(t.codes.astype(np.int64) * n_cells + finest[t.rows])
+        members = np.zeros((len(t.names), n_cells), dtype=bool)
+        members[pairs // n_cells, pairs % n_cells] = True
+        for g, name in enumerate(t.names):
+            size, pos, sel, tp = (t.point[g, idx[k]] for k in ("size", "positives", "selected", "tp"))
+            counts = {
+                "size": size, "positives": pos, "negatives": size - pos,
+                "selected": sel, "not_selected": size - sel,
+                "tp": tp, "fp": sel - tp, "fn": pos - tp, "tn": size - pos - sel + tp,
+            }
+            rows.append(Row((t.group_by, t.period), name, counts, members[g]))
+    suppress(rows, [], st.min_cell, st.rule)
+    i = 0
+    for t in tables:
+        t.suppressed = np.array([bool(r.kind) for r in rows[i : i + len(t.names)]])
+        i += len(t.names)
+    return rows
+
+
+def _long(t: Table) -> pd.DataFrame:
+    lo, hi = percentile_interval(np.moveaxis(t.reps, 1, 0))  # (groups, metrics)
+    g_count, m_count = t.point.shape
+    frame = pd.DataFrame(
+        {
+            "group_by": t.group_by,
+            "group": np.repeat(t.names, m_count),
+            "metric": np.tile(METRICS, g_count),
+            "value": t.point.ravel(),
+            "lower": lo.ravel(),
+            "upper": hi.ravel(),
+            "suppressed": np.repeat(t.suppressed, m_count),
+        }
+    )
+    frame.loc[frame["suppressed"], ["value", "lower", "upper"]] = np.nan
+    return frame
+
+
+def _reference(t: Table, reference: str | Mapping[str, str] | None) -> int:
+    wanted = reference.get(t.group_by) if isinstance(reference, Mapping) else reference
+    if wanted is not None and wanted in t.names:
+        return t.names.index(wanted)
+    sizes = t.point[:, METRICS.index("size")]
+    visible = np.where(t.suppressed, -1.0, sizes)
+    return int(np.argmax(visible if visible.max() >= 0 else sizes))
+
+
+def _check_reference(tables: list[Table], reference: str | Mapping[str, str] | None) -> None:
+    pooled = {t.group_by: t.names for t in tables if not t.period and t.group_by != OVERALL}
+    if reference is None:
+        return
+    if isinstance(reference, Mapping):
+        for group_by, group in reference.items():
+            if group_by not in pooled:
+                raise EarlysignalError(
+                    f"reference names group_by '{group_by}', which is not audited "
+                    f"(audited: {', '.join(pooled)})"
+                )
+            if group not in pooled[group_by]:
+                raise EarlysignalError(
+                    f"reference group '{group}' is not a value of '{group_by}' "
+                    f"(values found: {', '.join(pooled[group_by])})"
+                )
+    elif not any(reference in names for names in pooled.values()):
+        found = "; ".join(f"{k}: {', '.join(v)}" for k, v in pooled.items())
+        raise EarlysignalError(
+            f"reference group '{reference}' is not a value of any group column "
+            f"(values found: {found}). Fix: name an existing group, or pass "
+            "reference={'ethnicity': 'White'}"
+        )
+
+
+def _disparities(tables: list[Table], st: Settings) -> tuple[pd.DataFrame, dict[tuple[str, str], pd.DataFrame]]:
+    pooled, per_period = [], {}
+    for t in tables:
+        if t.group_by == OVERALL:
+            continue
+        ref = _reference(t, st.reference)
+        frame = disparity_frame(t.group_by, t.names, t.point, t.reps, ref, t.suppressed)
+        if t.period:
+            per_period[(t.period, t.group_by)] = frame
+        else:
+            pooled.append(frame)
+    frame = pd.concat(pooled, ignore_index=True) if pooled else pd.DataFrame(columns=DISPARITY_COLUMNS[:14])
+    return flag(frame, st.band, st.alpha), per_period
+
+
+def _over_time(tables: list[Table], per_period: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for t in tables:
+        if not t.period:
+            continue
+        long = _long(t)
+        long.insert(0, "period", t.period)
+        disp = per_period.get((t.period, t.group_by))
+        if disp is not None and len(disp):
+            d = disp.set_index(["group", "metric"])[
+                ["reference", "difference", "difference_lower", "difference_upper"]
+            ]
+            long = long.join(d, on=["group", "metric"])
+            hidden = long["suppressed"] | long["group"].map(
+                dict(zip(disp["group"], disp["suppressed"], strict=False))
+            ).fillna(False).astype(bool)
+            long.loc[hidden, ["difference", "difference_lower", "difference_upper"]] = np.nan
+        parts.append(long)
+    if not parts:
+        return pd.DataFrame(columns=OVER_TIME_COLUMNS)
+    return pd.concat(parts, ignore_index=True).reindex(columns=OVER_TIME_COLUMNS)
+
+
+def _drift(tables: list[Table], st: Settings) -> pd.DataFrame:
+    """Cochran's Q across periods of each disparity (difference vs the reference)."""
+    by_key: dict[str, list[Table]] = {}
+    for t in tables:
+        if t.period and t.group_by != OVERALL:
+            by_key.setdefault(t.group_by, []).append(t)
+    pooled = {t.group_by: t for t in tables if not t.period}
+    out = []
+    for group_by, ts in by_key.items():
+        ref_name = pooled[group_by].names[_reference(pooled[group_by], st.reference)]
+        for metric in FLAG_METRICS:
+            j = METRICS.index(metric)
+            for name in pooled[group_by].names:
+                if name == ref_name:
+                    continue
+                d, v = [], []
+                for t in ts:
+                    if name not in t.names or ref_name not in t.names:
+                        continue
+                    g, r = t.names.index(name), t.names.index(ref_name)
+                    if t.suppressed[g] or t.suppressed[r]:
+                        continue
+                    reps = t.reps[g, :, j] - t.reps[r, :, j]
+                    var = np.nanvar(reps) if np.isfinite(reps).sum() > 1 else np.nan
+                    diff = t.point[g, j] - t.point[r, j]
+                    if np.isfinite(diff) and np.isfinite(var) and var > 0:
+                        d.append(diff)
+                        v.append(var)
+                if len(d) < 2:
+                    continue
+                wts = 1 / np.array(v)
+                mean = np.sum(wts * d) / wts.sum()
+                q = float(np.sum(wts * (np.array(d) - mean) ** 2))
+                p = float(stats.chi2.sf(q, len(d) - 1))
+                out.append([group_by, name, metric, len(d), q, p, p < st.alpha])
+    return pd.DataFrame(out, columns=DRIFT_COLUMNS)
+
+
+def _impossibility(tables: list[Table], disparities: pd.DataFrame, st: Settings) -> list[dict[str, object]]:
+    notes = []
+    cal_j = METRICS.index("calibration_gap")
+    for t in tables:
+        if t.period or t.group_by == OVERALL:
+            continue
+        keep = ~t.suppressed
+        if keep.sum() < 2:
+            continue
+        p = t.point[keep]
+        base = p[:, METRICS.index("base_rate")]
+        base_flag = disparities[
+            (disparities["group_by"] == t.group_by) & (disparities["metric"] == "base_rate")
+        ]["flagged"].any()
+        ratio = np.nanmax(base) / np.nanmin(base) if np.nanmin(base) > 0 else np.inf
+        differ = bool(base_flag or ratio > st.band[1])
+        cal_gap = float(np.nanmax(np.abs(p[:, cal_j]))) if np.isfinite(p[:, cal_j]).any() else np.nan
+        fpr, fnr = p[:, METRICS.index("fpr")], p[:, METRICS.index("fnr")]
+        err_gap = float(np.nanmax([np.nanmax(fpr) - np.nanmin(fpr), np.nanmax(fnr) - np.nanmin(fnr)]))
+        closer = (
+            "calibration within groups" if cal_gap < err_gap
+            else "equal error rates" if np.isfinite(cal_gap) else "unknown (scores are not probabilities)"
+        )
+        text = (
+            f"Base rates differ between {t.group_by} groups "
+            f"(from {np.nanmin(base):.1%} to {np.nanmax(base):.1%}). "
+            "When base rates differ, no imperfect model can be both calibrated within "
+            "every group and have equal error rates (FPR and FNR) in every group: "
+            "improving one worsens the other, so which to prefer is a choice for "
+            f"people to make. This model is closer to {closer}: the largest calibration "
+            f"gap (mean score minus observed rate) is {cal_gap:.3f}, the largest "
+            f"difference in FPR or FNR between groups is {err_gap:.3f}."
+        ) if differ else (
+            f"Base rates are similar across {t.group_by} groups, so calibration within "
+            "groups and equal error rates can hold together."
+        )
+        notes.append({
+            "group_by": t.group_by, "base_rates_differ": differ,
+            "max_calibration_gap": cal_gap, "max_error_rate_gap": err_gap,
+            "closer_to": closer if differ else None, "note": text,
+        })
+    return notes
+
+
+def _mitigation(inp: AuditInput, w: np.ndarray, tables: list[Table], st: Settings, notes: list[str]) -> pd.DataFrame:
+    s, y = inp.score, inp.label
+    capacity = float(w.sum())
+    out: list[dict[str, object]] = []
+    pooled = {t.group_by: t for t in tables if not t.period}
+    for col in inp.columns:
+        if col not in pooled:
+            continue
+        t = pooled[col]
+        codes, names, hidden = t.codes, t.names, t.suppressed
+        base = "unmitigated"
+        out += policy_rows(base, base, col, names, codes, y, w, None, hidden)
+        p, thr = equal_tpr(s, y, codes, capacity)
+        out += policy_rows("equal TPR, same capacity", base, col, names, codes, y, p, thr, hidden)
+        p = equal_selection_rate(s, codes, capacity)
+        out += policy_rows("equal selection rate, same capacity", base, col, names, codes, y, p, None, hidden)
+        try:
+            p = threshold_optimizer(s, y, inp.groups[col], st.constraints, st.objective)
+        except ValueError as e:
+            notes.append(f"ThresholdOptimizer could not run for {col}: {e}")
+            continue
+        name = f"ThresholdOptimizer ({st.constraints})"
+        same = f"unmitigated at {name}'s capacity"
+        out += policy_rows(name, same, col, names, codes, y, p, None, hidden)
+        out += policy_rows(same, same, col, names, codes, y, top_weights(s, p.sum()), None, hidden)
+    return pd.DataFrame(out, columns=MITIGATION_COLUMNS)
+
+
+def _notes(inp: AuditInput, st: Settings, ops: dict[str, OperatingPoint], tables: list[Table], n_tests: int) -> list[str]:
+    notes = [("Operating point: " if k == ALL else f"Operating point in period {k}: ") + op.describe() for k, op in ops.items()]
+    if any(0 < op.tie_fraction < 1 for op in ops.values()):
+        notes.append(
+            "Ties at the capacity boundary: rows tied on the last score are counted as "
+            "selected with probability (places left / rows tied), so counts and rates "
+            "are expected values under random tie-breaking, not one arbitrary order."
+        )
+    notes.append(
+        f"Intervals: 95% percentile bootstrap, {st.n_boot} resamples stratified by group "
+        f"(seed {st.seed}), conditional on the operating point."
+    )
+    notes.append(
+        f"Flags: ratio to the reference outside {st.band[0]:g}-{st.band[1]:g} and parity "
+        f"rejected by a two-sided bootstrap test with Holm's correction over all {n_tests} "
+        f"disparity tests in this audit (family-wise error rate {st.alpha:g})."
+    )
+    notes.append(
+        f"Disclosure control: a group is withheld when fewer than {st.min_cell} people "
+        f"stand behind it or any of its rates ({', '.join(st.rule)}); further groups are "
+        "withheld where needed so that no withheld group can be worked out from totals, "
+        "other tables or other periods."
+    )
+    if not score_classes(inp.score, st.max_bins).exact:
+        notes.append(
+            f"More than {st.max_bins} distinct scores: bootstrap replicates of the score "
+            f"sums use {st.max_bins} quantile bins (within-bin spread is not resampled; "
+            "AUC intervals are centred on the exact AUC)."
+        )
+    if not (inp.score.min() >= 0 and inp.score.max() <= 1):
+        notes.append(
+            "Scores are not all in [0, 1], so they are not probabilities: "
+            f"{', '.join(PROBABILITY_ONLY)} are not computed."
+        )
+    if inp.period is not None and st.mitigation:
+        notes.append("Mitigation options are compared on all periods pooled.")
+    return notes
+
+
+def compute(inp: AuditInput, st: Settings) -> Result:
+    """Run the whole audit on validated input."""
+    w, ops = _weights(inp, st)
+    tables = _tables(inp, w, st)
+    _check_reference(tables, st.reference)
+    rows = _suppress(inp, tables, st)
+    pooled = [t for t in tables if not t.period]
+    disparities, per_period = _disparities(tables, st)
+    long = pd.concat([_long(t) for t in pooled], ignore_index=True)
+    flagged = disparities[disparities["flagged"]][["group_by", "group", "metric"]]
+    keys = set(map(tuple, flagged.to_numpy()))
+    long["flagged"] = [(a, b, c) in keys for a, b, c in long[["group_by", "group", "metric"]].to_numpy()]
+    suppressed = pd.DataFrame(
+        [[r.table[1], r.table[0], r.group, r.kind, r.reason] for r in rows if r.kind],
+        columns=SUPPRESSED_COLUMNS,
+    )
+    n_tests = int(disparities["p_holm"].notna().sum())
+    notes = _notes(inp, st, ops, tables, n_tests)
+    mitigation = _mitigation(inp, w, tables, st, notes) if st.mitigation else pd.DataFrame(columns=MITIGATION_COLUMNS)
+    return Result(
+        group_metrics=long[GROUP_COLUMNS],
+        disparities=disparities,
+        suppressed=suppressed,
+        mitigation=mitigation,
+        over_time=_over_time(tables, per_period),
+        drift=_drift(tables, st),
+        impossibility=_impossibility(tables, disparities, st),
+        operating_points=ops,
+        notes=notes,
+        settings=st,
+        n_rows=len(inp.score),
+        source=inp.source,
+    )

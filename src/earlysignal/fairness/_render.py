@@ -1,0 +1,87 @@
+"""HTML rendering of an audit summary with Jinja2 (autoescape on)."""
+
+from __future__ import annotations
+
+import math
+import re
+from importlib import resources
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+HEADLINE_METRICS = (
+    "size", "base_rate", "selection_rate", "tpr", "fpr", "fnr", "precision", "npv",
+    "roc_auc", "mean_score", "oe_ratio", "ece", "brier",
+)
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number for a table cell; blanks for missing values."""
+    if value is None:
+        return ""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return ""
+    if x.is_integer() and abs(x) >= 1:
+        return f"{int(x):,}"
+    return f"{x:.{digits}f}"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals["fmt"] = fmt
+    return env
+
+
+def _template_text() -> str:
+    return (
+        resources.files("earlysignal.fairness")
+        .joinpath("templates/fairness.html.j2")
+        .read_text(encoding="utf-8")
+    )
+
+
+def _none(v: Any) -> Any:
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def _metric_rows(metrics: pd.DataFrame) -> list[tuple[str, list[dict[str, Any]]]]:
+    out = []
+    for group_by, frame in metrics.groupby("group_by", sort=False):
+        rows = []
+        for group, g in frame.groupby("group", sort=False):
+            by = g.set_index("metric")
+            row: dict[str, Any] = {"group": group, "suppressed": bool(by["suppressed"].any())}
+            row["flags"] = {m: bool(by.at[m, "flagged"]) for m in HEADLINE_METRICS}
+            for m in HEADLINE_METRICS:
+                lower = None if m == "size" else _none(by.at[m, "lower"])
+                row[m] = {"value": by.at[m, "value"], "lower": lower, "upper": by.at[m, "upper"]}
+            rows.append(row)
+        out.append((str(group_by), rows))
+    return out
+
+
+def strip_svg_comments(svg: str) -> str:
+    return re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+
+
+def render(summary: dict[str, Any], metrics: pd.DataFrame, disparities: pd.DataFrame,
+           mitigation: pd.DataFrame, drift: pd.DataFrame, svg: str) -> str:
+    """The self-contained HTML page (inline CSS and SVG, no scripts)."""
+    from earlysignal.fairness._disparity import FLAG_METRICS
+
+    tables = {
+        "metrics": _metric_rows(metrics),
+        "disparities": disparities[disparities["metric"].isin(FLAG_METRICS)].to_dict("records"),
+        "mitigation": mitigation.to_dict("records"),
+        "drift": drift.to_dict("records"),
+    }
+    template = _environment().from_string(_template_text())
+    return template.render(
+        s=summary, tables=tables, metric_names=HEADLINE_METRICS,
+        svg=strip_svg_comments(svg) if svg else "",
+    )

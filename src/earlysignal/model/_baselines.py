@@ -1,0 +1,431 @@
+"""Baselines a council actually uses, with scikit-learn's fit / predict_proba.
+
+Rules rank people by a raw score (a flag, a rate, checklist points: see
+``decision_function``); ``predict_proba`` maps that score to a probability with a
+one-feature logistic fit on the training rows, which keeps the rule's ranking and
+makes Brier score and log loss meaningful. A rule whose score goes the wrong way in
+training gets the base rate for everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from earlysignal.model._estimator import ModelInputError, model_inputs
+from earlysignal.model._lookup import MissingFeatureError, find_feature
+
+__all__ = [
+    "AnySuspensionRule",
+    "BaseRate",
+    "ChecklistScore",
+    "LogisticBaseline",
+    "PersistentAbsenceRule",
+    "make_baselines",
+]
+
+
+def _frame(X: Any, needed_by: str) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise ModelInputError(
+            f"{needed_by} finds its columns by name, so X must be a DataFrame; got "
+            f"{type(X).__name__}. Fix: pass the feature matrix as a DataFrame"
+        )
+    return X
+
+
+def _column(X: pd.DataFrame, column: str, needed_by: str) -> pd.Series:
+    if column not in X.columns:
+        raise MissingFeatureError(
+            f"{needed_by} uses column '{column}', which X does not have. Fix: keep "
+            "that column in the matrix, or name another one"
+        )
+    return X[column]
+
+
+def _labels(y: Any) -> np.ndarray:
+    y = np.asarray(pd.Series(y).astype(float))
+    if np.isnan(y).any():
+        raise ModelInputError("y has missing labels. Fix: drop censored rows first")
+    return y.astype(int)
+
+
+class _Baseline(ClassifierMixin, BaseEstimator):
+    def _set_classes(self, y: np.ndarray) -> None:
+        self.classes_ = np.array([0, 1])
+        self.base_rate_ = float(np.mean(y)) if len(y) else 0.0
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+class BaseRate(_Baseline):
+    """Everyone gets the training base rate (the "no information" model).
+
+    Examples
+    --------
+    >>> BaseRate().fit(pd.DataFrame({"x": [1, 2, 3, 4]}), [0, 0, 0, 1]).predict_proba(
+    ...     pd.DataFrame({"x": [9]}))
+    array([[0.75, 0.25]])
+    """
+
+    def fit(self, X: Any, y: Any) -> BaseRate:
+        self._set_classes(_labels(y))
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "base_rate_")
+        return np.full(len(X), self.base_rate_)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = self.decision_function(X)
+        return np.column_stack([1 - p, p])
+
+
+class _Rule(_Baseline):
+    """A rule with a raw score, mapped to probabilities by a monotone logistic fit."""
+
+    def _resolve(self, X: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any) -> _Rule:
+        X = _frame(X, type(self).__name__)
+        y = _labels(y)
+        self._set_classes(y)
+        self._resolve(X)
+        raw = self._raw(X)
+        self.scale_ = float(np.nanstd(raw)) or 1.0
+        self.link_: LogisticRegression | None = None
+        if len(np.unique(y)) == 2 and len(np.unique(raw)) > 1:
+            link = LogisticRegression().fit((raw / self.scale_)[:, None], y)
+            if link.coef_[0, 0] > 0:
+                self.link_ = link
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The rule's own score (flag, rate or points); higher = higher risk."""
+        check_is_fitted(self, "scale_")
+        return self._raw(_frame(X, type(self).__name__))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        raw = self.decision_function(X)
+        if self.link_ is None:
+            p = np.full(len(raw), self.base_rate_)
+        else:
+            p = self.link_.predict_proba((raw / self.scale_)[:, None])[:, 1]
+        return np.column_stack([1 - p, p])
+
+
+def _absence_threshold(meta: Any, values: pd.Series) -> float:
+    """10% of sessions, in the feature's own unit (fraction or percent)."""
+    unit = str(getattr(meta, "unit", "") or "").lower()
+    if "%" in unit or "percent" in unit:
+        return 10.0
+    if unit in ("", "none") and float(values.max(skipna=True) or 0) > 1.5:
+        return 10.0
+    return 0.10
+
+
+class PersistentAbsenceRule(_Rule):
+    """Persistent absence: missing 10% or more of sessions over about a year.
+
+    Parameters
+    ----------
+    column : str, optional
+        The absence-rate column. Default: found in ``metadata`` by
+        ``LOOKUPS["absence_rate"]`` (name or family containing "absence", a rate-like
+        aggregate, window closest to a year, "overall" preferred).
+    metadata : mapping, optional
+        Column -> feature metadata.
+    as_flag : bool
+        Score the 0/1 persistent-absence flag (ties broken at random at capacity)
+        rather than the rate itself.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"absence": [0.02, 0.12, 0.30, 0.05]})
+    >>> rule = PersistentAbsenceRule(column="absence", as_flag=True).fit(X, [0, 1, 1, 0])
+    >>> rule.decision_function(X)
+    array([0., 1., 1., 0.])
+    """
+
+    def __init__(self, column: str | None = None, metadata: Mapping[str, Any] | None =
+                 None, as_flag: bool = False) -> None:
+        self.column = column
+        self.metadata = metadata
+        self.as_flag = as_flag
+
+    def _resolve(self, X: pd.DataFrame) -> None:
+        self.column_ = self.column or find_feature(
+            self.metadata, "absence_rate", needed_by="PersistentAbsenceRule",
+            available=list(X.columns))
+        meta = (self.metadata or {}).get(self.column_)
+        self.threshold_ = _absence_threshold(meta, pd.to_numeric(X[self.column_]))
+
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
+        rate = pd.to_numeric(_column(X, self.column_, "PersistentAbsenceRule")
+                             ).to_numpy(dtype=float, na_value=np.nan)
+        if self.as_flag:
+            return (rate >= self.threshold_).astype(float)
+        return np.nan_to_num(rate, nan=0.0)
+
+
+class AnySuspensionRule(_Rule):
+    """Flag anyone with a suspension (or exclusion) in the last year.
+
+    Parameters
+    ----------
+    column : str, optional
+        A count of suspensions over about a year. Default: ``LOOKUPS["suspensions"]``
+        (name or family containing "suspension" or "exclusion", aggregate count).
+    metadata : mapping, optional
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"susp": [0, 2, 0, 1]})
+    >>> AnySuspensionRule(column="susp").fit(X, [0, 1, 0, 0]).decision_function(X)
+    array([0., 1., 0., 1.])
+    """
+
+    def __init__(self, column: str | None = None,
+                 metadata: Mapping[str, Any] | None = None) -> None:
+        self.column = column
+        self.metadata = metadata
+
+    def _resolve(self, X: pd.DataFrame) -> None:
+        self.column_ = self.column or find_feature(
+            self.metadata, "suspensions", needed_by="AnySuspensionRule",
+            available=list(X.columns))
+
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
+        count = pd.to_numeric(_column(X, self.column_, "AnySuspensionRule"))
+        return (count.fillna(0).to_numpy(dtype=float) > 0).astype(float)
+
+
+_CHECKLIST_ITEMS = ("attendance", "exclusion", "sen", "looked_after", "justice_contact")
+_ITEM_LOOKUP = {"attendance": "absence_rate", "exclusion": "suspensions", "sen": "sen",
+                "looked_after": "looked_after", "justice_contact": "justice_contact"}
+_NOT_SEN = {"", "none", "no", "n", "false", "0", "nan", "<na>"}
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """1 where a status is present: a positive number, or a text other than none."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return (pd.to_numeric(values).fillna(0).to_numpy(dtype=float) > 0).astype(float)
+    text = values.astype("string").fillna("").str.strip().str.lower()
+    return (~text.isin(_NOT_SEN)).to_numpy(dtype=float)
+
+
+class ChecklistScore(_Rule):
+    """A points checklist in the style of risk-of-NEET indicators.
+
+    One point each for: attendance below 90% (absence rate above 10%), any
+    suspension or exclusion in the last year, special educational needs, being
+    looked after, police or youth-justice contact in the last year.
+
+    Parameters
+    ----------
+    columns : mapping, optional
+        Item -> column, for any of ``attendance``, ``exclusion``, ``sen``,
+        ``looked_after``, ``justice_contact``. Items not given are found in
+        ``metadata`` (``LOOKUPS``).
+    metadata : mapping, optional
+    items : sequence of str, optional
+        Which items to score (default all five).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"abs": [0.2, 0.0], "susp": [1, 0], "sen": ["ehcp", "none"],
+    ...                   "cla": [0, 0], "police": [3, 0]})
+    >>> cols = {"attendance": "abs", "exclusion": "susp", "sen": "sen",
+    ...         "looked_after": "cla", "justice_contact": "police"}
+    >>> ChecklistScore(columns=cols).fit(X, [1, 0]).decision_function(X)
+    array([4., 0.])
+    """
+
+    def __init__(self, columns: Mapping[str, str] | None = None,
+                 metadata: Mapping[str, Any] | None = None,
+                 items: Sequence[str] | None = None) -> None:
+        self.columns = columns
+        self.metadata = metadata
+        self.items = items
+
+    def _resolve(self, X: pd.DataFrame) -> None:
+        items = list(self.items) if self.items is not None else list(_CHECKLIST_ITEMS)
+        unknown = [i for i in items if i not in _CHECKLIST_ITEMS]
+        unknown += [i for i in (self.columns or {}) if i not in _CHECKLIST_ITEMS]
+        if unknown:
+            raise ModelInputError(
+                f"ChecklistScore has no item {unknown[0]!r}. Fix: use items from "
+                f"{', '.join(_CHECKLIST_ITEMS)}"
+            )
+        given = dict(self.columns or {})
+        self.columns_ = {
+            item: given.get(item) or find_feature(
+                self.metadata, _ITEM_LOOKUP[item],
+                needed_by=f"ChecklistScore (item '{item}')", available=list(X.columns))
+            for item in items
+        }
+        absence = self.columns_.get("attendance")
+        self.threshold_ = 0.10 if absence is None else _absence_threshold(
+            (self.metadata or {}).get(absence), pd.to_numeric(X[absence]))
+
+    def points(self, X: pd.DataFrame) -> pd.DataFrame:
+        """One 0/1 column per item, so a reader can see where the points came from."""
+        check_is_fitted(self, "columns_")
+        out = {}
+        for item, column in self.columns_.items():
+            values = _column(X, column, "ChecklistScore")
+            if item == "attendance":
+                rates = pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan)
+                out[item] = (rates > self.threshold_).astype(float)
+            else:
+                out[item] = _present(values)
+        return pd.DataFrame(out, index=X.index)
+
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
+        return self.points(X).sum(axis=1).to_numpy(dtype=float)
+
+
+class LogisticBaseline(_Baseline):
+    """Regularised logistic regression on the model's own features.
+
+    Numeric columns are median-imputed (with missing-value indicators) and scaled;
+    text columns are one-hot encoded (unseen categories ignored).
+
+    Parameters
+    ----------
+    metadata : mapping, optional
+        Column -> metadata; the inputs are ``model_inputs(metadata, use_protected)``.
+        Without it, every column of X.
+    columns : sequence of str, optional
+        Explicit inputs (overrides ``metadata``).
+    C : float
+        Inverse regularisation strength.
+    use_protected : bool
+    max_iter : int
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"x": [0.0, 1, 2, 3, 4, 5], "g": list("ababab")})
+    >>> clf = LogisticBaseline().fit(X, [0, 0, 0, 1, 1, 1])
+    >>> bool(clf.predict_proba(X)[5, 1] > clf.predict_proba(X)[0, 1])
+    True
+    """
+
+    def __init__(self, metadata: Mapping[str, Any] | None = None,
+                 columns: Sequence[str] | None = None, C: float = 1.0,
+                 use_protected: bool = False, max_iter: int = 2000) -> None:
+        self.metadata = metadata
+        self.columns = columns
+        self.C = C
+        self.use_protected = use_protected
+        self.max_iter = max_iter
+
+    def fit(self, X: Any, y: Any) -> LogisticBaseline:
+        X = _frame(X, "LogisticBaseline")
+        y = _labels(y)
+        self._set_classes(y)
+        if self.columns is not None:
+            cols = list(self.columns)
+        elif self.metadata is not None:
+            cols = [c for c in model_inputs(self.metadata, self.use_protected)
+                    if c in X.columns]
+        else:
+            cols = list(X.columns)
+        for c in cols:
+            _column(X, c, "LogisticBaseline")
+        kinds = {c: getattr((self.metadata or {}).get(c), "kind", None) for c in cols}
+        text = [c for c in cols if kinds[c] == "categorical"
+                or not pd.api.types.is_numeric_dtype(X[c])]
+        numeric = [c for c in cols if c not in text]
+        prep = ColumnTransformer([
+            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
+                                                keep_empty_features=True),
+                                  StandardScaler()), numeric),
+            ("cat", make_pipeline(
+                SimpleImputer(strategy="constant", fill_value="missing"),
+                OneHotEncoder(handle_unknown="ignore", min_frequency=20)), text),
+        ])
+        self.columns_ = cols
+        self.pipeline_ = Pipeline([
+            ("prep", prep),
+            ("lr", LogisticRegression(C=self.C, max_iter=self.max_iter)),
+        ]).fit(self._text_as_object(X[cols], text), y)
+        self.text_columns_ = text
+        return self
+
+    @staticmethod
+    def _text_as_object(X: pd.DataFrame, text: list[str]) -> pd.DataFrame:
+        # SimpleImputer wants NaN, not pandas NA, in text columns
+        X = X.copy()
+        for c in text:
+            X[c] = X[c].astype(object).where(X[c].notna(), np.nan)
+        return X
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "pipeline_")
+        X = _frame(X, "LogisticBaseline")
+        for c in self.columns_:
+            _column(X, c, "LogisticBaseline")
+        data = self._text_as_object(X[self.columns_], self.text_columns_)
+        return np.asarray(self.pipeline_.predict_proba(data))
+
+
+BASELINES = {
+    "base_rate": "BaseRate",
+    "persistent_absence": "PersistentAbsenceRule",
+    "any_suspension": "AnySuspensionRule",
+    "checklist": "ChecklistScore",
+    "logistic": "LogisticBaseline",
+}
+
+BASELINE_LABELS = {
+    "base_rate": "the base rate",
+    "persistent_absence": "the persistent-absence rule",
+    "any_suspension": "the any-suspension-in-the-last-year rule",
+    "checklist": "the points checklist",
+    "logistic": "logistic regression",
+}
+
+
+def make_baselines(
+    names: str | Sequence[str] = "all", metadata: Mapping[str, Any] | None = None
+) -> dict[str, BaseEstimator]:
+    """Baselines by short name: base_rate, persistent_absence, any_suspension,
+    checklist, logistic (``"all"`` for every one).
+
+    Examples
+    --------
+    >>> sorted(make_baselines(["base_rate", "logistic"]))
+    ['base_rate', 'logistic']
+    """
+    wanted = list(BASELINES) if names == "all" else (
+        [names] if isinstance(names, str) else list(names))
+    unknown = [n for n in wanted if n not in BASELINES]
+    if unknown:
+        raise ModelInputError(
+            f"unknown baseline {unknown[0]!r}. Fix: choose from {', '.join(BASELINES)} "
+            "or 'all'"
+        )
+    makers: dict[str, Any] = {
+        "base_rate": lambda: BaseRate(),
+        "persistent_absence": lambda: PersistentAbsenceRule(metadata=metadata),
+        "any_suspension": lambda: AnySuspensionRule(metadata=metadata),
+        "checklist": lambda: ChecklistScore(metadata=metadata),
+        "logistic": lambda: LogisticBaseline(metadata=metadata),
+    }
+    return {n: makers[n]() for n in wanted}

@@ -1,0 +1,444 @@
+"""The early-warning classifier: LightGBM with scikit-learn conventions.
+
+Early stopping and the small hyper-parameter search both look at a *later* slice of
+the training data (the most recent as-of dates), because the model will be used on
+people scored after everything it learned from.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import average_precision_score, log_loss
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from earlysignal.errors import EarlysignalError
+
+__all__ = [
+    "EarlyWarningClassifier",
+    "FeatureMetaLike",
+    "ModelInputError",
+    "model_inputs",
+    "SEARCH_CANDIDATES",
+]
+
+
+class ModelInputError(EarlysignalError, ValueError):
+    """Data handed to a model that it cannot use as it is."""
+
+
+class FeatureMetaLike(Protocol):
+    """What the model stage reads from a feature's metadata."""
+
+    name: str
+    kind: str
+    protected: bool
+    family: str
+    aggregate: str | None
+    window: Any
+    unit: str | None
+
+
+def model_inputs(
+    metadata: Mapping[str, FeatureMetaLike], use_protected: bool = False
+) -> list[str]:
+    """Columns the model learns from: every feature except protected ones.
+
+    Protected characteristics (sex, ethnicity, ...) are kept for the fairness audit
+    but are not model inputs unless ``use_protected=True``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as M
+    >>> meta = {"absence_rate": M(protected=False), "sex": M(protected=True)}
+    >>> model_inputs(meta), model_inputs(meta, use_protected=True)
+    (['absence_rate'], ['absence_rate', 'sex'])
+    """
+    return [c for c, m in metadata.items()
+            if use_protected or not bool(getattr(m, "protected", False))]
+
+
+# A handful of settings tried in this order when a search budget is given; the
+# first is the default, so a zero budget is the same as no search.
+SEARCH_CANDIDATES: tuple[dict[str, Any], ...] = (
+    {},
+    {"num_leaves": 15, "min_child_samples": 50},
+    {"num_leaves": 63, "min_child_samples": 20},
+    {"num_leaves": 31, "min_child_samples": 100, "reg_lambda": 5.0},
+    {"num_leaves": 7, "min_child_samples": 200, "learning_rate": 0.1},
+    {"num_leaves": 31, "colsample_bytree": 0.5, "subsample": 0.7},
+)
+
+
+# lightgbm 4.7 renamed eval_set to eval_X / eval_y; older releases know only eval_set
+_EVAL_XY = "eval_X" in inspect.signature(lgb.LGBMClassifier.fit).parameters
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+
+
+def temporal_holdout(
+    n: int, as_of: Any | None, fraction: float, *, min_rows: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split rows into an earlier part and a later part (about ``fraction``).
+
+    With ``as_of``, the latest ``ceil(fraction * n_dates)`` distinct dates form the
+    later part (while at least one date is left earlier); otherwise the last rows.
+    Returns positional indices ``(early, late)``; ``late`` is empty when either part
+    would be smaller than ``min_rows``.
+
+    Examples
+    --------
+    >>> temporal_holdout(4, pd.to_datetime(["2021-01-01"] * 2 + ["2022-01-01"] * 2), 0.15)
+    (array([0, 1]), array([2, 3]))
+    >>> temporal_holdout(10, None, 0.2)
+    (array([0, 1, 2, 3, 4, 5, 6, 7]), array([8, 9]))
+    """
+    rows = np.arange(n)
+    late_mask = np.zeros(n, dtype=bool)
+    dates = None if as_of is None else pd.DatetimeIndex(pd.to_datetime(np.asarray(as_of)))
+    if dates is not None and len(dates) != n:
+        raise ModelInputError(
+            f"as_of has {len(dates)} values but X has {n} rows. Fix: pass the as_of "
+            "column of the same rows"
+        )
+    distinct = None if dates is None else dates.unique().sort_values()
+    if dates is not None and distinct is not None and len(distinct) >= 2:
+        n_late = min(max(1, math.ceil(fraction * len(distinct))), len(distinct) - 1)
+        late_mask = np.asarray(dates >= distinct[-n_late])
+    else:
+        n_late = int(round(fraction * n))
+        late_mask[n - n_late:] = n_late > 0
+    early, late = rows[~late_mask], rows[late_mask]
+    if len(late) < min_rows or len(early) < min_rows:
+        return rows, rows[:0]
+    return early, late
+
+
+class EarlyWarningClassifier(ClassifierMixin, BaseEstimator):
+    """Gradient-boosted risk model (LightGBM) with temporal early stopping.
+
+    Parameters
+    ----------
+    n_estimators : int
+        Most boosting rounds; early stopping usually ends sooner.
+    learning_rate, num_leaves, min_child_samples, subsample, colsample_bytree, \
+reg_lambda : LightGBM settings.
+    early_stopping_rounds : int or None
+        Stop when the validation log loss has not improved for this many rounds.
+        ``None`` trains all ``n_estimators`` rounds on all rows.
+    validation_fraction : float
+        Share of the latest as-of dates (or, without ``as_of``, of the last rows)
+        held out for early stopping and the search.
+    refit : bool
+        After choosing the number of rounds on the held-out slice, train again on all
+        rows with that many rounds, so the most recent data is learned from too.
+    search_budget_s : float
+        Seconds to spend trying the settings in ``SEARCH_CANDIDATES`` (in order, at
+        least the first) on the validation slice; 0 means no search. The candidates
+        tried are recorded in ``search_results_``: a budget that runs out earlier on
+        a slower machine tries fewer of them.
+    search_metric : {"log_loss", "average_precision"}
+        How candidates are compared.
+    random_state : int
+        Seed; with ``n_jobs`` fixed, the same data give identical scores.
+    n_jobs : int
+        LightGBM threads (fixed, not "all cores", so results do not depend on the
+        machine).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    feature_names_in_ : ndarray of str (when fitted on a DataFrame)
+    n_features_in_ : int
+    categories_ : dict
+        Categories of each text column, fixed at fit; unseen values become missing.
+    booster_ : lightgbm.Booster
+    best_iteration_ : int
+    best_params_ : dict
+    search_results_ : list of dict
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=400),
+    ...                   "school": rng.choice(["A", "B"], size=400)})
+    >>> y = (X["x"] + rng.normal(size=400) > 1).astype(int)
+    >>> clf = EarlyWarningClassifier(n_estimators=20).fit(X, y)
+    >>> clf.predict_proba(X).shape, clf.categories_["school"]
+    ((400, 2), ['A', 'B'])
+    """
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 1000,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 20,
+        subsample: float = 1.0,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 1.0,
+        early_stopping_rounds: int | None = 50,
+        validation_fraction: float = 0.15,
+        refit: bool = True,
+        search_budget_s: float = 0.0,
+        search_metric: str = "log_loss",
+        random_state: int | None = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.refit = refit
+        self.search_budget_s = search_budget_s
+        self.search_metric = search_metric
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    # -- input handling -------------------------------------------------------
+
+    def _encode(self, X: Any, *, fitting: bool) -> np.ndarray:
+        """Numeric float matrix; text columns become category codes (NaN if unseen)."""
+        if isinstance(X, pd.DataFrame):
+            return self._encode_frame(X, fitting=fitting)
+        if not fitting:
+            return np.asarray(validate_data(self, X, reset=False, dtype=np.float64,
+                                            ensure_all_finite="allow-nan"))
+        return check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+
+    def _encode_frame(self, X: pd.DataFrame, *, fitting: bool) -> np.ndarray:
+        if not fitting:
+            names = list(getattr(self, "feature_names_in_", []))
+            if names and set(names) <= set(map(str, X.columns)):
+                X = X[names]  # extra columns (ids, label) are fine; order by name
+            try:
+                validate_data(self, X, reset=False, skip_check_array=True)
+            except ValueError as e:
+                raise ModelInputError(
+                    f"{e} Fix: score a matrix with the same feature columns as the "
+                    "training matrix"
+                ) from e
+        if X.shape[1] == 0 or X.shape[0] == 0:
+            raise ModelInputError(
+                f"X has shape {X.shape}; at least one row and one feature column are "
+                "needed (0 feature(s) / 0 sample(s) found)"
+            )
+        columns = []
+        for j, col in enumerate(X.columns):
+            s = X.iloc[:, j]
+            if fitting and _is_categorical(s):
+                self.categories_[str(col)] = sorted(map(str, s.dropna().unique()))
+            cats = self.categories_.get(str(col))
+            if cats is not None:
+                values = s.astype("string").astype(object)
+                codes = pd.Categorical(values, categories=cats).codes.astype(float)
+                codes[codes < 0] = np.nan
+                columns.append(codes)
+            else:
+                try:
+                    columns.append(pd.to_numeric(s).to_numpy(dtype=float,
+                                                             na_value=np.nan))
+                except (TypeError, ValueError) as e:
+                    raise ModelInputError(
+                        f"column '{col}' was numeric when the model was fitted but "
+                        f"holds {s.dtype} values now. Fix: give it numbers"
+                    ) from e
+        out = np.column_stack(columns)
+        if np.isinf(out).any():
+            raise ModelInputError("X contains infinity. Fix: replace it by NaN")
+        return out
+
+    def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        self.categories_: dict[str, list[str]] = {}
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=True, skip_check_array=True)
+            if not all(isinstance(c, str) for c in X.columns):
+                X = X.set_axis([str(c) for c in X.columns], axis=1)
+            Xn = self._encode(X, fitting=True)
+        else:
+            Xv, _ = validate_data(self, X, y, ensure_all_finite="allow-nan",
+                                  dtype=np.float64)
+            Xn = np.asarray(Xv)
+        y = column_or_1d(y, warn=True)
+        if len(y) != Xn.shape[0]:
+            raise ModelInputError(
+                f"X has {Xn.shape[0]} rows but y has {len(y)}. Fix: pass one label "
+                "per row"
+            )
+        if pd.isna(pd.Series(y)).any():
+            raise ModelInputError(
+                "y has missing labels (censored rows?). Fix: drop rows whose label is "
+                "missing before fitting"
+            )
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ModelInputError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
+                "examples of at least 2 classes. Fix: use a longer period or check "
+                "the label"
+            )
+        return Xn, encoder.transform(y)
+
+    # -- fitting ----------------------------------------------------------------
+
+    def _params(self, extra: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        params = {
+            "n_estimators": self.n_estimators,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "subsample": self.subsample,
+            "subsample_freq": 1 if self.subsample < 1 else 0,
+            "colsample_bytree": self.colsample_bytree,
+            "reg_lambda": self.reg_lambda,
+        }
+        params.update(extra)
+        params["subsample_freq"] = 1 if params["subsample"] < 1 else 0
+        params.update(
+            random_state=seed, n_jobs=self.n_jobs, deterministic=True,
+            force_row_wise=True, verbosity=-1,
+        )
+        return params
+
+    def _train(
+        self, X: np.ndarray, y: np.ndarray, params: dict[str, Any],
+        cat_idx: list[int], eval_set: tuple[np.ndarray, np.ndarray] | None,
+    ) -> lgb.LGBMClassifier:
+        model = lgb.LGBMClassifier(**params)
+        kwargs: dict[str, Any] = {"categorical_feature": cat_idx or "auto"}
+        if eval_set is not None and self.early_stopping_rounds:
+            if _EVAL_XY:
+                kwargs["eval_X"], kwargs["eval_y"] = (eval_set[0],), (eval_set[1],)
+            else:
+                kwargs["eval_set"] = [eval_set]
+            kwargs["callbacks"] = [lgb.early_stopping(self.early_stopping_rounds,
+                                                      verbose=False)]
+        return model.fit(X, y, **kwargs)
+
+    def _score(self, model: lgb.LGBMClassifier, X: np.ndarray, y: np.ndarray) -> float:
+        p = np.asarray(model.predict_proba(X))
+        if self.search_metric == "average_precision" and p.shape[1] == 2:
+            return -float(average_precision_score(y, p[:, 1]))
+        return float(log_loss(y, p, labels=np.arange(p.shape[1])))
+
+    def fit(
+        self, X: Any, y: Any, as_of: Any | None = None
+    ) -> EarlyWarningClassifier:
+        """Fit, early-stopping (and searching) on the latest slice of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_rows, n_features)
+            Text (or pandas category) columns are treated as categorical.
+        y : array of shape (n_rows,)
+        as_of : array of dates, optional
+            The as-of date of each row; the latest ``validation_fraction`` of the
+            distinct dates form the validation slice. Without it, the last rows do.
+        """
+        if self.search_metric not in ("log_loss", "average_precision"):
+            raise ModelInputError(
+                f"search_metric must be 'log_loss' or 'average_precision', got "
+                f"{self.search_metric!r}"
+            )
+        Xn, yn = self._validate_fit(X, y)
+        seed = (self.random_state if isinstance(self.random_state, int | np.integer)
+                else int(check_random_state(self.random_state).randint(2**31 - 1)))
+        names = getattr(self, "feature_names_in_", None)
+        cat_idx = ([i for i, c in enumerate(names) if str(c) in self.categories_]
+                   if names is not None else [])
+        early, late = temporal_holdout(len(yn), as_of, self.validation_fraction,
+                                       min_rows=20)
+        usable = (self.early_stopping_rounds and len(late)
+                  and len(np.unique(yn[early])) == len(self.classes_))
+        candidates = (SEARCH_CANDIDATES if usable and self.search_budget_s > 0
+                      else SEARCH_CANDIDATES[:1])
+        self.search_results_: list[dict[str, Any]] = []
+        best: tuple[float, dict[str, Any], int] | None = None
+        final: lgb.LGBMClassifier | None = None
+        started = time.perf_counter()
+        for extra in candidates:
+            if self.search_results_ and time.perf_counter() - started > \
+                    self.search_budget_s:
+                break
+            params = self._params(extra, seed)
+            if not usable:
+                best = (float("nan"), dict(extra), self.n_estimators)
+                break
+            model = self._train(Xn[early], yn[early], params, cat_idx,
+                                (Xn[late], yn[late]))
+            rounds = int(model.best_iteration_ or params["n_estimators"])
+            score = self._score(model, Xn[late], yn[late])
+            self.search_results_.append({**extra, "rounds": rounds,
+                                         self.search_metric: abs(score)})
+            if best is None or score < best[0]:
+                best = (score, dict(extra), rounds)
+                final = model
+        assert best is not None
+        _, extra, rounds = best
+        self.best_params_ = extra
+        self.best_iteration_ = rounds
+        if not usable or self.refit:
+            params = {**self._params(extra, seed), "n_estimators": rounds}
+            final = self._train(Xn, yn, params, cat_idx, None)
+        assert final is not None
+        self.model_ = final
+        self.booster_ = final.booster_
+        return self
+
+    # -- prediction -------------------------------------------------------------
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probability of each class, columns in the order of ``classes_``."""
+        check_is_fitted(self, "model_")
+        Xn = self._encode(X, fitting=False)
+        kwargs: dict[str, Any] = (
+            {"num_iteration": self.best_iteration_} if not self.refit else {})
+        return np.asarray(self.model_.predict_proba(Xn, **kwargs))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class."""
+        check_is_fitted(self, "model_")
+        return np.asarray(self.classes_[np.argmax(self.predict_proba(X), axis=1)])
+
+    @property
+    def feature_importances_(self) -> pd.Series:
+        """Total gain of the splits on each feature, largest first."""
+        check_is_fitted(self, "model_")
+        names: Sequence[str] = (list(self.feature_names_in_)
+                                if hasattr(self, "feature_names_in_")
+                                else [f"x{i}" for i in range(self.n_features_in_)])
+        gain = self.booster_.feature_importance(importance_type="gain")
+        return pd.Series(np.asarray(gain, dtype=float), index=list(names), name="gain").sort_values(ascending=False)

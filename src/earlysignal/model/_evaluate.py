@@ -1,0 +1,456 @@
+"""Honest temporal evaluation of the model against baselines and, when known, the truth.
+
+For every temporal fold the model (and its calibration) and each baseline are fitted
+on the training rows only and score the test rows; metrics are computed per fold and
+pooled over all test rows. Everything returned is a DataFrame, a plain dict or SVG
+text, so it can be logged or rendered as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from earlysignal.errors import DataError, EarlysignalError
+from earlysignal.features._windows import Window
+from earlysignal.model._baselines import BASELINE_LABELS, make_baselines
+from earlysignal.model._calibration import CalibratedModel, reliability_svg
+from earlysignal.model._estimator import EarlyWarningClassifier, model_inputs
+from earlysignal.model._folds import Fold, folds_svg, temporal_folds
+from earlysignal.model._lookup import MissingFeatureError
+from earlysignal.model._metrics import (
+    Capacity,
+    calibration_table,
+    capacity_curve,
+    capacity_metrics,
+    classification_metrics,
+    expected_calibration_error,
+)
+from earlysignal.model._plots import lines_svg_from
+
+__all__ = ["Evaluation", "evaluate"]
+
+MODEL = "model"
+ORACLE = "oracle"
+ORACLE_METRICS = ("auc", "average_precision", "precision_at_k")
+
+
+@dataclass
+class Evaluation:
+    """Result of :func:`evaluate`.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        Wide: one row per test row (person_id, as_of, fold, label, p_true when a
+        truth was given) and one score column per model (``model`` and each baseline
+        by short name). A person appears once per test as-of date.
+    metrics : DataFrame
+        Tidy: fold, model, metric, value (``oracle`` is a model when truth is known).
+    pooled : DataFrame
+        Tidy: model, metric, value over all test rows (capacity per as-of date).
+    oracle : DataFrame or None
+        fold ("pooled" or the fold index), model, metric, value, oracle, gap
+        (value - oracle), relative_gap (gap / oracle).
+    folds : list of Fold
+    calibration : DataFrame
+        Per model, deciles of score on the pooled test rows (see calibration_table).
+    drift : DataFrame
+        fold, test_start, model, auc, average_precision, precision_at_k.
+    capacity_curve : DataFrame
+        model, percent (0.5-20), k, caught, precision, recall, ...
+    plots : dict
+        name -> SVG text: folds, reliability, drift_auc, drift_precision,
+        capacity_precision, capacity_recall.
+    final_model : estimator
+        Trained on all labelled rows, for scoring new people.
+    verdicts : dict
+        Baseline -> a sentence on whether the model beats it.
+    skipped : dict
+        Baseline -> why it could not be evaluated (its features were missing).
+    """
+
+    scores: pd.DataFrame
+    metrics: pd.DataFrame
+    pooled: pd.DataFrame
+    oracle: pd.DataFrame | None
+    folds: list[Fold]
+    calibration: pd.DataFrame
+    drift: pd.DataFrame
+    capacity_curve: pd.DataFrame
+    plots: dict[str, str]
+    final_model: Any
+    verdicts: dict[str, str]
+    skipped: dict[str, str]
+    settings: dict[str, Any] = field(default_factory=dict)
+    features: list[str] = field(default_factory=list)
+
+    @cached_property
+    def pooled_table(self) -> pd.DataFrame:
+        """Pooled metrics as model x metric."""
+        return self.pooled.pivot(index="model", columns="metric", values="value")
+
+    def summary(self) -> dict[str, Any]:
+        """Plain JSON-able summary: settings, folds, pooled metrics, oracle gaps,
+        verdicts."""
+        pooled = {m: {k: _num(v) for k, v in row.items()}
+                  for m, row in self.pooled_table.to_dict("index").items()}
+        out: dict[str, Any] = {
+            "settings": self.settings,
+            "n_features": len(self.features),
+            "folds": [f.to_dict() for f in self.folds],
+            "pooled": pooled,
+            "verdicts": self.verdicts,
+            "skipped": self.skipped,
+        }
+        if self.oracle is not None:
+            part = self.oracle[(self.oracle["fold"] == "pooled")
+                               & (self.oracle["model"] == MODEL)]
+            out["oracle_gap"] = {r.metric: {"model": _num(r.value),
+                                            "oracle": _num(r.oracle),
+                                            "gap": _num(r.gap),
+                                            "relative_gap": _num(r.relative_gap)}
+                                 for r in part.itertuples()}
+        return out
+
+
+def _num(v: Any) -> float | None:
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+def _check_matrix(matrix: pd.DataFrame, metadata: Mapping[str, Any],
+                  label_col: str) -> None:
+    need = ["person_id", "as_of", label_col]
+    missing = [c for c in need if c not in matrix.columns]
+    if missing:
+        raise DataError(
+            f"the feature matrix has no column '{missing[0]}' (columns needed: "
+            f"{', '.join(need)})", file="feature matrix", column=missing[0],
+            fix="pass the matrix built by the feature stage, with its label column",
+        )
+    absent = [c for c in metadata if c not in matrix.columns]
+    if absent:
+        raise DataError(
+            f"{len(absent)} feature(s) in the metadata are not in the matrix, first "
+            f"'{absent[0]}'", file="feature matrix", column=absent[0],
+            fix="pass the metadata that came with this matrix",
+        )
+    labels = pd.to_numeric(matrix[label_col], errors="coerce")
+    bad = np.flatnonzero(np.asarray(matrix[label_col].notna() & ~labels.isin([0, 1])))
+    if len(bad):
+        raise DataError(
+            "labels must be 0, 1 or missing (censored)", file="feature matrix",
+            column=label_col, rows=[int(r) + 1 for r in bad],
+            fix="recode the label as 0/1 and leave censored rows empty",
+        )
+
+
+def _attach_truth(test: pd.DataFrame, truth: pd.DataFrame, horizon: Window
+                  ) -> pd.Series:
+    need = ["person_id", "as_of", "p_true"]
+    missing = [c for c in need if c not in truth.columns]
+    if missing:
+        raise DataError(f"the truth table has no column '{missing[0]}'",
+                        file="truth", column=missing[0],
+                        fix="give person_id, as_of and p_true")
+    truth = truth[[c for c in [*need, "horizon"] if c in truth.columns]]
+    if "horizon" in truth.columns and truth["horizon"].nunique() > 1:
+        keep = truth["horizon"].map(lambda h: Window.parse(h) == horizon)
+        truth = truth[keep.astype(bool)]
+    truth = truth.assign(person_id=truth["person_id"].astype(str),
+                         as_of=pd.to_datetime(truth["as_of"]).dt.normalize())
+    truth = truth.drop_duplicates(["person_id", "as_of"])
+    keys = test[["person_id", "as_of"]].assign(
+        person_id=test["person_id"].astype(str),
+        as_of=pd.to_datetime(test["as_of"]).dt.normalize())
+    merged = keys.merge(truth, on=["person_id", "as_of"], how="left")
+    lacking = np.flatnonzero(merged["p_true"].isna().to_numpy())
+    if len(lacking):
+        first = merged.iloc[lacking[0]]
+        raise DataError(
+            f"{len(lacking)} test row(s) have no p_true in the truth table, first "
+            f"person {first['person_id']} at {first['as_of'].date()}", file="truth",
+            column="p_true", fix="pass the truth table of the same synthetic cohort",
+        )
+    return pd.Series(merged["p_true"].to_numpy(dtype=float), index=test.index)
+
+
+def _row_metrics(y: np.ndarray, p: np.ndarray, groups: np.ndarray,
+                 capacity: Capacity) -> dict[str, float]:
+    out = classification_metrics(y, p)
+    out["ece"] = expected_calibration_error(y, p)
+    out.update(capacity_metrics(y, p, capacity, groups))
+    return out
+
+
+def _tidy(rows: list[dict[str, Any]], keys: Sequence[str]) -> pd.DataFrame:
+    long = [{**{k: r[k] for k in keys}, "metric": m, "value": float(v)}
+            for r in rows for m, v in r["metrics"].items()]
+    return pd.DataFrame(long, columns=[*keys, "metric", "value"])
+
+
+def _verdict(name: str, pooled: pd.DataFrame, metrics: pd.DataFrame,
+             capacity: Capacity) -> str:
+    label = BASELINE_LABELS.get(name, name)
+
+    def value(model: str, metric: str) -> float:
+        hit = pooled[(pooled["model"] == model) & (pooled["metric"] == metric)]
+        return float(hit["value"].iloc[0]) if len(hit) else math.nan
+
+    parts_beat: list[str] = []
+    parts_not: list[str] = []
+    for metric, words in (("auc", "AUC"),
+                          ("precision_at_k", f"precision at {capacity.label}")):
+        ours, theirs = value(MODEL, metric), value(name, metric)
+        per = metrics[metrics["metric"] == metric].pivot(
+            index="fold", columns="model", values="value")
+        wins = int((per[MODEL] > per[name]).sum()) if name in per else 0
+        text = f"{words} ({ours:.3f} vs {theirs:.3f}; better in {wins} of {len(per)} folds)"
+        (parts_beat if ours > theirs else parts_not).append(text)
+    sentence = []
+    if parts_beat:
+        sentence.append(f"The model beats {label} on " + " and ".join(parts_beat))
+    if parts_not:
+        lead = "but does NOT beat it on " if parts_beat else \
+            f"The model does NOT beat {label} on "
+        sentence.append(lead + " and ".join(parts_not))
+    return ", ".join(sentence) + "."
+
+
+def _make_model(calibration: str | None, seed: int, search_budget_s: float,
+                n_jobs: int, model_params: Mapping[str, Any] | None) -> Any:
+    base = EarlyWarningClassifier(random_state=seed, search_budget_s=search_budget_s,
+                                  n_jobs=n_jobs, **dict(model_params or {}))
+    if calibration is None or calibration == "none":
+        return base
+    return CalibratedModel(base, method=calibration)
+
+
+def evaluate(
+    matrix: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    *,
+    horizon: str = "12m",
+    capacity: str | int = "5%",
+    baselines: str | Sequence[str] = "all",
+    calibration: str | None = "isotonic",
+    truth: pd.DataFrame | None = None,
+    seed: int = 0,
+    search_budget_s: float = 0.0,
+    label_col: str = "label",
+    use_protected: bool = False,
+    test_dates: Sequence[Any] | None = None,
+    max_train_span: str | int | None = None,
+    model_params: Mapping[str, Any] | None = None,
+    n_jobs: int = 1,
+    fit_final: bool = True,
+) -> Evaluation:
+    """Fit and score the model and baselines on temporal folds; compare with truth.
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        person_id, as_of, the feature columns of ``metadata``, and ``label_col``
+        (0/1, missing for censored rows, which are left out).
+    metadata : mapping
+        Column -> feature metadata (``kind``, ``protected``, ``family``, ``name``,
+        ``aggregate``, ``window``, ``unit``).
+    horizon : str
+        Label horizon; no training label window reaches a fold's test date.
+    capacity : str or int
+        People a team can work with per as-of date: a count or a share ("5%").
+    baselines : "all", a name or a list of names
+        base_rate, persistent_absence, any_suspension, checklist, logistic. With
+        "all", a baseline whose features are missing is skipped (see ``skipped``);
+        named explicitly, it raises.
+    calibration : "isotonic", "sigmoid" or None
+    truth : DataFrame, optional
+        person_id, as_of, p_true (synthetic data): adds the oracle and the gaps.
+    seed : int
+    search_budget_s : float
+        Hyper-parameter search budget per fit (0 = defaults only).
+    use_protected : bool
+        Let the model use protected characteristics (off by default).
+    test_dates, max_train_span : passed to :func:`temporal_folds`.
+    model_params : dict, optional
+        Extra EarlyWarningClassifier parameters.
+    n_jobs : int
+    fit_final : bool
+        Also train the final model on all labelled rows.
+
+    Returns
+    -------
+    Evaluation
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as M
+    >>> rng = np.random.default_rng(0)
+    >>> n = 600
+    >>> x = rng.normal(size=n)
+    >>> m = pd.DataFrame({"person_id": [f"p{i % 200}" for i in range(n)],
+    ...     "as_of": pd.to_datetime(np.repeat(["2020-09-01", "2021-09-01",
+    ...                                        "2022-09-01"], 200)),
+    ...     "x": x, "label": (x + rng.normal(size=n) > 1.5).astype("Int8")})
+    >>> ev = evaluate(m, {"x": M(kind="numeric", protected=False)},
+    ...               baselines=["base_rate"], calibration=None,
+    ...               model_params={"n_estimators": 20}, fit_final=False)
+    >>> len(ev.folds), sorted(ev.scores.columns)
+    (2, ['as_of', 'base_rate', 'fold', 'label', 'model', 'person_id'])
+    """
+    _check_matrix(matrix, metadata, label_col)
+    cap = Capacity.parse(capacity)
+    h = Window.parse(horizon)
+    features = model_inputs(metadata, use_protected)
+    if not features:
+        raise EarlysignalError(
+            "no model inputs: every feature in the metadata is protected. Fix: add "
+            "features, or set use_protected=True"
+        )
+    data = matrix[matrix[label_col].notna()].reset_index(drop=True)
+    data = data.assign(as_of=pd.to_datetime(data["as_of"]).dt.normalize())
+    y_all = data[label_col].astype(int).to_numpy()
+    folds = temporal_folds(data["as_of"], horizon=h, test_dates=test_dates,
+                           max_train_span=max_train_span)
+    if not folds:
+        dates = sorted({d.date().isoformat() for d in data["as_of"]})
+        raise EarlysignalError(
+            f"no temporal fold is possible: the labelled as-of dates {dates} have no "
+            f"pair {h.label} apart. Fix: add earlier as-of dates or shorten the horizon"
+        )
+    X_all = data[list(metadata)]
+    names = list(make_baselines(baselines, metadata))
+    explicit = baselines != "all"
+    skipped: dict[str, str] = {}
+    pieces = []
+    for fold in folds:
+        train, test = fold.split(data)
+        if len(test) == 0:
+            continue
+        part = data.iloc[test][["person_id", "as_of"]].assign(
+            fold=fold.index, label=y_all[test])
+        model = _make_model(calibration, seed, search_budget_s, n_jobs, model_params)
+        model.fit(X_all.iloc[train][features], y_all[train],
+                  as_of=data["as_of"].iloc[train].to_numpy())
+        part[MODEL] = model.predict_proba(X_all.iloc[test][features])[:, 1]
+        for name, est in make_baselines(names, metadata).items():
+            if name in skipped:
+                continue
+            try:
+                est.fit(X_all.iloc[train], y_all[train])
+            except MissingFeatureError as e:
+                if explicit:
+                    raise
+                skipped[name] = str(e)
+                continue
+            part[name] = est.predict_proba(X_all.iloc[test])[:, 1]
+        pieces.append(part)
+    scores = pd.concat(pieces, ignore_index=True)
+    models = [MODEL, *[n for n in names if n not in skipped]]
+    scores = scores[["person_id", "as_of", "fold", "label", *models]]
+    if truth is not None:
+        scores.insert(4, "p_true", _attach_truth(scores, truth, h))
+        models_scored = [*models, ORACLE]
+    else:
+        models_scored = models
+    columns = {ORACLE: "p_true"}
+    range_folds = {f.index for f in folds if f.test_start != f.test_end}
+    groups = np.where(scores["fold"].isin(range_folds), scores["fold"].astype(str),
+                      scores["as_of"].astype(str))
+    scores_groups = pd.Series(groups, index=scores.index)
+
+    fold_rows, pooled_rows = [], []
+    y = scores["label"].to_numpy()
+    for name in models_scored:
+        p = scores[columns.get(name, name)].to_numpy(dtype=float)
+        for f, idx in scores.groupby("fold").indices.items():
+            fold_rows.append({"fold": f, "model": name, "metrics": _row_metrics(
+                y[idx], p[idx], scores_groups.to_numpy()[idx], cap)})
+        pooled_rows.append({"model": name, "metrics": _row_metrics(
+            y, p, scores_groups.to_numpy(), cap)})
+    metrics = _tidy(fold_rows, ["fold", "model"])
+    pooled = _tidy(pooled_rows, ["model"])
+    oracle = _oracle_table(metrics, pooled, models) if truth is not None else None
+
+    calib = pd.concat([
+        calibration_table(y, scores[columns.get(n, n)].to_numpy()).assign(model=n)
+        for n in models_scored], ignore_index=True)
+    drift = _drift(metrics, folds)
+    curve = pd.concat([
+        capacity_curve(y, scores[columns.get(n, n)].to_numpy(), groups).assign(model=n)
+        for n in models_scored], ignore_index=True)
+    plots = _plots(folds, scores, y, models_scored, columns, drift, curve, cap)
+    verdicts = {n: _verdict(n, pooled, metrics, cap) for n in models if n != MODEL}
+    final = None
+    if fit_final:
+        final = _make_model(calibration, seed, search_budget_s, n_jobs, model_params)
+        final.fit(X_all[features], y_all, as_of=data["as_of"].to_numpy())
+    settings = {"horizon": h.label, "capacity": cap.label, "calibration": calibration,
+                "seed": seed, "search_budget_s": search_budget_s,
+                "use_protected": use_protected, "label_col": label_col,
+                "baselines": models[1:], "n_rows_labelled": len(data),
+                "n_rows_censored": int(matrix[label_col].isna().sum()),
+                "n_test_rows": len(scores)}
+    return Evaluation(scores=scores, metrics=metrics, pooled=pooled, oracle=oracle,
+                      folds=folds, calibration=calib, drift=drift,
+                      capacity_curve=curve, plots=plots, final_model=final,
+                      verdicts=verdicts, skipped=skipped, settings=settings,
+                      features=features)
+
+
+def _oracle_table(metrics: pd.DataFrame, pooled: pd.DataFrame,
+                  models: Sequence[str]) -> pd.DataFrame:
+    both = pd.concat([metrics.assign(fold=metrics["fold"].astype(object)),
+                      pooled.assign(fold="pooled")], ignore_index=True)
+    both = both[both["metric"].isin(ORACLE_METRICS)]
+    ref = both[both["model"] == ORACLE][["fold", "metric", "value"]].rename(
+        columns={"value": "oracle"})
+    out = both[both["model"].isin(models)].merge(ref, on=["fold", "metric"])
+    out["gap"] = out["value"] - out["oracle"]
+    out["relative_gap"] = out["gap"] / out["oracle"]
+    return out[["fold", "model", "metric", "value", "oracle", "gap",
+                "relative_gap"]].reset_index(drop=True)
+
+
+def _drift(metrics: pd.DataFrame, folds: Sequence[Fold]) -> pd.DataFrame:
+    wanted = metrics[metrics["metric"].isin(
+        ["auc", "average_precision", "precision_at_k", "base_rate", "ece"])]
+    table = wanted.pivot_table(index=["fold", "model"], columns="metric",
+                               values="value").reset_index()
+    table.columns.name = None
+    starts = {f.index: f.test_start for f in folds}
+    table.insert(1, "test_start", table["fold"].map(starts))
+    return table.sort_values(["model", "fold"]).reset_index(drop=True)
+
+
+def _plots(folds: Sequence[Fold], scores: pd.DataFrame, y: np.ndarray,
+           models: Sequence[str], columns: Mapping[str, str], drift: pd.DataFrame,
+           curve: pd.DataFrame, cap: Capacity) -> dict[str, str]:
+    shown = [m for m in models if m in (MODEL, "logistic", ORACLE)] or list(models)
+    return {
+        "folds": folds_svg(folds),
+        "reliability": reliability_svg(
+            y, {m: scores[columns.get(m, m)] for m in shown}),
+        "drift_auc": lines_svg_from(
+            drift, x="test_start", y="auc", hue="model", xlabel="test as-of date",
+            ylabel="ROC AUC", title="Discrimination over time (one point per fold)"),
+        "drift_precision": lines_svg_from(
+            drift, x="test_start", y="precision_at_k", hue="model",
+            xlabel="test as-of date", ylabel=f"precision at {cap.label}",
+            title="Precision at capacity over time"),
+        "capacity_precision": lines_svg_from(
+            curve, x="percent", y="precision", hue="model",
+            xlabel="capacity (% of cohort per as-of date)", ylabel="precision",
+            title="Precision against capacity (expected, random tie-breaking)"),
+        "capacity_recall": lines_svg_from(
+            curve, x="percent", y="recall", hue="model",
+            xlabel="capacity (% of cohort per as-of date)", ylabel="recall",
+            title="Recall against capacity"),
+    }

@@ -1,0 +1,346 @@
+"""Labels: escalation in (t, t + horizon], follow-up ends and censoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from earlysignal.data import CanonicalTables
+from earlysignal.errors import ConfigError, DataError
+from earlysignal.features._labels import (
+    LabelSpec,
+    build_labels,
+    latest_date,
+    outcome_known_before,
+    outcome_rows,
+)
+
+T = pd.Timestamp
+AS_OF = T("2021-09-01")  # t + 12m = 2022-09-01
+
+
+def tables(**frames: pd.DataFrame) -> CanonicalTables:
+    return CanonicalTables.from_frames(frames)
+
+
+def people(*ids: str, dob: str = "2008-01-01") -> pd.DataFrame:
+    return pd.DataFrame({"person_id": list(ids), "date_of_birth": dob})
+
+
+def events(*rows: tuple) -> pd.DataFrame:
+    cols = ["person_id", "event_date", "source", "event_type", "recorded_at"]
+    return pd.DataFrame([r + (None,) * (5 - len(r)) for r in rows], columns=cols)
+
+
+def episodes(*rows: tuple) -> pd.DataFrame:
+    cols = ["person_id", "start_date", "end_date", "source", "episode_type"]
+    return pd.DataFrame(list(rows), columns=cols)
+
+
+def cohort(*ids: str, as_of: pd.Timestamp = AS_OF) -> pd.DataFrame:
+    return pd.DataFrame({"person_id": list(ids), "as_of": [as_of] * len(ids)})
+
+
+def spec(**kw: object) -> LabelSpec:
+    base: dict[str, object] = {
+        "name": "youth_justice_fte", "horizon": "12m",
+        "outcome": [{"table": "events", "source": "youth_justice"},
+                    {"table": "episodes", "source": "social_care",
+                     "type": ["child_protection", "looked_after"]}],
+        "followup": {"extract_date": "2024-08-31"},
+    }
+    return LabelSpec.from_config(base | kw)
+
+
+def by_person(res, col: str) -> dict:
+    return dict(zip(res.frame["person_id"], res.frame[col], strict=True))
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_config_errors_name_paths_and_hints():
+    with pytest.raises(ConfigError) as e:
+        LabelSpec.from_config({
+            "horizon": "all", "censoring": "drop",
+            "outcome": [{"table": "periods"}, {"table": "events", "soruce": "x"}],
+            "followup": {"max_age": 0, "extract_date": "last summer"},
+        }, source="demo.yaml", path="label")
+    msg = str(e.value)
+    assert msg.startswith("demo.yaml has 6 problems:")
+    assert "label.horizon: 'all' has no end here (hint: use a length such as 12m)" \
+        in msg
+    assert "label.censoring: Input should be 'exclude' or 'negative'" in msg
+    assert "label.outcome[0].table: Input should be 'events' or 'episodes'" in msg
+    assert "label.outcome[1].soruce: unknown key (hint: remove it or check its " \
+        "spelling)" in msg
+    assert "label.followup.max_age: 0 is not an age" in msg
+    assert "label.followup.extract_date: " in msg and "YYYY-MM-DD" in msg
+
+
+def test_outcome_rows_match_events_and_episode_starts():
+    t = tables(
+        events=events(("a", "2021-01-01", "youth_justice", "caution", "2021-02-01"),
+                      ("a", "2021-01-02", "police", "police_contact")),
+        episodes=episodes(
+            ("b", "2021-03-01", None, "social_care", "looked_after"),
+            ("b", "2021-04-01", None, "social_care", "child_in_need")),
+    )
+    rows = outcome_rows(t, spec())
+    assert rows.astype({"date": str, "known_at": str}).values.tolist() == [
+        ["a", "2021-01-01", "2021-02-01"], ["b", "2021-03-01", "2021-03-01"],
+    ]
+
+
+def test_outcome_known_before_uses_known_dates():
+    t = tables(events=events(("a", "2021-01-01", "youth_justice", "caution",
+                              "2021-02-01")))
+    f = pd.DataFrame({"person_id": ["a", "a", "b"],
+                      "as_of": [T("2021-02-01"), T("2021-02-02"), T("2021-02-02")]})
+    assert outcome_known_before(t, spec(), f).tolist() == [False, True, False]
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def test_escalation_window_is_open_at_t_and_closed_at_t_plus_h():
+    t = tables(
+        people=people(*"abcdef"),
+        events=events(
+            ("a", "2021-09-01", "youth_justice", "caution"),        # on t: no
+            ("b", "2022-09-01", "youth_justice", "caution"),        # on t + h: yes
+            ("c", "2022-09-02", "youth_justice", "caution"),        # after: no
+            ("d", "2021-09-02", "police", "police_contact"),        # not an outcome
+            ("e", "2022-05-01", "youth_justice", "court_disposal"),
+            ("e", "2021-12-01", "youth_justice", "caution"),        # first wins
+        ),
+        episodes=episodes(("f", "2022-01-10", None, "social_care", "looked_after")),
+    )
+    res = build_labels(t, cohort(*"abcdef"), spec())
+    assert by_person(res, "label") == {"a": 0, "b": 1, "c": 0, "d": 0, "e": 1,
+                                       "f": 1}
+    dates = {k: (None if pd.isna(v) else f"{v:%Y-%m-%d}")
+             for k, v in by_person(res, "label_date").items()}
+    assert dates == {"a": None, "b": "2022-09-01", "c": None, "d": None,
+                     "e": "2021-12-01", "f": "2022-01-10"}
+    assert not res.frame["censored"].any()
+    assert str(res.frame["label"].dtype) == "Int8"
+    assert res.counts["positives"] == 3 and res.counts["negatives"] == 3
+
+
+def test_labels_use_happened_dates_and_ignore_rows_recorded_after_extract():
+    t = tables(
+        people=people("a", "b"),
+        events=events(
+            # happened in the window, recorded long after: still an escalation
+            ("a", "2022-03-01", "youth_justice", "caution", "2023-06-01"),
+            # happened in the window but only recorded after the extract date
+            ("b", "2022-03-01", "youth_justice", "caution", "2024-09-15"),
+        ),
+    )
+    res = build_labels(t, cohort("a", "b"), spec())
+    assert by_person(res, "label") == {"a": 1, "b": 0}
+
+
+def test_frame_keeps_cohort_order_and_index():
+    t = tables(people=people("a", "b"),
+               events=events(("b", "2022-01-01", "youth_justice", "caution")))
+    f = pd.DataFrame({"person_id": ["b", "a", "b"],
+                      "as_of": [AS_OF, AS_OF, T("2022-01-01")]}, index=[10, 11, 12])
+    res = build_labels(t, f, spec())
+    assert res.frame.index.tolist() == [10, 11, 12]
+    assert res.frame["label"].tolist() == [1, 0, 0]
+    assert list(res.frame.columns) == ["person_id", "as_of", "label", "label_date",
+                                       "followup_end", "censored", "censor_reason"]
+
+
+# --------------------------------------------------------------------------- censoring
+
+
+def test_extract_date_censors_and_both_rules():
+    t = tables(
+        people=people("early", "late", "none"),
+        events=events(("early", "2022-03-01", "youth_justice", "caution"),
+                      ("late", "2022-07-15", "youth_justice", "caution")),
+    )
+    fu = {"extract_date": "2022-06-30"}
+    excl = build_labels(t, cohort("early", "late", "none"), spec(followup=fu))
+    assert by_person(excl, "label") == {"early": 1, "late": pd.NA, "none": pd.NA}
+    assert by_person(excl, "censored") == {"early": False, "late": True, "none": True}
+    assert set(excl.frame["followup_end"]) == {T("2022-06-30")}
+    assert excl.counts == {
+        "rows": 3, "positives": 1, "negatives": 0, "censored_excluded": 2,
+        "censored_negative": 0, "censored_left_area": 0, "censored_aged_out": 0,
+        "censored_extract_ends": 2}
+    assert excl.training_frame()["person_id"].tolist() == ["early"]
+
+    neg = build_labels(t, cohort("early", "late", "none"),
+                       spec(followup=fu, censoring="negative"))
+    assert by_person(neg, "label") == {"early": 1, "late": 0, "none": 0}
+    assert by_person(neg, "censor_reason")["late"] == "extract_ends"
+    assert neg.counts["censored_negative"] == 2
+    assert neg.counts["censored_excluded"] == 0
+    assert len(neg.training_frame()) == 3
+
+
+def test_leaving_the_area_ends_follow_up_on_the_last_day_on_roll():
+    enrol = [
+        ("gone", "2019-09-01", "2022-01-31"),
+        ("gone_esc", "2019-09-01", "2022-01-31"),
+        ("gone_late", "2019-09-01", "2022-01-31"),
+        ("back", "2019-09-01", "2022-01-31"), ("back", "2022-03-01", "2023-07-31"),
+        ("open", "2019-09-01", None), ("open", "2018-09-01", "2019-07-31"),
+        ("at_extract", "2019-09-01", "2024-08-31"),
+    ]
+    t = tables(
+        people=people("gone", "gone_esc", "gone_late", "back", "open", "at_extract",
+                      "never"),
+        episodes=episodes(*[(p, s, e, "school", "enrolment") for p, s, e in enrol]),
+        events=events(("gone_esc", "2022-01-31", "youth_justice", "caution"),
+                      ("gone_late", "2022-02-01", "youth_justice", "caution")),
+    )
+    ids = ["gone", "gone_esc", "gone_late", "back", "open", "never"]
+    s = spec(followup={"extract_date": "2024-08-31",
+                       "leaves": {"source": "school", "type": "enrolment"}})
+    res = build_labels(t, cohort(*ids), s)
+    assert by_person(res, "label") == {"gone": pd.NA, "gone_esc": 1,
+                                       "gone_late": pd.NA, "back": 0, "open": 0,
+                                       "never": 0}
+    assert by_person(res, "censor_reason")["gone"] == "left_area"
+    assert by_person(res, "followup_end")["gone"] == T("2022-01-31")
+    assert by_person(res, "followup_end")["back"] == T("2023-07-31")
+    assert res.counts["censored_left_area"] == 2
+    # Leaving on the extract day is the extract ending, not a move away.
+    late = build_labels(t, cohort("at_extract", as_of=T("2024-01-01")), s)
+    assert late.frame["censor_reason"].tolist() == ["extract_ends"]
+
+
+def test_ageing_out_ends_follow_up_the_day_before_the_birthday():
+    t = tables(
+        people=pd.DataFrame({"person_id": ["a", "b", "c"],
+                             "date_of_birth": ["2004-03-15"] * 3}),
+        events=events(("a", "2022-03-14", "youth_justice", "caution"),
+                      ("b", "2022-03-15", "youth_justice", "caution")),
+    )
+    res = build_labels(t, cohort("a", "b", "c"),
+                       spec(followup={"extract_date": "2024-08-31", "max_age": 18}))
+    assert by_person(res, "label") == {"a": 1, "b": pd.NA, "c": pd.NA}
+    assert by_person(res, "followup_end")["c"] == T("2022-03-14")
+    assert res.counts["censored_aged_out"] == 2
+    assert by_person(res, "censor_reason")["a"] is pd.NA or pd.isna(
+        by_person(res, "censor_reason")["a"])
+
+
+def test_default_extract_date_is_the_latest_date_in_the_data():
+    t = tables(
+        people=people("a"),
+        events=events(("a", "2022-01-01", "police", "x", "2022-06-30")),
+        episodes=episodes(("a", "2021-01-01", "2022-05-01", "school", "enrolment")),
+    )
+    assert latest_date(t) == T("2022-06-30")
+    res = build_labels(t, cohort("a"), LabelSpec(
+        horizon="12m", outcome=[{"table": "events", "source": "youth_justice"}]))
+    assert res.extract_date == T("2022-06-30")
+    assert res.frame["censor_reason"].tolist() == ["extract_ends"]
+    with pytest.raises(DataError, match="set label.followup.extract_date"):
+        latest_date(tables(people=people("a")))
+
+
+# --------------------------------------------------------------------------- property
+
+
+@st.composite
+def _case(draw: st.DrawFn):
+    n = draw(st.integers(1, 5))
+    ids = [f"p{i}" for i in range(n)]
+    day = st.integers(0, 1400).map(lambda d: T("2020-01-01") + pd.Timedelta(days=d))
+    ev = draw(st.lists(st.tuples(
+        st.sampled_from(ids), day, st.sampled_from(["youth_justice", "police"]),
+        st.integers(0, 200)), max_size=12))
+    ep = draw(st.lists(st.tuples(st.sampled_from(ids), day,
+                                 st.one_of(st.none(), st.integers(0, 600))),
+                       max_size=6))
+    dob = {p: T("2003-06-01") + pd.Timedelta(days=draw(st.integers(0, 2000)))
+           for p in ids}
+    rows = draw(st.lists(st.tuples(st.sampled_from(ids), day), min_size=1,
+                         max_size=8, unique=True))
+    censoring = draw(st.sampled_from(["exclude", "negative"]))
+    return ids, ev, ep, dob, rows, censoring
+
+
+def _naive(ev, ep, dob, pid, t, extract, horizon_end):
+    """Follow-up and label by looping, straight from the definitions."""
+    ends = {"extract_ends": extract,
+            "aged_out": dob[pid] + pd.DateOffset(years=18) - pd.Timedelta(days=1)}
+    spells = [(s, e) for p, s, e in ep if p == pid]
+    if spells and all(e is not None for _, e in spells):
+        ends["left_area"] = max(s + pd.Timedelta(days=e) for s, e in spells)
+    fu = min(ends.values())
+    seen = [d for p, d, src, lag in ev if p == pid and src == "youth_justice"
+            and d + pd.Timedelta(days=lag) <= extract and t < d <= min(horizon_end,
+                                                                       fu)]
+    return (min(seen) if seen else None), fu
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=_case())
+def test_labels_match_a_naive_loop(case):
+    ids, ev, ep, dob, rows, censoring = case
+    extract = T("2023-08-31")
+    t = tables(
+        people=pd.DataFrame({"person_id": ids, "date_of_birth": [dob[p] for p in ids]}),
+        events=events(*[(p, d, s, "x", d + pd.Timedelta(days=lag))
+                        for p, d, s, lag in ev]) if ev else events(),
+        episodes=episodes(*[(p, s, None if e is None else s + pd.Timedelta(days=e),
+                             "school", "enrolment") for p, s, e in ep])
+        if ep else episodes(),
+    )
+    s = LabelSpec.from_config({
+        "horizon": "12m", "censoring": censoring,
+        "outcome": [{"table": "events", "source": "youth_justice"}],
+        "followup": {"extract_date": extract.date(), "max_age": 18,
+                     "leaves": {"source": "school", "type": "enrolment"}}})
+    f = pd.DataFrame(rows, columns=["person_id", "as_of"])
+    res = build_labels(t, f, s).frame
+    for r in res.itertuples():
+        horizon_end = r.as_of + pd.DateOffset(months=12)
+        first, fu = _naive(ev, ep, dob, r.person_id, r.as_of, extract, horizon_end)
+        assert r.followup_end == fu
+        if first is not None:
+            assert (r.label, r.label_date, r.censored) == (1, first, False)
+        elif fu < horizon_end:
+            assert r.censored
+            assert (r.label is pd.NA) if censoring == "exclude" else r.label == 0
+        else:
+            assert (r.label, r.censored) == (0, False)
+            assert pd.isna(r.label_date)
+        if not r.censored and r.label == 1:
+            assert r.as_of < r.label_date <= horizon_end
+
+
+def test_labels_on_many_rows_agree_with_searchsorted_reference():
+    rng = np.random.default_rng(3)
+    n = 2000
+    ids = np.array([f"p{i}" for i in range(n)])
+    dates = T("2019-09-01") + pd.to_timedelta(rng.integers(0, 1800, 3 * n), unit="D")
+    t = tables(
+        people=pd.DataFrame({"person_id": ids, "date_of_birth": "2000-01-01"}),
+        events=pd.DataFrame({"person_id": rng.choice(ids, 3 * n), "event_date": dates,
+                             "source": "youth_justice", "event_type": "caution"}),
+    )
+    f = pd.DataFrame({"person_id": np.repeat(ids, 3),
+                      "as_of": np.tile(pd.to_datetime(
+                          ["2020-09-01", "2021-09-01", "2022-09-01"]), n)})
+    res = build_labels(t, f, spec(followup={"extract_date": "2024-08-31"}))
+    ev = t["events"].sort_values("event_date")
+    per = {p: g["event_date"].to_numpy() for p, g in ev.groupby("person_id")}
+    want = []
+    for p, a in zip(f["person_id"], f["as_of"], strict=True):
+        d = per.get(p, np.array([], dtype="datetime64[us]"))
+        i = np.searchsorted(d, np.datetime64(a), side="right")
+        want.append(int(i < len(d) and d[i] <= np.datetime64(a + pd.DateOffset(
+            months=12))))
+    assert res.frame["label"].tolist() == want
