@@ -460,3 +460,27 @@ def test_messy_exports_long_periods_when_not_census_shaped(tmp_path: Path) -> No
     tables, _ = load_mapping(mapping)
     pd.testing.assert_frame_equal(as_rows(tables["periods"]),
                                   as_rows(CanonicalTables.from_frames(frames)["periods"]))
+
+
+def test_rows_differing_only_in_an_unmapped_column_are_kept(tmp_path: Path) -> None:
+    path = write(tmp_path, {"pupils.csv": "UPN,DOB\nA1,05/01/2010\n",
+                            "b.csv": "IncidentID,UPN,Date\n1,A1,01/02/2021\n"
+                                     "2,A1,01/02/2021\n2,A1,01/02/2021\n"},
+                 "tables:\n" + PEOPLE_MAP + "  events: {file: b.csv, columns: "
+                 "{person_id: UPN, event_date: Date}, values: {source: school, "
+                 "event_type: behaviour_incident}}\n")
+    tables, report = load_mapping(path)
+    assert len(tables["events"]) == 2
+    assert report.sources[1].set_aside == {"duplicate": 1}
+    assert report.sources[1].examples == {"duplicate": [4]}
+
+
+def test_messy_exports_round_trip_on_the_synthetic_cohort(tmp_path: Path) -> None:
+    from earlysignal.data.synth import SynthConfig, generate
+
+    cohort = generate(SynthConfig(people=300, seed=11)).tables
+    tables, report = load_mapping(write_messy_exports(cohort, tmp_path))
+    assert report.totals_balance()
+    assert sum(s.set_aside_total for s in report.sources) == 0, report.summary()
+    for name in cohort:
+        pd.testing.assert_frame_equal(as_rows(tables[name]), as_rows(cohort[name]))

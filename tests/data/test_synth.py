@@ -217,6 +217,10 @@ def test_no_data_before_joining_or_after_leaving(cohort):
         assert (df[first] >= start).all(), name
         assert (end.isna() | df[last].isna() | (df[last] <= end)).all(), name
         assert (df[first] <= pd.Timestamp("2024-08-31")).all(), name
+    ch = t["characteristics"]
+    end = ch["person_id"].map(enr["end_date"])
+    assert (end.isna() | (ch["valid_from"] <= end)).all()
+    assert (ch["valid_to"].isna() | end.isna() | (ch["valid_to"] <= end)).all()
     leavers = enr["end_date"].notna() & (enr["end_date"] < pd.Timestamp("2024-08-31"))
     assert 0.2 < leavers.mean() < 0.8
 

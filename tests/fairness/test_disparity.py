@@ -48,17 +48,25 @@ def test_flags_need_ratio_outside_band_and_holm_rejection():
     np.testing.assert_allclose(tested["p_holm"], naive_holm(tested["p_value"].to_numpy()))
     expect = (tested["ratio"].lt(0.8) | tested["ratio"].gt(1.25)) & tested["p_holm"].lt(0.05)
     assert (tested["flagged"] == expect).all()
-    assert d.set_index("metric").loc["fnr", "flagged"]
+    assert d.set_index("metric").loc["tpr", "flagged"]
+    assert not d.set_index("metric").loc["fnr", "flagged"]  # 1.15: inside the band
     assert not d[~d["metric"].isin(FLAG_METRICS)]["flagged"].any()
     assert any("Holm" in n for n in a.notes)
     assert a.summary()["settings"]["multiple_comparisons"].startswith("Holm")
     gm = a.group_metrics.set_index(["group", "metric"])
-    assert gm.loc[("B", "fnr"), "flagged"]
+    assert gm.loc[("B", "tpr"), "flagged"]
+
+
+def test_p_value_is_normal_approximation_of_bootstrap_se():
+    from earlysignal.fairness._disparity import bootstrap_p
+
+    reps = np.random.default_rng(0).normal(0.1, 0.05, size=(5000, 1))
+    assert bootstrap_p(np.array([0.1]), reps)[0] == pytest.approx(0.0455, abs=0.003)
 
 
 def test_wider_band_removes_flags():
     a = audit(biased(), score="score", label="y", groups="g", top="20%", n_boot=200,
-              mitigation=False, band=(0.01, 100))
+              mitigation=False, band=(0.0, 1e9))
     assert not a.disparities["flagged"].any()
 
 

@@ -21,7 +21,7 @@ from earlysignal.features._engine import Engine
 _SETTINGS = {"deadline": None, "suppress_health_check": list(HealthCheck)}
 
 
-@settings(max_examples=30, **_SETTINGS)
+@settings(max_examples=20, **_SETTINGS)
 @given(tables_and_cohort())
 def test_duckdb_matches_reference(duckdb_engine, case):
     tables, cohort = case
@@ -38,7 +38,7 @@ def test_spark_matches_reference(spark_engine, case):
     assert_frames_match(got, reference_features(tables, cohort, ALL_SPECS))
 
 
-@settings(max_examples=10, **_SETTINGS)
+@settings(max_examples=5, **_SETTINGS)
 @given(tables_and_cohort())
 def test_batches_and_parquet_give_the_same_matrix(duckdb_engine, tmp_path_factory,
                                                   case):

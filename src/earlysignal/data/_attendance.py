@@ -109,6 +109,10 @@ def period_bounds(dates: pd.Series, period: Period) -> tuple[pd.Series, pd.Serie
     d = pd.to_datetime(dates).dt.normalize()
     if period == "day":
         return d, d
+    return _bounds(d, period)
+
+
+def _bounds(d: pd.Series, period: str) -> tuple[pd.Series, pd.Series]:
     if period == "week":
         start = d - pd.to_timedelta(d.dt.day_of_week, unit="D")
         return start, start + pd.Timedelta(days=6)
@@ -124,12 +128,12 @@ def period_bounds(dates: pd.Series, period: Period) -> tuple[pd.Series, pd.Serie
     jan1 = pd.to_datetime(year.astype("str") + "-01-01")
     spring = d <= sunday
     autumn = d.dt.month >= 8
-    start = np.where(autumn, jan1 + pd.DateOffset(months=7),
+    starts: np.ndarray = np.where(autumn, jan1 + pd.DateOffset(months=7),
                      np.where(spring, jan1, sunday + pd.Timedelta(days=1)))
-    end = np.where(autumn, jan1 + pd.DateOffset(months=11, days=30),
+    ends: np.ndarray = np.where(autumn, jan1 + pd.DateOffset(months=11, days=30),
                    np.where(spring, sunday, jan1 + pd.DateOffset(months=6, days=30)))
-    return (pd.Series(start, index=d.index).astype("datetime64[us]"),
-            pd.Series(end, index=d.index).astype("datetime64[us]"))
+    return (pd.Series(starts, index=d.index).astype("datetime64[us]"),
+            pd.Series(ends, index=d.index).astype("datetime64[us]"))
 
 
 def aggregate_marks(df: pd.DataFrame, period: Period) -> pd.DataFrame:

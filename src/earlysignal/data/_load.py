@@ -250,7 +250,7 @@ def _unmapped_error(df: pd.DataFrame, unmapped: pd.Series, col: str,
     bad = df.loc[unmapped.to_numpy(dtype=bool)]
     groups = bad.groupby("_v", sort=False)[LINE]
     counts = groups.size().sort_values(ascending=False, kind="stable")
-    firsts = groups.first()
+    firsts = groups.first().to_dict()
     unit = raw.unit
     parts = [f"{code!r} ({n} {unit}{'s' if n != 1 else ''}, first {unit} "
              f"{int(firsts[code])})" for code, n in counts.head(10).items()]

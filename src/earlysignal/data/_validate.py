@@ -132,8 +132,8 @@ class Accounting:
             entry = self.entries[int(src)]  # type: ignore[call-overload]
             entry.set_aside[reason] = entry.set_aside.get(reason, 0) + int(n)
         for src, lines in gone.dropna(subset=[LINE]).groupby(SRC, sort=False)[LINE]:
-            ex = self.entries[int(src)].examples.setdefault(reason, [])  # type: ignore[call-overload]
-            ex.extend(int(x) for x in lines.iloc[: max(0, 5 - len(ex))])
+            ex = self.entries[int(src)].examples.setdefault(reason, [])  # type: ignore[arg-type, call-overload]
+            ex.extend(int(x) for x in lines.iloc[: max(0, 5 - len(ex))].tolist())
         return df.loc[~mask]
 
     def report(self, frames: Mapping[str, pd.DataFrame], notes: list[str]

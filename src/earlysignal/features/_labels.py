@@ -350,7 +350,7 @@ def outcome_known_before(
     first = rows.groupby("person_id")["known_at"].min()
     when = lookup_dates(frame["person_id"], first)
     as_of = pd.to_datetime(frame["as_of"]).astype(_DATE)
-    return (when <= as_of).fillna(False).astype(bool).rename("outcome_known")
+    return (when < as_of).fillna(False).astype(bool).rename("outcome_known")
 
 
 # --------------------------------------------------------------------------- labels

@@ -329,7 +329,7 @@ def _youth_justice(ctx: Context, rng: np.random.Generator, pp: People, z: np.nda
 def _spurious_outcomes(ctx: Context, rng: np.random.Generator, hazard: np.ndarray,
                        enrolled: np.ndarray, group: np.ndarray | None) -> Frame:
     """Outcomes recorded for the biased group that are not true escalations."""
-    bias = ctx.config.bias
+    bias = ctx.config.bias_spec
     if bias is None or group is None or bias.outcome_over_recording <= 1:
         return _empty_events()
     lam = (bias.outcome_over_recording - 1.0) * hazard * (enrolled & group)
@@ -434,7 +434,7 @@ def _spells(ctx: Context, pp: People, attribute: str, status: np.ndarray,
 
 
 def _group(ctx: Context, pp: People, status: dict[str, np.ndarray]) -> np.ndarray | None:
-    bias = ctx.config.bias
+    bias = ctx.config.bias_spec
     if bias is None:
         return None
     code = VOCAB[bias.attribute].index(bias.value)
@@ -452,7 +452,7 @@ def _age_norm(spec: mdl.SignalSpec, s: float) -> float:
 def _signals(ctx: Context, rng: np.random.Generator, pp: People, z: np.ndarray,
              enrolled: np.ndarray, group: np.ndarray | None) -> Frame:
     s = ctx.config.signal_strength
-    bias = ctx.config.bias
+    bias = ctx.config.bias_spec
     age_y = pp.age_m / 12.0
     zc = z - ctx.risk_centre
     frames = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -106,9 +107,9 @@ class SynthConfig:
     prevalence: float = 1.0
     signal_strength: float = 1.0
     recording_lag: float = 10.0
-    missing_sources: tuple[str, ...] = ()
-    bias: SynthBias | None = None
-    as_of_dates: tuple[str, ...] = DEFAULT_AS_OF
+    missing_sources: Sequence[str] = ()
+    bias: SynthBias | Mapping[str, Any] | None = None
+    as_of_dates: Sequence[str] = DEFAULT_AS_OF
     horizon: str = "12m"
     chunk_people: int = 10_000
 
@@ -118,11 +119,16 @@ class SynthConfig:
         set_(self, "as_of_dates", tuple(str(d)[:10] for d in self.as_of_dates))
         set_(self, "start", str(self.start)[:10])
         set_(self, "end", str(self.end)[:10])
-        if isinstance(self.bias, dict):
+        if isinstance(self.bias, Mapping):
             set_(self, "bias", _bias_from_dict(self.bias))
         problems = _check(self)
         if problems:
             raise ConfigError("SynthConfig", problems)
+
+    @property
+    def bias_spec(self) -> SynthBias | None:
+        """The bias as a :class:`SynthBias` (a mapping is converted on creation)."""
+        return self.bias if isinstance(self.bias, SynthBias) else None
 
     @property
     def horizon_months(self) -> int:
@@ -132,7 +138,7 @@ class SynthConfig:
         return int(m.group(1)) * (12 if m.group(2) == "y" else 1)
 
 
-def _bias_from_dict(d: dict[str, Any]) -> SynthBias | dict[str, Any]:
+def _bias_from_dict(d: Mapping[str, Any]) -> SynthBias | Mapping[str, Any]:
     try:
         return SynthBias(**d)
     except TypeError:

@@ -333,9 +333,10 @@ def _write_mapping(t: dict[str, pd.DataFrame], spec: dict[str, list[dict[str, An
     every = pd.concat(dates).dropna() if dates else pd.Series([], dtype="datetime64[us]")
     head: dict[str, Any] = {"dayfirst": True}
     if len(every):
-        head["extract_date"] = every.max().date()
-        if every.min() < pd.Timestamp("1990-01-01"):
-            head["earliest_date"] = every.min().date()
+        last, first = pd.Timestamp(every.max()), pd.Timestamp(every.min())
+        head["extract_date"] = last.date()
+        if first < pd.Timestamp("1990-01-01"):
+            head["earliest_date"] = first.date()
     tables = {name: (srcs[0] if len(srcs) == 1 else srcs) for name, srcs in spec.items()}
     text = yaml.safe_dump({**head, "tables": tables}, sort_keys=False,
                           allow_unicode=True, width=88)

@@ -1,0 +1,155 @@
+"""The pipeline config: one YAML file that describes a whole run.
+
+Each section is validated by the stage that owns it (cohort, label, features …);
+this module collects every problem of every section, each with its YAML path and a
+hint, and raises them together in one :class:`~earlysignal.errors.ConfigError`.
+
+A config can include other files (``{include: features/library.yaml}``), so a
+feature library can be shared between pipelines.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from earlysignal.errors import ConfigError, EarlysignalError
+from earlysignal.features import CohortSpec, FeatureSpec, LabelSpec, parse_feature_specs
+from earlysignal.features._labels import config_error
+from earlysignal.pipeline._yaml import read_yaml
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SynthSource(_Section):
+    """Generate the synthetic multi-agency cohort instead of reading data."""
+
+    people: int = Field(20_000, gt=0, description="Number of young people.")
+    seed: int = Field(7, description="Random seed; the same seed gives the same data.")
+    attendance: Literal["termly", "daily"] = "termly"
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Further generator knobs (prevalence, signal_strength, "
+        "recording_lag, missing_sources, bias); see earlysignal.data.synth.",
+    )
+
+
+class DataSection(_Section):
+    """Where the data comes from: exactly one of ``synth``, ``mapping`` or ``folder``."""
+
+    synth: SynthSource | None = None
+    mapping: str | None = Field(None, description="A source-mapping YAML file.")
+    folder: str | None = Field(None, description="A folder of canonical Parquet tables.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DataSection:
+        given = [k for k in ("synth", "mapping", "folder") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of synth, mapping or folder (found {given or 'none'})"
+            )
+        return self
+
+
+class PipelineConfig(_Section):
+    """A validated pipeline config; see :func:`load_config`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    name: str = Field(description="Name of the pipeline; also names its run folder.")
+    data: DataSection
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    cohort: CohortSpec
+    label: LabelSpec
+    features: list[FeatureSpec]
+    output: str | None = Field(None, description="Run folder (default reports/NAME).")
+    base_dir: Path = Field(Path("."), exclude=True)
+    raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    @property
+    def run_dir(self) -> Path:
+        """Where the run writes its files."""
+        return Path(self.output) if self.output else Path("reports") / self.name
+
+    def resolve(self, relative: str | Path) -> Path:
+        """A path from the config, resolved against the config file's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.base_dir / p
+
+
+_SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "output")
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read and validate a pipeline config, listing every problem at once.
+
+    Examples
+    --------
+    >>> cfg = load_config("pipelines/demo.yaml")  # doctest: +SKIP
+    >>> cfg.label.window.label  # doctest: +SKIP
+    '12m'
+    """
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), ["expected a mapping of sections "
+                                      f"({', '.join(_SECTIONS)}) at the top level"])
+    return config_from_dict(raw, source=str(path), base_dir=path.parent)
+
+
+def config_from_dict(
+    raw: dict[str, Any], *, source: str = "config", base_dir: str | Path = "."
+) -> PipelineConfig:
+    """Validate an already-parsed config mapping (see :func:`load_config`)."""
+    problems: list[str] = []
+    for key in raw:
+        if key not in _SECTIONS:
+            close = difflib.get_close_matches(str(key), _SECTIONS, n=1)
+            hint = f"did you mean {close[0]}?" if close else (
+                f"sections are {', '.join(_SECTIONS)}")
+            problems.append(f"{key}: unknown section ({hint})")
+    for key in ("name", "data", "cohort", "label", "features"):
+        if key not in raw:
+            problems.append(f"{key}: missing section (hint: add it; see "
+                            "pipelines/demo.yaml for an example)")
+    parsed: dict[str, Any] = {}
+    for key, parse in _PARSERS.items():
+        if key not in raw:
+            continue
+        try:
+            parsed[key] = parse(raw[key], source)
+        except ConfigError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        return PipelineConfig(**{k: raw[k] for k in ("name", "engine", "output")
+                                 if k in raw}, **parsed,
+                              base_dir=Path(base_dir), raw=raw)
+    except ValidationError as e:
+        raise config_error(e, source=source) from None
+
+
+def _section(model: type[BaseModel], key: str) -> Any:
+    def parse(value: Any, source: str) -> Any:
+        try:
+            return model.model_validate(value)
+        except ValidationError as e:
+            raise config_error(e, source=source, path=key) from None
+    return parse
+
+
+_PARSERS: dict[str, Any] = {
+    "data": _section(DataSection, "data"),
+    "cohort": lambda v, s: CohortSpec.from_config(v, source=s, path="cohort"),
+    "label": lambda v, s: LabelSpec.from_config(v, source=s, path="label"),
+    "features": lambda v, s: parse_feature_specs(v, source=s, path="features"),
+}
+
+__all__ = ["DataSection", "EarlysignalError", "PipelineConfig", "SynthSource",
+           "config_from_dict", "load_config"]

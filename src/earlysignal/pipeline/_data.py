@@ -1,0 +1,83 @@
+"""The data step of a pipeline: synthetic cohort, source mapping or Parquet folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from earlysignal.data import CanonicalTables
+from earlysignal.pipeline._config import PipelineConfig
+
+
+@dataclass
+class LoadedData:
+    """Canonical tables for a run, plus what is known about where they came from.
+
+    ``truth`` is the synthetic cohort's true risk (None for real data); ``load_report``
+    is the mapping's load report (None when the data was already canonical).
+    """
+
+    tables: CanonicalTables
+    origin: str
+    truth: pd.DataFrame | None = None
+    load_report: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def load_data(
+    config: PipelineConfig, *, data_dir: str | Path | None = None,
+    work_dir: str | Path | None = None,
+) -> LoadedData:
+    """The run's canonical tables: ``data_dir`` when given, else the config's source.
+
+    A synthetic cohort is written once to ``work_dir/data`` and reused while its
+    settings are unchanged; a mapping's tables are loaded, validated and written there
+    as Parquet so that engines can read them straight from disk.
+    """
+    work = Path(work_dir) if work_dir is not None else config.run_dir
+    if data_dir is not None:
+        return _folder(Path(data_dir), origin=f"folder {data_dir}")
+    src = config.data
+    if src.folder:
+        return _folder(config.resolve(src.folder), origin=f"folder {src.folder}")
+    if src.mapping:
+        return _mapping(config.resolve(src.mapping), work / "data")
+    assert src.synth is not None
+    return _synth(src.synth.model_dump(), work / "data")
+
+
+def _folder(folder: Path, *, origin: str) -> LoadedData:
+    tables = CanonicalTables.read_dir(folder)
+    truth_path = tables.extras.get("truth")
+    truth = pd.read_parquet(truth_path) if truth_path else None
+    return LoadedData(tables, origin, truth, details={"folder": str(folder)})
+
+
+def _synth(settings: dict[str, Any], folder: Path) -> LoadedData:
+    from earlysignal.data.synth import SynthConfig, write_cohort
+
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    stamp = folder / ".synth-settings"
+    if not (stamp.exists() and stamp.read_text() == key
+            and (folder / "people.parquet").exists()):
+        knobs = {k: v for k, v in settings.items() if k != "options"}
+        write_cohort(SynthConfig(**knobs, **settings.get("options", {})), folder)
+        stamp.write_text(key)
+    loaded = _folder(folder, origin="synthetic cohort")
+    loaded.details["synth"] = settings
+    return loaded
+
+
+def _mapping(mapping: Path, folder: Path) -> LoadedData:
+    from earlysignal.data import load_mapping
+
+    tables, report = load_mapping(mapping)
+    tables.write_dir(folder)
+    loaded = _folder(folder, origin=f"mapping {mapping}")
+    loaded.load_report = report
+    return loaded
