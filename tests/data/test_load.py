@@ -162,7 +162,7 @@ def test_report_outputs(messy_load) -> None:
     from rich.console import Console
 
     console = Console(record=True, width=200)
-    console.print(report.rich_table())
+    console.print(report.to_rich())
     assert "behaviour.csv" in console.export_text()
 
 

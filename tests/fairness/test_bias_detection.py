@@ -19,15 +19,24 @@ def over_recorded(n: int, seed: int, factor: float) -> pd.DataFrame:
 
 
 def test_over_recording_is_flagged_on_the_affected_metrics():
-    a = audit(over_recorded(20000, 0, 1.5), score="score", label="y", groups="group",
-              top="10%", n_boot=300, mitigation=False)
+    a = audit(
+        over_recorded(20000, 0, 1.5),
+        score="score",
+        label="y",
+        groups="group",
+        top="10%",
+        n_boot=300,
+        mitigation=False,
+    )
     d = a.disparities.set_index("metric")
     flagged = set(d.index[d["flagged"]])
     assert {"base_rate", "oe_ratio", "precision"} <= flagged
-    assert d.loc["oe_ratio", "ratio"] > 1.25  # B's outcomes under-predicted by the score
+    assert (
+        d.loc["oe_ratio", "ratio"] > 1.25
+    )  # B's outcomes under-predicted by the score
     assert not d.loc["roc_auc", "flagged"]
     note = a.impossibility[0]
-    assert note["base_rates_differ"] and "cannot" not in note["note"].lower() or "no imperfect model" in note["note"]
+    assert note["base_rates_differ"] and "no imperfect model" in note["note"]
 
 
 def test_false_flag_rate_on_unbiased_data_stays_at_or_under_nominal():
@@ -36,13 +45,23 @@ def test_false_flag_rate_on_unbiased_data_stays_at_or_under_nominal():
         rng = np.random.default_rng(100 + seed)
         n = 3000
         p_true = rng.beta(2, 8, n)
-        df = pd.DataFrame({
-            "score": p_true,
-            "y": (rng.uniform(size=n) < p_true).astype(int),
-            "group": rng.choice(["A", "B", "C"], n, p=[0.5, 0.3, 0.2]),
-        })
-        a = audit(df, score="score", label="y", groups="group", top="15%", n_boot=150,
-                  seed=seed, mitigation=False)
+        df = pd.DataFrame(
+            {
+                "score": p_true,
+                "y": (rng.uniform(size=n) < p_true).astype(int),
+                "group": rng.choice(["A", "B", "C"], n, p=[0.5, 0.3, 0.2]),
+            }
+        )
+        a = audit(
+            df,
+            score="score",
+            label="y",
+            groups="group",
+            top="15%",
+            n_boot=150,
+            seed=seed,
+            mitigation=False,
+        )
         d = a.disparities[a.disparities["metric"].isin(FLAG_METRICS)]
         tests += int(d["p_holm"].notna().sum())
         flags += int(d["flagged"].sum())

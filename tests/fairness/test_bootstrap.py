@@ -10,7 +10,17 @@ from earlysignal.fairness._inputs import normalise
 
 from ._sim import make_scores
 
-CHECK = ["base_rate", "selection_rate", "tpr", "fpr", "precision", "roc_auc", "brier", "ece", "mean_score"]
+CHECK = [
+    "base_rate",
+    "selection_rate",
+    "tpr",
+    "fpr",
+    "precision",
+    "roc_auc",
+    "brier",
+    "ece",
+    "mean_score",
+]
 
 
 def naive_intervals(df, threshold, n_boot, seed):
@@ -35,7 +45,9 @@ def naive_intervals(df, threshold, n_boot, seed):
             diff = ss[pos][:, None] - ss[~pos][None, :]
             reps["roc_auc"].append(((diff > 0) + 0.5 * (diff == 0)).mean())
             bins = np.minimum((ss * 10).astype(int), 9)
-            ece = sum(abs(ss[bins == b].sum() - yy[bins == b].sum()) for b in range(10)) / len(ss)
+            ece = sum(
+                abs(ss[bins == b].sum() - yy[bins == b].sum()) for b in range(10)
+            ) / len(ss)
             reps["ece"].append(ece)
         for m, r in reps.items():
             out[(g, m)] = np.percentile(r, [2.5, 97.5])
@@ -46,7 +58,14 @@ def naive_intervals(df, threshold, n_boot, seed):
 def test_intervals_match_naive_row_bootstrap(rounded, max_bins):
     df = make_scores(1500, 5, rounded=rounded)
     inp = normalise(df, score="score", label="y", groups=["ethnicity"])
-    st = Settings(threshold=0.25, n_boot=1500, seed=1, mitigation=False, min_cell=0, max_bins=max_bins)
+    st = Settings(
+        threshold=0.25,
+        n_boot=1500,
+        seed=1,
+        mitigation=False,
+        min_cell=0,
+        max_bins=max_bins,
+    )
     gm = compute(inp, st).group_metrics.set_index(["group_by", "group", "metric"])
     naive = naive_intervals(df, 0.25, 1500, 2)
     for (g, m), (lo, hi) in naive.items():
@@ -60,15 +79,29 @@ def test_intervals_match_naive_row_bootstrap(rounded, max_bins):
 
 def test_seeded_and_reproducible():
     df = make_scores(800, 2)
-    a = compute(normalise(df, score="score", label="y", groups="sex"), Settings(top=80, n_boot=100, seed=3, mitigation=False))
-    b = compute(normalise(df, score="score", label="y", groups="sex"), Settings(top=80, n_boot=100, seed=3, mitigation=False))
-    c = compute(normalise(df, score="score", label="y", groups="sex"), Settings(top=80, n_boot=100, seed=4, mitigation=False))
+    a = compute(
+        normalise(df, score="score", label="y", groups="sex"),
+        Settings(top=80, n_boot=100, seed=3, mitigation=False),
+    )
+    b = compute(
+        normalise(df, score="score", label="y", groups="sex"),
+        Settings(top=80, n_boot=100, seed=3, mitigation=False),
+    )
+    c = compute(
+        normalise(df, score="score", label="y", groups="sex"),
+        Settings(top=80, n_boot=100, seed=4, mitigation=False),
+    )
     assert a.group_metrics.equals(b.group_metrics)
     assert not a.group_metrics["lower"].equals(c.group_metrics["lower"])
 
 
 def test_group_size_is_fixed_in_every_resample():
     df = make_scores(800, 2)
-    res = compute(normalise(df, score="score", label="y", groups="sex"), Settings(top=80, n_boot=100, mitigation=False))
+    res = compute(
+        normalise(df, score="score", label="y", groups="sex"),
+        Settings(top=80, n_boot=100, mitigation=False),
+    )
     size = res.group_metrics.query("metric == 'size'")
-    assert (size["lower"] == size["value"]).all() and (size["upper"] == size["value"]).all()
+    assert (size["lower"] == size["value"]).all() and (
+        size["upper"] == size["value"]
+    ).all()

@@ -35,18 +35,33 @@ def biased(n=6000, seed=0):
     g = rng.choice(["A", "B"], n, p=[0.6, 0.4])
     score = rng.uniform(size=n)
     # B's scores run low for the same outcome: more of B's outcomes are missed.
-    y = (rng.uniform(size=n) < np.where(g == "B", np.minimum(1, score * 1.0 + 0.25), score)).astype(int)
+    y = (
+        rng.uniform(size=n)
+        < np.where(g == "B", np.minimum(1, score * 1.0 + 0.25), score)
+    ).astype(int)
     return pd.DataFrame({"score": score, "y": y, "g": g})
 
 
 def test_flags_need_ratio_outside_band_and_holm_rejection():
-    a = audit(biased(), score="score", label="y", groups="g", top="20%", n_boot=400, mitigation=False)
+    a = audit(
+        biased(),
+        score="score",
+        label="y",
+        groups="g",
+        top="20%",
+        n_boot=400,
+        mitigation=False,
+    )
     d = a.disparities
     assert set(d["reference"]) == {"A"}  # largest group by default
     tested = d[d["metric"].isin(FLAG_METRICS)]
     assert tested["p_holm"].notna().all()
-    np.testing.assert_allclose(tested["p_holm"], naive_holm(tested["p_value"].to_numpy()))
-    expect = (tested["ratio"].lt(0.8) | tested["ratio"].gt(1.25)) & tested["p_holm"].lt(0.05)
+    np.testing.assert_allclose(
+        tested["p_holm"], naive_holm(tested["p_value"].to_numpy())
+    )
+    expect = (tested["ratio"].lt(0.8) | tested["ratio"].gt(1.25)) & tested["p_holm"].lt(
+        0.05
+    )
     assert (tested["flagged"] == expect).all()
     assert d.set_index("metric").loc["tpr", "flagged"]
     assert not d.set_index("metric").loc["fnr", "flagged"]  # 1.15: inside the band
@@ -65,25 +80,65 @@ def test_p_value_is_normal_approximation_of_bootstrap_se():
 
 
 def test_wider_band_removes_flags():
-    a = audit(biased(), score="score", label="y", groups="g", top="20%", n_boot=200,
-              mitigation=False, band=(0.0, 1e9))
+    a = audit(
+        biased(),
+        score="score",
+        label="y",
+        groups="g",
+        top="20%",
+        n_boot=200,
+        mitigation=False,
+        band=(0.0, 1e9),
+    )
     assert not a.disparities["flagged"].any()
 
 
 def test_difference_and_ratio_values():
-    a = audit(biased(), score="score", label="y", groups="g", top="20%", n_boot=100, mitigation=False)
+    a = audit(
+        biased(),
+        score="score",
+        label="y",
+        groups="g",
+        top="20%",
+        n_boot=100,
+        mitigation=False,
+    )
     gm = a.group_metrics.set_index(["group", "metric"])["value"]
     row = a.disparities.set_index("metric").loc["tpr"]
-    assert row["difference"] == pytest.approx(gm[("B", "tpr")] - gm[("A", "tpr")], abs=1e-12)
+    assert row["difference"] == pytest.approx(
+        gm[("B", "tpr")] - gm[("A", "tpr")], abs=1e-12
+    )
     assert row["ratio"] == pytest.approx(gm[("B", "tpr")] / gm[("A", "tpr")], abs=1e-12)
     assert row["ratio_lower"] <= row["ratio"] <= row["ratio_upper"]
 
 
 def test_named_reference_and_errors():
     df = biased()
-    a = audit(df, score="score", label="y", groups="g", top=100, reference="B", n_boot=0, mitigation=False)
+    a = audit(
+        df,
+        score="score",
+        label="y",
+        groups="g",
+        top=100,
+        reference="B",
+        n_boot=0,
+        mitigation=False,
+    )
     assert set(a.disparities["reference"]) == {"B"}
-    a = audit(df, score="score", label="y", groups="g", top=100, reference={"g": "B"}, n_boot=0, mitigation=False)
+    a = audit(
+        df,
+        score="score",
+        label="y",
+        groups="g",
+        top=100,
+        reference={"g": "B"},
+        n_boot=0,
+        mitigation=False,
+    )
     assert set(a.disparities["group"]) == {"A"}
-    with pytest.raises(EarlysignalError, match="reference group 'C' is not a value of any group column"):
-        audit(df, score="score", label="y", groups="g", top=100, reference="C", n_boot=0)
+    with pytest.raises(
+        EarlysignalError, match="reference group 'C' is not a value of any group column"
+    ):
+        audit(
+            df, score="score", label="y", groups="g", top=100, reference="C", n_boot=0
+        )

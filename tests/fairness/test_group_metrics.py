@@ -47,8 +47,16 @@ def hand_ece(s: np.ndarray, y: np.ndarray) -> float:
 @pytest.mark.parametrize("rounded", [3, None])
 def test_threshold_metrics_equal_metricframe_and_hand(rounded):
     df = make_scores(4000, 3, rounded=rounded)
-    a = audit(df, score="score", label="y", groups=["ethnicity"], threshold=0.3,
-              n_boot=0, mitigation=False, min_cell=0)
+    a = audit(
+        df,
+        score="score",
+        label="y",
+        groups=["ethnicity"],
+        threshold=0.3,
+        n_boot=0,
+        mitigation=False,
+        min_cell=0,
+    )
     ours = wide(a).loc["ethnicity"]
     pred = (df["score"] >= 0.3).astype(int)
     mf = MetricFrame(
@@ -60,16 +68,24 @@ def test_threshold_metrics_equal_metricframe_and_hand(rounded):
             "precision": precision_score,
             "npv": npv,
         },
-        y_true=df["y"], y_pred=pred, sensitive_features=df["ethnicity"],
+        y_true=df["y"],
+        y_pred=pred,
+        sensitive_features=df["ethnicity"],
     )
     for metric in mf.by_group.columns:
-        np.testing.assert_allclose(ours[metric], mf.by_group[metric].astype(float), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            ours[metric], mf.by_group[metric].astype(float), rtol=0, atol=1e-12
+        )
     soft = MetricFrame(
         metrics={"roc_auc": roc_auc_score, "brier": brier_score_loss},
-        y_true=df["y"], y_pred=df["score"], sensitive_features=df["ethnicity"],
+        y_true=df["y"],
+        y_pred=df["score"],
+        sensitive_features=df["ethnicity"],
     )
     for metric in soft.by_group.columns:
-        np.testing.assert_allclose(ours[metric], soft.by_group[metric].astype(float), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            ours[metric], soft.by_group[metric].astype(float), rtol=0, atol=1e-12
+        )
     for group, g in df.groupby("ethnicity"):
         s, y = g["score"].to_numpy(), g["y"].to_numpy()
         row = ours.loc[group]
@@ -85,20 +101,32 @@ def test_threshold_metrics_equal_metricframe_and_hand(rounded):
 
 
 def test_hand_computed_tiny_case():
-    df = pd.DataFrame({
-        "s": [0.9, 0.8, 0.4, 0.2, 0.7, 0.6, 0.3, 0.1],
-        "y": [1, 0, 1, 0, 1, 1, 0, 0],
-        "g": ["a"] * 4 + ["b"] * 4,
-    })
-    a = audit(df, score="s", label="y", groups="g", threshold=0.5, n_boot=0,
-              mitigation=False, min_cell=0)
+    df = pd.DataFrame(
+        {
+            "s": [0.9, 0.8, 0.4, 0.2, 0.7, 0.6, 0.3, 0.1],
+            "y": [1, 0, 1, 0, 1, 1, 0, 0],
+            "g": ["a"] * 4 + ["b"] * 4,
+        }
+    )
+    a = audit(
+        df,
+        score="s",
+        label="y",
+        groups="g",
+        threshold=0.5,
+        n_boot=0,
+        mitigation=False,
+        min_cell=0,
+    )
     w = wide(a).loc["g"]
     # group a: selected {0.9 (y1), 0.8 (y0)}: TP 1, FP 1, FN 1, TN 1
     assert w.loc["a", "tpr"] == 0.5 and w.loc["a", "fpr"] == 0.5
     assert w.loc["a", "precision"] == 0.5 and w.loc["a", "npv"] == 0.5
     # positives 0.9, 0.4 vs negatives 0.8, 0.2: pairs won 0.9>0.8, 0.9>0.2, 0.4>0.2
     assert w.loc["a", "roc_auc"] == 0.75
-    assert w.loc["a", "brier"] == pytest.approx((0.01 + 0.64 + 0.36 + 0.04) / 4, abs=1e-12)
+    assert w.loc["a", "brier"] == pytest.approx(
+        (0.01 + 0.64 + 0.36 + 0.04) / 4, abs=1e-12
+    )
     # group b: selected 0.7, 0.6 both positive; perfect ranking
     assert w.loc["b", "tpr"] == 1.0 and w.loc["b", "fpr"] == 0.0
     assert w.loc["b", "roc_auc"] == 1.0
@@ -108,18 +136,39 @@ def test_hand_computed_tiny_case():
 
 def test_tied_scores_auc_counts_half():
     df = pd.DataFrame({"s": [0.5, 0.5, 0.5, 0.5] * 5, "y": [1, 0, 1, 0] * 5, "g": "x"})
-    a = audit(df, score="s", label="y", groups="g", threshold=0.6, n_boot=0,
-              mitigation=False, min_cell=0)
+    a = audit(
+        df,
+        score="s",
+        label="y",
+        groups="g",
+        threshold=0.6,
+        n_boot=0,
+        mitigation=False,
+        min_cell=0,
+    )
     assert wide(a).loc[("g", "x"), "roc_auc"] == 0.5
 
 
 def test_intersections_equal_metricframe_on_two_columns(scores_df):
-    a = audit(scores_df, score="score", label="y", groups=["sex"], threshold=0.25,
-              intersections=[["sex", "ethnicity"]], n_boot=0, mitigation=False, min_cell=0)
+    a = audit(
+        scores_df,
+        score="score",
+        label="y",
+        groups=["sex"],
+        threshold=0.25,
+        intersections=[["sex", "ethnicity"]],
+        n_boot=0,
+        mitigation=False,
+        min_cell=0,
+    )
     ours = wide(a).loc["sex & ethnicity"]
     pred = (scores_df["score"] >= 0.25).astype(int)
-    mf = MetricFrame(metrics=recall_score, y_true=scores_df["y"], y_pred=pred,
-                     sensitive_features=scores_df[["sex", "ethnicity"]])
+    mf = MetricFrame(
+        metrics=recall_score,
+        y_true=scores_df["y"],
+        y_pred=pred,
+        sensitive_features=scores_df[["sex", "ethnicity"]],
+    )
     for (sex, eth), value in mf.by_group.items():
         assert ours.loc[f"{sex} & {eth}", "tpr"] == pytest.approx(value, abs=1e-12)
 
@@ -127,7 +176,9 @@ def test_intersections_equal_metricframe_on_two_columns(scores_df):
 def test_scores_outside_unit_interval_have_no_calibration():
     df = make_scores(500, 1)
     df["score"] = df["score"] * 100
-    a = audit(df, score="score", label="y", groups="sex", top=50, n_boot=0, mitigation=False)
+    a = audit(
+        df, score="score", label="y", groups="sex", top=50, n_boot=0, mitigation=False
+    )
     w = wide(a)
     assert w["ece"].isna().all() and w["brier"].isna().all()
     assert w["roc_auc"].notna().all()

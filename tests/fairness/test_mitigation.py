@@ -8,7 +8,11 @@ import pytest
 from fairlearn.postprocessing import ThresholdOptimizer
 
 from earlysignal.fairness import audit
-from earlysignal.fairness._mitigation import _FixedScores, equal_tpr, threshold_optimizer
+from earlysignal.fairness._mitigation import (
+    _FixedScores,
+    equal_tpr,
+    threshold_optimizer,
+)
 
 from ._sim import make_scores
 
@@ -17,7 +21,15 @@ from ._sim import make_scores
 def result():
     df = make_scores(4000, 8)
     before = df.copy()
-    a = audit(df, score="score", label="y", groups=["ethnicity"], top=400, n_boot=0, min_cell=0)
+    a = audit(
+        df,
+        score="score",
+        label="y",
+        groups=["ethnicity"],
+        top=400,
+        n_boot=0,
+        min_cell=0,
+    )
     pd.testing.assert_frame_equal(df, before)  # nothing applied to the input
     return a
 
@@ -30,7 +42,9 @@ def test_capacity_preserving_options_select_the_same_number(result):
     t = totals(result.mitigation)
     assert t.loc["unmitigated", "selected"] == pytest.approx(400, abs=1e-9)
     assert t.loc["equal TPR, same capacity", "selected"] == pytest.approx(400, abs=1e-6)
-    assert t.loc["equal selection rate, same capacity", "selected"] == pytest.approx(400, abs=1e-9)
+    assert t.loc["equal selection rate, same capacity", "selected"] == pytest.approx(
+        400, abs=1e-9
+    )
     to = [m for m in t.index if m.startswith("ThresholdOptimizer")][0]
     same = f"unmitigated at {to}'s capacity"
     assert t.loc[same, "selected"] == pytest.approx(t.loc[to, "selected"], abs=1e-6)
@@ -61,11 +75,23 @@ def test_equal_tpr_is_on_the_hull_and_exact_on_tiny_data():
 def test_threshold_optimizer_expectation_matches_fairlearn_predictions():
     df = make_scores(1500, 2)
     s, y, g = df["score"].to_numpy(), df["y"].to_numpy(), df["sex"].to_numpy()
-    p = threshold_optimizer(s, y, g, "true_positive_rate_parity", "balanced_accuracy_score")
-    opt = ThresholdOptimizer(estimator=_FixedScores(), constraints="true_positive_rate_parity",
-                             objective="balanced_accuracy_score", prefit=True,
-                             predict_method="decision_function").fit(s[:, None], y, sensitive_features=g)
-    draws = np.mean([opt.predict(s[:, None], sensitive_features=g, random_state=i) for i in range(200)], axis=0)
+    p = threshold_optimizer(
+        s, y, g, "true_positive_rate_parity", "balanced_accuracy_score"
+    )
+    opt = ThresholdOptimizer(
+        estimator=_FixedScores(),
+        constraints="true_positive_rate_parity",
+        objective="balanced_accuracy_score",
+        prefit=True,
+        predict_method="decision_function",
+    ).fit(s[:, None], y, sensitive_features=g)
+    draws = np.mean(
+        [
+            opt.predict(s[:, None], sensitive_features=g, random_state=i)
+            for i in range(200)
+        ],
+        axis=0,
+    )
     assert abs(draws.mean() - p.mean()) < 0.01
     assert np.abs(draws - p).max() < 0.15
 
@@ -73,4 +99,4 @@ def test_threshold_optimizer_expectation_matches_fairlearn_predictions():
 def test_plot_is_an_svg_string(result):
     svg = result.mitigation_svg
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
-    assert "caught" not in result.mitigation.columns[:0].tolist()
+    assert "TPR by ethnicity" in svg or "<path" in svg

@@ -14,12 +14,18 @@ MIN_CELL = 10
 def small_cells_df(seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 3000
-    eth = rng.choice(["White", "Black", "Asian", "Mixed", "Roma"], n, p=[0.7, 0.12, 0.12, 0.0595, 0.0005])
+    eth = rng.choice(
+        ["White", "Black", "Asian", "Mixed", "Roma"],
+        n,
+        p=[0.7, 0.12, 0.12, 0.0595, 0.0005],
+    )
     sex = rng.choice(["F", "M"], n)
     period = rng.choice(["2021", "2022", "2023"], n)
     score = rng.beta(2, 6, n).round(3)
     y = (rng.uniform(size=n) < score).astype(int)
-    return pd.DataFrame({"score": score, "y": y, "sex": sex, "ethnicity": eth, "period": period})
+    return pd.DataFrame(
+        {"score": score, "y": y, "sex": sex, "ethnicity": eth, "period": period}
+    )
 
 
 def published_and_hidden(a, df):
@@ -43,7 +49,9 @@ def published_and_hidden(a, df):
         return v, int(rows.sum())
 
     frames = [a.group_metrics.assign(period="")]
-    frames.append(a.over_time[["period", "group_by", "group", "metric", "value", "suppressed"]])
+    frames.append(
+        a.over_time[["period", "group_by", "group", "metric", "value", "suppressed"]]
+    )
     pub, hidden = [], []
     for f in frames:
         for r in f[f["metric"] == "size"].itertuples():
@@ -60,24 +68,43 @@ def published_and_hidden(a, df):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_no_withheld_group_can_be_worked_out(seed):
     df = small_cells_df(seed)
-    a = audit(df, score="score", label="y", groups=["sex", "ethnicity"], top="10%",
-              intersections=[["sex", "ethnicity"]], period="period", n_boot=20,
-              mitigation=False, min_cell=MIN_CELL)
+    a = audit(
+        df,
+        score="score",
+        label="y",
+        groups=["sex", "ethnicity"],
+        top="10%",
+        intersections=[["sex", "ethnicity"]],
+        period="period",
+        n_boot=20,
+        mitigation=False,
+        min_cell=MIN_CELL,
+    )
     pub, hidden = published_and_hidden(a, df)
-    primary = set(zip(a.suppressed["group_by"], a.suppressed["group"], a.suppressed["period"], a.suppressed["kind"], strict=True))
+    primary = set(
+        zip(
+            a.suppressed["group_by"],
+            a.suppressed["group"],
+            a.suppressed["period"],
+            a.suppressed["kind"],
+            strict=True,
+        )
+    )
     assert any(k == "primary" for *_, k in primary), "the data must contain small cells"
     m = np.array([v for v, _ in pub])
-    b = np.array([x for _, x in pub])
     rank = np.linalg.matrix_rank(m)
-    for group_by, group, period, v, true_size in hidden:
+    for group_by, group, period, v, _size in hidden:
         if (group_by, group, period, "primary") not in primary:
             continue
         # Attack 1: linear algebra over every published total, group and period.
-        assert np.linalg.matrix_rank(np.vstack([m, v])) > rank, (group_by, group, period)
+        assert np.linalg.matrix_rank(np.vstack([m, v])) > rank, (
+            group_by,
+            group,
+            period,
+        )
         # Attack 2: the best least-squares guess is not the true value for sure.
         coef = np.linalg.lstsq(m.T, v, rcond=None)[0]
         assert not np.allclose(m.T @ coef, v)
-        del true_size
     # Attack 3: total minus the published groups of each table gives only a union of
     # two or more withheld groups, which itself has at least min_cell people.
     for (period, group_by), part in a.suppressed.groupby(["period", "group_by"]):
@@ -90,7 +117,15 @@ def test_no_withheld_group_can_be_worked_out(seed):
 
 def test_reasons_say_why_without_giving_the_count():
     df = small_cells_df(0)
-    a = audit(df, score="score", label="y", groups=["ethnicity"], top="10%", n_boot=20, mitigation=False)
+    a = audit(
+        df,
+        score="score",
+        label="y",
+        groups=["ethnicity"],
+        top="10%",
+        n_boot=20,
+        mitigation=False,
+    )
     roma = a.suppressed.set_index("group").loc["Roma"]
     assert roma["kind"] == "primary"
     assert roma["reason"].startswith("fewer than 10 ")
@@ -109,9 +144,25 @@ def test_reasons_say_why_without_giving_the_count():
 
 def test_strict_rule_withholds_small_numerators():
     df = small_cells_df(3)
-    loose = audit(df, score="score", label="y", groups=["ethnicity"], threshold=0.6, n_boot=0, mitigation=False)
-    strict = audit(df, score="score", label="y", groups=["ethnicity"], threshold=0.6, n_boot=0,
-                   mitigation=False, suppress_on=STRICT_RULE)
+    loose = audit(
+        df,
+        score="score",
+        label="y",
+        groups=["ethnicity"],
+        threshold=0.6,
+        n_boot=0,
+        mitigation=False,
+    )
+    strict = audit(
+        df,
+        score="score",
+        label="y",
+        groups=["ethnicity"],
+        threshold=0.6,
+        n_boot=0,
+        mitigation=False,
+        suppress_on=STRICT_RULE,
+    )
     assert len(strict.suppressed) > len(loose.suppressed)
 
 

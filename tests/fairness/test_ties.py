@@ -27,19 +27,41 @@ def test_no_tie_means_plain_top_k():
 
 def test_top_percent_rounds_half_up():
     df = pd.DataFrame({"s": np.linspace(0, 1, 30), "y": [0, 1] * 15, "g": "a"})
-    a = audit(df, score="s", label="y", groups="g", top="5%", n_boot=0, mitigation=False, min_cell=0)
-    sel = a.group_metrics.query("group == 'all' and metric == 'selected'")["value"].item()
+    a = audit(
+        df,
+        score="s",
+        label="y",
+        groups="g",
+        top="5%",
+        n_boot=0,
+        mitigation=False,
+        min_cell=0,
+    )
+    sel = a.group_metrics.query("group == 'all' and metric == 'selected'")[
+        "value"
+    ].item()
     assert sel == 2  # 5% of 30 = 1.5 -> 2
 
 
 def test_group_metrics_are_the_average_over_every_tie_break():
-    df = pd.DataFrame({
-        "s": [0.9, 0.7, 0.7, 0.7, 0.7, 0.7, 0.3, 0.2, 0.8, 0.1],
-        "y": [1, 1, 0, 1, 0, 0, 1, 0, 0, 0],
-        "g": ["a", "a", "b", "b", "a", "b", "a", "b", "b", "a"],
-    })
+    df = pd.DataFrame(
+        {
+            "s": [0.9, 0.7, 0.7, 0.7, 0.7, 0.7, 0.3, 0.2, 0.8, 0.1],
+            "y": [1, 1, 0, 1, 0, 0, 1, 0, 0, 0],
+            "g": ["a", "a", "b", "b", "a", "b", "a", "b", "b", "a"],
+        }
+    )
     k = 4  # 0.9, 0.8 certain; two of the five 0.7s
-    a = audit(df, score="s", label="y", groups="g", top=k, n_boot=0, mitigation=False, min_cell=0)
+    a = audit(
+        df,
+        score="s",
+        label="y",
+        groups="g",
+        top=k,
+        n_boot=0,
+        mitigation=False,
+        min_cell=0,
+    )
     gm = a.group_metrics.set_index(["group_by", "group", "metric"])["value"]
     tied = np.flatnonzero(df["s"] == 0.7)
     sums: dict[tuple[str, str], list[float]] = {}
@@ -49,7 +71,8 @@ def test_group_metrics_are_the_average_over_every_tie_break():
         for g, part in df.assign(sel=sel).groupby("g"):
             pos, neg = part["y"] == 1, part["y"] == 0
             vals = {
-                "tp": (part["sel"] & pos).sum(), "selected": part["sel"].sum(),
+                "tp": (part["sel"] & pos).sum(),
+                "selected": part["sel"].sum(),
                 "tpr": (part["sel"] & pos).sum() / pos.sum(),
                 "fpr": (part["sel"] & neg).sum() / neg.sum(),
                 "selection_rate": part["sel"].mean(),
@@ -61,5 +84,6 @@ def test_group_metrics_are_the_average_over_every_tie_break():
     # Ratios whose denominator varies are ratios of expected counts, as documented.
     for g in ("a", "b"):
         assert gm[("g", g, "precision")] == pytest.approx(
-            np.mean(sums[(g, "tp")]) / np.mean(sums[(g, "selected")]), abs=1e-12)
+            np.mean(sums[(g, "tp")]) / np.mean(sums[(g, "selected")]), abs=1e-12
+        )
     assert any("random tie-breaking" in n for n in a.notes)

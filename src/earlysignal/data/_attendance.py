@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from dateutil.easter import easter
 
+from earlysignal.data._validate import map_values
 from earlysignal.errors import DataError
 
 __all__ = ["DFE_MARKS", "MEASURES", "marks_to_periods"]
@@ -79,7 +80,7 @@ def classify_marks(marks: pd.Series, codes: Mapping[str, str] | None = None
     """
     table = {**DFE_MARKS, **{str(k).strip().upper(): v for k, v in (codes or {}).items()}}
     text = marks.astype("str").str.strip().str.upper()
-    return text.map(table)
+    return map_values(text, table)
 
 
 def unknown_marks_error(df: pd.DataFrame, unknown: pd.Series, *, label: str,
@@ -106,10 +107,16 @@ def unknown_marks_error(df: pd.DataFrame, unknown: pd.Series, *, label: str,
 
 def period_bounds(dates: pd.Series, period: Period) -> tuple[pd.Series, pd.Series]:
     """The first and last day of the period holding each date."""
-    d = pd.to_datetime(dates).dt.normalize()
+    d = pd.to_datetime(dates).dt.normalize().astype("datetime64[us]")
     if period == "day":
         return d, d
-    return _bounds(d, period)
+    # a register holds few distinct days: work them out once each
+    codes, uniq = pd.factorize(d, use_na_sentinel=True)
+    start, end = _bounds(pd.Series(uniq).astype("datetime64[us]"), period)
+    pad = np.datetime64("NaT", "us")
+    starts = np.append(start.to_numpy(dtype="datetime64[us]"), pad)[codes]
+    ends = np.append(end.to_numpy(dtype="datetime64[us]"), pad)[codes]
+    return (pd.Series(starts, index=d.index), pd.Series(ends, index=d.index))
 
 
 def _bounds(d: pd.Series, period: str) -> tuple[pd.Series, pd.Series]:

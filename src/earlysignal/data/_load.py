@@ -35,6 +35,8 @@ from earlysignal.data._validate import (
     SourceInfo,
     clean_text,
     coerce_source,
+    isin,
+    map_values,
     mark_internal,
     missing_column_error,
     parse_dates,
@@ -148,9 +150,7 @@ def _pseudonymiser(mapping: SourceMapping, key: str | bytes | None,
 
 def _pseudonymise_all(frames: dict[str, pd.DataFrame], pseudo: Pseudonymiser
                       ) -> dict[str, pd.DataFrame]:
-    ids = pd.concat([df["person_id"] for df in frames.values()]).dropna().unique()
-    lookup = pd.Series(pseudo(pd.Series(ids, dtype="str")).to_numpy(), index=ids)
-    return {name: df.assign(person_id=df["person_id"].map(lookup))
+    return {name: df.assign(person_id=pseudo(df["person_id"]))
             for name, df in frames.items()}
 
 
@@ -187,7 +187,7 @@ def _load_source(table: str, src: TableSource, mapping: SourceMapping,
     blank = df.isna().all(axis=1).to_numpy()
     # judged on every column of the source, so rows differing only in an
     # unmapped column (an incident id) are distinct
-    dup = df.duplicated().to_numpy() & ~blank
+    dup = _duplicated(df) & ~blank
     if src.unpivot:
         k = len(src.unpivot)
         idx = acc.add(table, raw.label, "value", len(df) * k, example_unit=raw.unit)
@@ -213,6 +213,14 @@ def _load_source(table: str, src: TableSource, mapping: SourceMapping,
     return out
 
 
+def _duplicated(df: pd.DataFrame) -> np.ndarray:
+    """Rows equal to an earlier row in every column; quick when a column (such as a
+    record id) is already unique, as in most exports."""
+    if len(df.columns) and df.iloc[:, 0].is_unique:
+        return np.zeros(len(df), dtype=bool)
+    return df.duplicated().to_numpy()
+
+
 def _unpivot(out: pd.DataFrame, df: pd.DataFrame, src: TableSource, table: str
              ) -> pd.DataFrame:
     name_col = "measure" if table == "periods" else "attribute"
@@ -230,7 +238,7 @@ def _apply_codes(out: pd.DataFrame, col: str, codes: dict[str, str],
                  src: TableSource, raw: RawTable, acc: Accounting, where: str
                  ) -> pd.DataFrame:
     text = clean_text(out[col])
-    mapped = text.map({str(k).strip(): v for k, v in codes.items()})
+    mapped = map_values(text, {str(k).strip(): v for k, v in codes.items()})
     unmapped = text.notna() & mapped.isna()
     if unmapped.any():
         if src.unmapped_codes == "error":
@@ -303,7 +311,7 @@ def _load_marks(src: AttendanceMarks, mapping: SourceMapping, acc: Accounting,
         out = acc.drop(out, out["date"] > rules.extract_date, "date after extract date")
     out = _session_checks(out, acc)
     if people_ids is not None:
-        out = acc.drop(out, ~out["person_id"].isin(people_ids), "unknown person")
+        out = acc.drop(out, ~isin(out["person_id"], people_ids), "unknown person")
     periods = aggregate_marks(out, src.period)
     periods[LINE] = np.nan
     periods[SRC] = idx
@@ -315,9 +323,12 @@ def _load_marks(src: AttendanceMarks, mapping: SourceMapping, acc: Accounting,
 def _session_checks(out: pd.DataFrame, acc: Accounting) -> pd.DataFrame:
     """Duplicate and conflicting marks for the same session (or too many in a day)."""
     if "session" in out.columns:
-        key = ["person_id", "date", "session"]
-        out = acc.drop(out, out.duplicated(subset=key + ["mark"]), "duplicate")
-        clash = out.duplicated(subset=key, keep=False)
+        cols = ["person_id", "date", "session"]
+        out = acc.drop(out, out.duplicated(subset=cols + ["mark"]), "duplicate")
+        clash = out.duplicated(subset=cols, keep=False)
         return acc.drop(out, clash, "conflicting marks for one session")
-    per_day = out.groupby(["person_id", "date"])["mark"].transform("size")
-    return acc.drop(out, per_day > 2, "more than two marks in a day")
+    pid = pd.factorize(out["person_id"])[0]
+    day, days = pd.factorize(out["date"])
+    key = pid.astype("int64") * max(len(days), 1) + day
+    _, where, size = np.unique(key, return_inverse=True, return_counts=True)
+    return acc.drop(out, size[where] > 2, "more than two marks in a day")

@@ -151,7 +151,7 @@ class LoadReport:
     def __str__(self) -> str:
         return self.summary()
 
-    def rich_table(self) -> Any:
+    def to_rich(self) -> Any:
         """The report as a ``rich.table.Table`` for printing in a terminal."""
         from rich.table import Table
 
@@ -167,3 +167,5 @@ class LoadReport:
         if self.notes:
             table.caption = "\n".join(self.notes)
         return table
+
+    rich_table = to_rich

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from earlysignal.data._validate import map_values
 from earlysignal.errors import ConfigError
 
 __all__ = ["KEY_ENV_VAR", "Pseudonymiser", "pseudonymise"]
@@ -74,11 +75,10 @@ class Pseudonymiser:
     def __call__(self, series: pd.Series) -> pd.Series:
         """Pseudonymise a Series; missing values stay missing. Hashes each distinct
         identifier once, so millions of rows with repeated ids stay fast."""
-        text = series.astype("str").str.strip()
-        text = text.where(series.notna())
-        uniq = text.dropna().unique()
-        lookup = pd.Series([self.one(u) for u in uniq], index=uniq, dtype="str")
-        return text.map(lookup).astype("str")
+        text = series.astype("str").str.strip().where(series.notna())
+        out = map_values(text, lambda u: pd.Series([self.one(x) for x in u],
+                                                   dtype="str"))
+        return out.astype("str")
 
     @classmethod
     def from_environment(

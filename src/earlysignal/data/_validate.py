@@ -16,9 +16,10 @@ that applies):
 rule                                   reason in the report
 =====================================  ==========================================
 every cell empty                       ``blank line``
+every cell equal to an earlier row of  ``duplicate``
+the same source (all its columns, so
+rows differing in an unmapped id stay)
 a code with no mapping (if chosen)     ``unmapped code in {column}``
-every cell equal to an earlier row's    ``duplicate``
-(in the same source, all its columns)
 a required value empty                 ``missing {column}``
 a negative count or value              ``negative value``
 date before ``earliest_date``          ``date before 1990-01-01``
@@ -36,12 +37,16 @@ above sessions possible in a period    ``absence more than sessions possible``
 
 An empty ``value`` in events means the default, 1. Times of day are dropped:
 dates are days. End dates after the extract date are kept (a planned end).
+Negative counts and absence above sessions possible are set aside rather than
+raised: they are usually a few mistyped rows in an otherwise usable return. The
+same row arriving from two sources is kept twice (agencies record separately).
+Daily marks are checked mark by mark (see ``marks_to_periods``).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -98,6 +103,41 @@ class SourceInfo:
 
     def column(self, canonical: str) -> str:
         return self.user_columns.get(canonical, canonical)
+
+
+# ---------------------------------------------------------------- fast helpers
+
+
+def map_values(s: pd.Series,
+               fn: Callable[[pd.Series], pd.Series] | Mapping | pd.Series
+               ) -> pd.Series:
+    """Apply ``fn`` (or a dict lookup) to each distinct value once and spread the
+    result back: codes, dates and ids repeat a lot, and pandas' own ``map`` on
+    text columns is many times slower than factorising."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniq)
+    mapped = u.map(fn) if isinstance(fn, Mapping | pd.Series) else fn(u)
+    mapped = mapped.reset_index(drop=True)
+    # position -1 (a missing input) picks the appended missing value
+    padded = mapped.reindex(pd.RangeIndex(len(mapped) + 1))
+    out = padded.iloc[codes]
+    out.index = s.index
+    return out
+
+
+def isin(s: pd.Series, values: pd.Series | list) -> np.ndarray:
+    """``s.isin(values)`` as a bool array, through Arrow for text (much faster)."""
+    vals = pd.Series(values)
+    if isinstance(s.dtype, pd.StringDtype) and isinstance(vals.dtype, pd.StringDtype):
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            hit = pc.is_in(pa.array(s.array), value_set=pa.array(vals.array))
+            return np.asarray(hit.fill_null(False), dtype=bool)
+        except (ImportError, TypeError, pa.ArrowException):
+            pass
+    return s.isin(vals).to_numpy(dtype=bool)
 
 
 # ---------------------------------------------------------------- accounting
@@ -235,7 +275,7 @@ def parse_numbers(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
     text = clean_text(s)
-    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    num = map_values(text, lambda u: pd.to_numeric(u, errors="coerce")).astype("float64")
     bad = text.notna() & num.isna()
     if bad.any():
         raise DataError(
@@ -287,8 +327,8 @@ def parse_dates(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):  # pragma: no cover - handled above
         s = s.dt.tz_localize(None)
     text = clean_text(s) if len(s) else s.astype("str")
-    present = text.notna()
-    uniq = pd.Index(text[present].unique())
+    codes, uniq_values = pd.factorize(text, use_na_sentinel=True)
+    uniq = pd.Index(uniq_values)
     if len(uniq) == 0:
         return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     fmt = info.date_formats.get(col)
@@ -296,12 +336,14 @@ def parse_dates(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
         parsed = _try_format(uniq, fmt)
     else:
         fmt, parsed = _best_format(uniq, info.dayfirst)
-    if parsed.isna().any():
-        bad_values = set(uniq[parsed.isna().to_numpy()])
-        bad = present & text.isin(bad_values)
-        raise _date_error(df.assign(_v=text), bad, col, info, fmt, bad_values)
-    lookup = pd.Series(parsed.to_numpy(), index=uniq)
-    out = pd.to_datetime(text.map(lookup))
+    failed = parsed.isna().to_numpy()
+    if failed.any():
+        bad = pd.Series((codes >= 0) & failed[codes], index=s.index)
+        raise _date_error(df.assign(_v=text), bad, col, info, fmt,
+                          set(uniq[failed]))
+    padded = np.append(parsed.to_numpy(dtype="datetime64[us]"),
+                       np.datetime64("NaT", "us"))
+    out = pd.Series(padded[codes], index=s.index)
     return out.dt.normalize().astype("datetime64[us]")
 
 
@@ -409,7 +451,7 @@ def table_checks(table: str, df: pd.DataFrame, acc: Accounting,
         return acc.drop(df, df.duplicated(subset=["person_id"]),
                         "duplicate person_id with different details")
     if people_ids is not None:
-        df = acc.drop(df, ~df["person_id"].isin(people_ids), "unknown person")
+        df = acc.drop(df, ~isin(df["person_id"], people_ids), "unknown person")
     if table == "periods":
         df = acc.drop(df, _absence_too_high(df), "absence more than sessions possible")
     return df

@@ -100,14 +100,27 @@ def audit(
     """
     check_operating_point(threshold, top, source)
     inp = normalise(
-        df, score=score, label=label, groups=groups, intersections=intersections,
-        period=period, source=source,
+        df,
+        score=score,
+        label=label,
+        groups=groups,
+        intersections=intersections,
+        period=period,
+        source=source,
     )
     settings = Settings(
-        threshold=threshold, top=top, reference=reference, min_cell=int(min_cell),
-        band=(float(band[0]), float(band[1])), n_boot=int(n_boot), seed=int(seed),
-        alpha=float(alpha), rule=tuple(suppress_on), mitigation=mitigation,
-        constraints=constraints, objective=objective,
+        threshold=threshold,
+        top=top,
+        reference=reference,
+        min_cell=int(min_cell),
+        band=(float(band[0]), float(band[1])),
+        n_boot=int(n_boot),
+        seed=int(seed),
+        alpha=float(alpha),
+        rule=tuple(suppress_on),
+        mitigation=mitigation,
+        constraints=constraints,
+        objective=objective,
     )
     return FairnessAudit(compute(inp, settings))
 
@@ -124,7 +137,9 @@ def read_scores(path: str | Path) -> pd.DataFrame:
         if suffix in (".csv", ".txt", ".gz"):
             return pd.read_csv(p)
     except (ValueError, OSError) as e:
-        raise DataError(f"cannot be read: {e}", file=str(p), fix="give a valid CSV or Parquet file") from e
+        raise DataError(
+            f"cannot be read: {e}", file=str(p), fix="give a valid CSV or Parquet file"
+        ) from e
     raise DataError(
         f"unknown file type '{suffix}'", file=str(p), fix="give a .csv or .parquet file"
     )
@@ -148,7 +163,7 @@ def audit_file(
     seed: int = 0,
     mitigation: bool = True,
 ) -> FairnessAudit:
-    """Audit a CSV or Parquet file of scores; write fairness.json/.csv/.html to ``out_dir``.
+    """Audit a CSV or Parquet file of scores; write fairness.json, .csv, .html.
 
     See :func:`audit` for the parameters. Errors name the file and the column.
 
@@ -157,7 +172,8 @@ def audit_file(
     >>> import tempfile, pandas as pd
     >>> folder = Path(tempfile.mkdtemp())
     >>> pd.DataFrame({"s": [0.1, 0.9] * 20, "y": [0, 1] * 20,
-    ...               "g": ["a"] * 20 + ["b"] * 20}).to_csv(folder / "s.csv", index=False)
+    ...               "g": ["a"] * 20 + ["b"] * 20}).to_csv(folder / "s.csv",
+    ...                                                    index=False)
     >>> a = audit_file(folder / "s.csv", score="s", label="y", groups="g",
     ...                threshold=0.5, out_dir=folder, n_boot=20, mitigation=False)
     >>> sorted(p.name for p in folder.glob("fairness.*"))
@@ -166,9 +182,20 @@ def audit_file(
     check_operating_point(threshold, top, str(path))
     df = read_scores(path)
     result = audit(
-        df, score=score, label=label, groups=groups, threshold=threshold, top=top,
-        reference=reference, intersections=intersections, period=period,
-        min_cell=min_cell, band=band, n_boot=n_boot, seed=seed, mitigation=mitigation,
+        df,
+        score=score,
+        label=label,
+        groups=groups,
+        threshold=threshold,
+        top=top,
+        reference=reference,
+        intersections=intersections,
+        period=period,
+        min_cell=min_cell,
+        band=band,
+        n_boot=n_boot,
+        seed=seed,
+        mitigation=mitigation,
         source=str(path),
     )
     if out_dir is not None:

@@ -15,6 +15,7 @@ from earlysignal.fairness._disparity import (
     FLAG_METRICS,
     disparity_frame,
     flag,
+    holm,
     percentile_interval,
 )
 from earlysignal.fairness._inputs import AuditInput, parse_top
@@ -45,12 +46,40 @@ from earlysignal.fairness._suppression import DEFAULT_RULE, Row, suppress
 OVERALL = "overall"
 ALL = "all"
 
-GROUP_COLUMNS = ["group_by", "group", "metric", "value", "lower", "upper", "suppressed", "flagged"]
-OVER_TIME_COLUMNS = [
-    "period", "group_by", "group", "reference", "metric", "value", "lower", "upper",
-    "difference", "difference_lower", "difference_upper", "suppressed",
+GROUP_COLUMNS = [
+    "group_by",
+    "group",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "suppressed",
+    "flagged",
 ]
-DRIFT_COLUMNS = ["group_by", "group", "metric", "periods", "q", "p_value", "drifting"]
+OVER_TIME_COLUMNS = [
+    "period",
+    "group_by",
+    "group",
+    "reference",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "difference",
+    "difference_lower",
+    "difference_upper",
+    "suppressed",
+]
+DRIFT_COLUMNS = [
+    "group_by",
+    "group",
+    "metric",
+    "periods",
+    "q",
+    "p_value",
+    "p_holm",
+    "drifting",
+]
 SUPPRESSED_COLUMNS = ["period", "group_by", "group", "kind", "reason"]
 
 
@@ -70,7 +99,7 @@ class Settings:
     mitigation: bool = True
     constraints: str = "equalized_odds"
     objective: str = "balanced_accuracy_score"
-    max_bins: int = 2048
+    max_bins: int = 512
 
 
 @dataclass
@@ -103,7 +132,9 @@ class Result:
     source: str
 
 
-def _weights(inp: AuditInput, st: Settings) -> tuple[np.ndarray, dict[str, OperatingPoint]]:
+def _weights(
+    inp: AuditInput, st: Settings
+) -> tuple[np.ndarray, dict[str, OperatingPoint]]:
     s = inp.score
     scopes = {ALL: np.arange(len(s))}
     if inp.period is not None and st.top is not None:
@@ -126,10 +157,15 @@ def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
     classes = score_classes(inp.score, st.max_bins)
     scopes = [("", np.arange(len(inp.score)))]
     if inp.period is not None:
-        scopes += [(p, np.flatnonzero(inp.period == p)) for p in sorted(set(inp.period))]
-    tables = []
+        scopes += [
+            (p, np.flatnonzero(inp.period == p)) for p in sorted(set(inp.period))
+        ]
+    tables: list[Table] = []
     for period, rows in scopes:
-        columns = {OVERALL: np.full(len(rows), ALL), **{k: v[rows] for k, v in inp.groups.items()}}
+        columns = {
+            OVERALL: np.full(len(rows), ALL),
+            **{k: v[rows] for k, v in inp.groups.items()},
+        }
         for group_by, values in columns.items():
             codes, uniques = pd.factorize(pd.Series(values), sort=True)
             names = [str(u) for u in uniques]
@@ -137,7 +173,9 @@ def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
             auc = exact_auc(codes, inp.score[rows], inp.label[rows], len(names))
             rng = np.random.default_rng([st.seed, len(tables)])
             est = estimate(cells, len(names), auc, st.n_boot, rng)
-            tables.append(Table(group_by, period, names, codes, rows, est.point, est.replicates))
+            tables.append(
+                Table(group_by, period, names, codes, rows, est.point, est.replicates)
+            )
     return tables
 
 
@@ -154,17 +192,27 @@ def _suppress(inp: AuditInput, tables: list[Table], st: Settings) -> list[Row]:
     finest = _finest(inp)
     n_cells = int(finest.max()) + 1
     rows: list[Row] = []
-    idx = {name: METRICS.index(name) for name in ("size", "positives", "selected", "tp")}
+    idx = {
+        name: METRICS.index(name) for name in ("size", "positives", "selected", "tp")
+    }
     for t in tables:
         pairs = np.unique(t.codes.astype(np.int64) * n_cells + finest[t.rows])
         members = np.zeros((len(t.names), n_cells), dtype=bool)
         members[pairs // n_cells, pairs % n_cells] = True
         for g, name in enumerate(t.names):
-            size, pos, sel, tp = (t.point[g, idx[k]] for k in ("size", "positives", "selected", "tp"))
+            size, pos, sel, tp = (
+                t.point[g, idx[k]] for k in ("size", "positives", "selected", "tp")
+            )
             counts = {
-                "size": size, "positives": pos, "negatives": size - pos,
-                "selected": sel, "not_selected": size - sel,
-                "tp": tp, "fp": sel - tp, "fn": pos - tp, "tn": size - pos - sel + tp,
+                "size": size,
+                "positives": pos,
+                "negatives": size - pos,
+                "selected": sel,
+                "not_selected": size - sel,
+                "tp": tp,
+                "fp": sel - tp,
+                "fn": pos - tp,
+                "tn": size - pos - sel + tp,
             }
             rows.append(Row((t.group_by, t.period), name, counts, members[g]))
     suppress(rows, [], st.min_cell, st.rule)
@@ -202,8 +250,12 @@ def _reference(t: Table, reference: str | Mapping[str, str] | None) -> int:
     return int(np.argmax(visible if visible.max() >= 0 else sizes))
 
 
-def _check_reference(tables: list[Table], reference: str | Mapping[str, str] | None) -> None:
-    pooled = {t.group_by: t.names for t in tables if not t.period and t.group_by != OVERALL}
+def _check_reference(
+    tables: list[Table], reference: str | Mapping[str, str] | None
+) -> None:
+    pooled = {
+        t.group_by: t.names for t in tables if not t.period and t.group_by != OVERALL
+    }
     if reference is None:
         return
     if isinstance(reference, Mapping):
@@ -227,7 +279,9 @@ def _check_reference(tables: list[Table], reference: str | Mapping[str, str] | N
         )
 
 
-def _disparities(tables: list[Table], st: Settings) -> tuple[pd.DataFrame, dict[tuple[str, str], pd.DataFrame]]:
+def _disparities(
+    tables: list[Table], st: Settings
+) -> tuple[pd.DataFrame, dict[tuple[str, str], pd.DataFrame]]:
     pooled, per_period = [], {}
     for t in tables:
         if t.group_by == OVERALL:
@@ -238,11 +292,17 @@ def _disparities(tables: list[Table], st: Settings) -> tuple[pd.DataFrame, dict[
             per_period[(t.period, t.group_by)] = frame
         else:
             pooled.append(frame)
-    frame = pd.concat(pooled, ignore_index=True) if pooled else pd.DataFrame(columns=DISPARITY_COLUMNS[:14])
+    frame = (
+        pd.concat(pooled, ignore_index=True)
+        if pooled
+        else pd.DataFrame(columns=DISPARITY_COLUMNS[:14])
+    )
     return flag(frame, st.band, st.alpha), per_period
 
 
-def _over_time(tables: list[Table], per_period: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+def _over_time(
+    tables: list[Table], per_period: dict[tuple[str, str], pd.DataFrame]
+) -> pd.DataFrame:
     parts = []
     for t in tables:
         if not t.period:
@@ -258,7 +318,9 @@ def _over_time(tables: list[Table], per_period: dict[tuple[str, str], pd.DataFra
             hidden = long["suppressed"] | long["group"].map(
                 dict(zip(disp["group"], disp["suppressed"], strict=False))
             ).fillna(False).astype(bool)
-            long.loc[hidden, ["difference", "difference_lower", "difference_upper"]] = np.nan
+            long.loc[hidden, ["difference", "difference_lower", "difference_upper"]] = (
+                np.nan
+            )
         parts.append(long)
     if not parts:
         return pd.DataFrame(columns=OVER_TIME_COLUMNS)
@@ -299,11 +361,17 @@ def _drift(tables: list[Table], st: Settings) -> pd.DataFrame:
                 mean = np.sum(wts * d) / wts.sum()
                 q = float(np.sum(wts * (np.array(d) - mean) ** 2))
                 p = float(stats.chi2.sf(q, len(d) - 1))
-                out.append([group_by, name, metric, len(d), q, p, p < st.alpha])
-    return pd.DataFrame(out, columns=DRIFT_COLUMNS)
+                out.append([group_by, name, metric, len(d), q, p])
+    frame = pd.DataFrame(out, columns=DRIFT_COLUMNS[:6])
+    # The same multiple-comparison control as the flags, over all drift tests.
+    frame["p_holm"] = holm(frame["p_value"].to_numpy(dtype=float))
+    frame["drifting"] = frame["p_holm"] < st.alpha
+    return frame
 
 
-def _impossibility(tables: list[Table], disparities: pd.DataFrame, st: Settings) -> list[dict[str, object]]:
+def _impossibility(
+    tables: list[Table], disparities: pd.DataFrame, st: Settings
+) -> list[dict[str, object]]:
     notes = []
     cal_j = METRICS.index("calibration_gap")
     for t in tables:
@@ -315,39 +383,62 @@ def _impossibility(tables: list[Table], disparities: pd.DataFrame, st: Settings)
         p = t.point[keep]
         base = p[:, METRICS.index("base_rate")]
         base_flag = disparities[
-            (disparities["group_by"] == t.group_by) & (disparities["metric"] == "base_rate")
+            (disparities["group_by"] == t.group_by)
+            & (disparities["metric"] == "base_rate")
         ]["flagged"].any()
         ratio = np.nanmax(base) / np.nanmin(base) if np.nanmin(base) > 0 else np.inf
         differ = bool(base_flag or ratio > st.band[1])
-        cal_gap = float(np.nanmax(np.abs(p[:, cal_j]))) if np.isfinite(p[:, cal_j]).any() else np.nan
+        cal_gap = (
+            float(np.nanmax(np.abs(p[:, cal_j])))
+            if np.isfinite(p[:, cal_j]).any()
+            else np.nan
+        )
         fpr, fnr = p[:, METRICS.index("fpr")], p[:, METRICS.index("fnr")]
-        err_gap = float(np.nanmax([np.nanmax(fpr) - np.nanmin(fpr), np.nanmax(fnr) - np.nanmin(fnr)]))
+        err_gap = float(
+            np.nanmax(
+                [np.nanmax(fpr) - np.nanmin(fpr), np.nanmax(fnr) - np.nanmin(fnr)]
+            )
+        )
         closer = (
-            "calibration within groups" if cal_gap < err_gap
-            else "equal error rates" if np.isfinite(cal_gap) else "unknown (scores are not probabilities)"
+            "calibration within groups"
+            if cal_gap < err_gap
+            else "equal error rates"
+            if np.isfinite(cal_gap)
+            else "unknown (scores are not probabilities)"
         )
         text = (
-            f"Base rates differ between {t.group_by} groups "
-            f"(from {np.nanmin(base):.1%} to {np.nanmax(base):.1%}). "
-            "When base rates differ, no imperfect model can be both calibrated within "
-            "every group and have equal error rates (FPR and FNR) in every group: "
-            "improving one worsens the other, so which to prefer is a choice for "
-            f"people to make. This model is closer to {closer}: the largest calibration "
-            f"gap (mean score minus observed rate) is {cal_gap:.3f}, the largest "
-            f"difference in FPR or FNR between groups is {err_gap:.3f}."
-        ) if differ else (
-            f"Base rates are similar across {t.group_by} groups, so calibration within "
-            "groups and equal error rates can hold together."
+            (
+                f"Base rates differ between {t.group_by} groups "
+                f"(from {np.nanmin(base):.1%} to {np.nanmax(base):.1%}). "
+                "When base rates differ, no imperfect model can be both calibrated within "
+                "every group and have equal error rates (FPR and FNR) in every group: "
+                "improving one worsens the other, so which to prefer is a choice for "
+                f"people to make. This model is closer to {closer}: the largest calibration "
+                f"gap (mean score minus observed rate) is {cal_gap:.3f}, the largest "
+                f"difference in FPR or FNR between groups is {err_gap:.3f}."
+            )
+            if differ
+            else (
+                f"Base rates are similar across {t.group_by} groups, so calibration within "
+                "groups and equal error rates can hold together."
+            )
         )
-        notes.append({
-            "group_by": t.group_by, "base_rates_differ": differ,
-            "max_calibration_gap": cal_gap, "max_error_rate_gap": err_gap,
-            "closer_to": closer if differ else None, "note": text,
-        })
+        notes.append(
+            {
+                "group_by": t.group_by,
+                "base_rates_differ": differ,
+                "max_calibration_gap": cal_gap,
+                "max_error_rate_gap": err_gap,
+                "closer_to": closer if differ else None,
+                "note": text,
+            }
+        )
     return notes
 
 
-def _mitigation(inp: AuditInput, w: np.ndarray, tables: list[Table], st: Settings, notes: list[str]) -> pd.DataFrame:
+def _mitigation(
+    inp: AuditInput, w: np.ndarray, tables: list[Table], st: Settings, notes: list[str]
+) -> pd.DataFrame:
     s, y = inp.score, inp.label
     capacity = float(w.sum())
     out: list[dict[str, object]] = []
@@ -360,9 +451,21 @@ def _mitigation(inp: AuditInput, w: np.ndarray, tables: list[Table], st: Setting
         base = "unmitigated"
         out += policy_rows(base, base, col, names, codes, y, w, None, hidden)
         p, thr = equal_tpr(s, y, codes, capacity)
-        out += policy_rows("equal TPR, same capacity", base, col, names, codes, y, p, thr, hidden)
+        out += policy_rows(
+            "equal TPR, same capacity", base, col, names, codes, y, p, thr, hidden
+        )
         p = equal_selection_rate(s, codes, capacity)
-        out += policy_rows("equal selection rate, same capacity", base, col, names, codes, y, p, None, hidden)
+        out += policy_rows(
+            "equal selection rate, same capacity",
+            base,
+            col,
+            names,
+            codes,
+            y,
+            p,
+            None,
+            hidden,
+        )
         try:
             p = threshold_optimizer(s, y, inp.groups[col], st.constraints, st.objective)
         except ValueError as e:
@@ -371,12 +474,24 @@ def _mitigation(inp: AuditInput, w: np.ndarray, tables: list[Table], st: Setting
         name = f"ThresholdOptimizer ({st.constraints})"
         same = f"unmitigated at {name}'s capacity"
         out += policy_rows(name, same, col, names, codes, y, p, None, hidden)
-        out += policy_rows(same, same, col, names, codes, y, top_weights(s, p.sum()), None, hidden)
+        out += policy_rows(
+            same, same, col, names, codes, y, top_weights(s, p.sum()), None, hidden
+        )
     return pd.DataFrame(out, columns=MITIGATION_COLUMNS)
 
 
-def _notes(inp: AuditInput, st: Settings, ops: dict[str, OperatingPoint], tables: list[Table], n_tests: int) -> list[str]:
-    notes = [("Operating point: " if k == ALL else f"Operating point in period {k}: ") + op.describe() for k, op in ops.items()]
+def _notes(
+    inp: AuditInput,
+    st: Settings,
+    ops: dict[str, OperatingPoint],
+    tables: list[Table],
+    n_tests: int,
+) -> list[str]:
+    notes = [
+        ("Operating point: " if k == ALL else f"Operating point in period {k}: ")
+        + op.describe()
+        for k, op in ops.items()
+    ]
     if any(0 < op.tie_fraction < 1 for op in ops.values()):
         notes.append(
             "Ties at the capacity boundary: rows tied on the last score are counted as "
@@ -425,14 +540,21 @@ def compute(inp: AuditInput, st: Settings) -> Result:
     long = pd.concat([_long(t) for t in pooled], ignore_index=True)
     flagged = disparities[disparities["flagged"]][["group_by", "group", "metric"]]
     keys = set(map(tuple, flagged.to_numpy()))
-    long["flagged"] = [(a, b, c) in keys for a, b, c in long[["group_by", "group", "metric"]].to_numpy()]
+    long["flagged"] = [
+        (a, b, c) in keys
+        for a, b, c in long[["group_by", "group", "metric"]].to_numpy()
+    ]
     suppressed = pd.DataFrame(
         [[r.table[1], r.table[0], r.group, r.kind, r.reason] for r in rows if r.kind],
         columns=SUPPRESSED_COLUMNS,
     )
     n_tests = int(disparities["p_holm"].notna().sum())
     notes = _notes(inp, st, ops, tables, n_tests)
-    mitigation = _mitigation(inp, w, tables, st, notes) if st.mitigation else pd.DataFrame(columns=MITIGATION_COLUMNS)
+    mitigation = (
+        _mitigation(inp, w, tables, st, notes)
+        if st.mitigation
+        else pd.DataFrame(columns=MITIGATION_COLUMNS)
+    )
     return Result(
         group_metrics=long[GROUP_COLUMNS],
         disparities=disparities,

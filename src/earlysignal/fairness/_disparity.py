@@ -21,7 +21,7 @@ from scipy import stats
 
 from earlysignal.fairness._metrics import METRICS
 
-DISPARITY_METRICS: tuple[str, ...] = METRICS[METRICS.index("base_rate"):]
+DISPARITY_METRICS: tuple[str, ...] = METRICS[METRICS.index("base_rate") :]
 """Metrics compared with the reference group (rates, not counts)."""
 
 FLAG_METRICS: tuple[str, ...] = (
@@ -42,8 +42,10 @@ small); the calibration gap is signed, so it is compared through ``oe_ratio``.""
 NO_RATIO = ("calibration_gap",)
 
 
-def percentile_interval(reps: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over the replicate axis (0), ignoring undefined replicates."""
+def percentile_interval(
+    reps: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over replicates (axis 0), ignoring undefined ones."""
     tail = (1 - level) / 2 * 100
     if reps.shape[0] == 0:
         empty = np.full(reps.shape[1:], np.nan)

@@ -132,7 +132,10 @@ def normalise(
     _check_columns(df, wanted + ([period] if period else []), source)
     if len(df) == 0:
         raise DataError("the table has no rows", file=source, fix="give scored rows")
-    values = {c: _group_values(df[c]) for c in dict.fromkeys(cols + [c for i in inter for c in i])}
+    values = {
+        c: _group_values(df[c])
+        for c in dict.fromkeys(cols + [c for i in inter for c in i])
+    }
     grouped: dict[str, np.ndarray] = {c: values[c] for c in cols}
     for combo in inter:
         if len(combo) < 2:
@@ -167,7 +170,8 @@ def check_operating_point(
     if (threshold is None) == (top is None):
         found = "neither" if threshold is None else "both"
         raise EarlysignalError(
-            f"{source}: give exactly one operating point, threshold or top; got {found}. "
+            f"{source}: give exactly one operating point, threshold or top; "
+            f"got {found}. "
             "Fix: threshold=0.3 selects scores >= 0.3; top=100 or top='5%' selects "
             "the highest-scoring people up to a capacity"
         )
@@ -188,7 +192,9 @@ def parse_top(top: int | str, n: int, source: str = "top") -> float:
     if m:
         pct = float(m.group(1))
         if not 0 < pct <= 100:
-            raise EarlysignalError(f"{source}: top must be between 0% and 100%, got {text}")
+            raise EarlysignalError(
+                f"{source}: top must be between 0% and 100%, got {text}"
+            )
         # Round half up, but always select at least one person.
         return float(max(1, min(n, int(np.floor(pct / 100 * n + 0.5)))))
     if text.strip().isdigit():

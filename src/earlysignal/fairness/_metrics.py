@@ -88,7 +88,9 @@ class Cells:
 
     def group_slices(self, n_groups: int) -> list[slice]:
         bounds = np.searchsorted(self.group, np.arange(n_groups + 1))
-        return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [
+            slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class ScoreClasses:
     exact: bool
 
 
-def score_classes(scores: np.ndarray, max_bins: int = 2048) -> ScoreClasses:
+def score_classes(scores: np.ndarray, max_bins: int = 512) -> ScoreClasses:
     """Assign each score a class for the cell compression."""
     probabilities = bool(scores.min() >= 0.0 and scores.max() <= 1.0)
     if probabilities:
@@ -139,7 +141,15 @@ def build_cells(
     n_r = int(classes.rclass.max()) + 1
     n_w = len(wvals)
     key = ((codes.astype(np.int64) * n_r + rclass) * 2 + labels) * n_w + widx
-    uniq, inverse, count = np.unique(key, return_inverse=True, return_counts=True)
+    span = int(key.max()) + 1 if len(key) else 1
+    if span <= 50_000_000:
+        # Counting beats sorting a million keys; keys are dense enough here.
+        dense = np.bincount(key, minlength=span)
+        uniq = np.flatnonzero(dense)
+        count = dense[uniq]
+        inverse = np.searchsorted(uniq, key)
+    else:
+        uniq, inverse, count = np.unique(key, return_inverse=True, return_counts=True)
     s1 = np.bincount(inverse, weights=scores, minlength=len(uniq))
     s2 = np.bincount(inverse, weights=scores * scores, minlength=len(uniq))
     cal_cell = np.zeros(len(uniq), dtype=np.int64)
@@ -216,8 +226,10 @@ def _auc(
     return _div(u, pos * neg)
 
 
-def exact_auc(codes: np.ndarray, scores: np.ndarray, labels: np.ndarray, n_groups: int) -> np.ndarray:
-    """ROC AUC within each group from average ranks (Mann-Whitney U), ties counted 1/2."""
+def exact_auc(
+    codes: np.ndarray, scores: np.ndarray, labels: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """ROC AUC within each group from average ranks (Mann-Whitney U); ties 1/2."""
     order = np.lexsort((scores, codes))
     g, s, y = codes[order], scores[order], labels[order].astype(float)
     n = len(g)
@@ -236,7 +248,7 @@ def exact_auc(codes: np.ndarray, scores: np.ndarray, labels: np.ndarray, n_group
 
 @dataclass(frozen=True)
 class GroupEstimates:
-    """Point estimates (groups x metrics) and bootstrap replicates (groups x B x metrics)."""
+    """Point estimates (groups x metrics), replicates (groups x B x metrics)."""
 
     point: np.ndarray
     replicates: np.ndarray

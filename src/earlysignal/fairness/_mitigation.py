@@ -62,7 +62,9 @@ def top_weights(scores: np.ndarray, k: float) -> np.ndarray:
     return selection_weights(scores, at_capacity(scores, k))
 
 
-def equal_selection_rate(scores: np.ndarray, codes: np.ndarray, capacity: float) -> np.ndarray:
+def equal_selection_rate(
+    scores: np.ndarray, codes: np.ndarray, capacity: float
+) -> np.ndarray:
     """Each group's top ``capacity x group share``: equal selection rates."""
     p = np.zeros(len(scores))
     n = len(scores)
@@ -88,7 +90,9 @@ def _upper_hull(n: np.ndarray, tp: np.ndarray) -> np.ndarray:
         for i in range(len(n)):
             while len(keep) >= 2:
                 a, b = keep[-2], keep[-1]
-                cross = (n[b] - n[a]) * (tp[i] - tp[a]) - (tp[b] - tp[a]) * (n[i] - n[a])
+                cross = (n[b] - n[a]) * (tp[i] - tp[a]) - (tp[b] - tp[a]) * (
+                    n[i] - n[a]
+                )
                 if cross >= 0:
                     keep.pop()
                 else:
@@ -118,8 +122,12 @@ class _GroupCurve:
         return float(np.interp(target, self.tp[rising], self.n[rising]))
 
     def weights(self, count: float) -> tuple[np.ndarray, float]:
-        """Selection probability per row (in the group's original order) at ``count``."""
-        j = int(np.clip(np.searchsorted(self.n, count, side="right") - 1, 0, len(self.n) - 2))
+        """Selection probability per row (group's original order) at ``count``."""
+        j = int(
+            np.clip(
+                np.searchsorted(self.n, count, side="right") - 1, 0, len(self.n) - 2
+            )
+        )
         a, b = self.n[j], self.n[j + 1]
         lam = 0.0 if b == a else (count - a) / (b - a)
         sorted_w = np.zeros(len(self.order))
@@ -170,7 +178,11 @@ def equal_tpr(
 
 
 def threshold_optimizer(
-    scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, constraints: str, objective: str
+    scores: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    constraints: str,
+    objective: str,
 ) -> np.ndarray:
     """Expected selection under fairlearn's ThresholdOptimizer on fixed scores."""
     from fairlearn.postprocessing import ThresholdOptimizer
@@ -226,8 +238,14 @@ def policy_rows(
         if hidden:
             vals = dict.fromkeys(vals, np.nan)
         out.append(
-            {"method": method, "compared_with": compared_with, "group_by": group_by,
-             "group": name, **vals, "suppressed": hidden}
+            {
+                "method": method,
+                "compared_with": compared_with,
+                "group_by": group_by,
+                "group": name,
+                **vals,
+                "suppressed": hidden,
+            }
         )
     return out
 
@@ -248,8 +266,12 @@ def mitigation_svg(table: pd.DataFrame) -> str:
                 sub = frame[frame["method"] == m].set_index("group")
                 vals = [sub[metric].get(g, np.nan) for g in groups]
                 caught = sub.loc["all", "caught"] if "all" in sub.index else np.nan
-                ax.bar(np.arange(len(groups)) + j * width, vals, width,
-                       label=f"{m} (caught {caught:,.0f})")
+                ax.bar(
+                    np.arange(len(groups)) + j * width,
+                    vals,
+                    width,
+                    label=f"{m} (caught {caught:,.0f})",
+                )
             ax.set_xticks(np.arange(len(groups)) + width * (len(methods) - 1) / 2)
             ax.set_xticklabels(groups, rotation=30, ha="right", fontsize=8)
             ax.set_title(f"{metric.upper()} by {frame['group_by'].iloc[0]}", fontsize=9)
@@ -259,4 +281,4 @@ def mitigation_svg(table: pd.DataFrame) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
     text = buf.getvalue()
-    return text[text.find("<svg"):]
+    return text[text.find("<svg") :]

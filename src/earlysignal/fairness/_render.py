@@ -11,8 +11,19 @@ import jinja2
 import pandas as pd
 
 HEADLINE_METRICS = (
-    "size", "base_rate", "selection_rate", "tpr", "fpr", "fnr", "precision", "npv",
-    "roc_auc", "mean_score", "oe_ratio", "ece", "brier",
+    "size",
+    "base_rate",
+    "selection_rate",
+    "tpr",
+    "fpr",
+    "fnr",
+    "precision",
+    "npv",
+    "roc_auc",
+    "mean_score",
+    "oe_ratio",
+    "ece",
+    "brier",
 )
 
 
@@ -55,11 +66,18 @@ def _metric_rows(metrics: pd.DataFrame) -> list[tuple[str, list[dict[str, Any]]]
         rows = []
         for group, g in frame.groupby("group", sort=False):
             by = g.set_index("metric")
-            row: dict[str, Any] = {"group": group, "suppressed": bool(by["suppressed"].any())}
+            row: dict[str, Any] = {
+                "group": group,
+                "suppressed": bool(by["suppressed"].any()),
+            }
             row["flags"] = {m: bool(by.at[m, "flagged"]) for m in HEADLINE_METRICS}
             for m in HEADLINE_METRICS:
                 lower = None if m == "size" else _none(by.at[m, "lower"])
-                row[m] = {"value": by.at[m, "value"], "lower": lower, "upper": by.at[m, "upper"]}
+                row[m] = {
+                    "value": by.at[m, "value"],
+                    "lower": lower,
+                    "upper": by.at[m, "upper"],
+                }
             rows.append(row)
         out.append((str(group_by), rows))
     return out
@@ -69,19 +87,29 @@ def strip_svg_comments(svg: str) -> str:
     return re.sub(r"<!--.*?-->", "", svg, flags=re.S)
 
 
-def render(summary: dict[str, Any], metrics: pd.DataFrame, disparities: pd.DataFrame,
-           mitigation: pd.DataFrame, drift: pd.DataFrame, svg: str) -> str:
+def render(
+    summary: dict[str, Any],
+    metrics: pd.DataFrame,
+    disparities: pd.DataFrame,
+    mitigation: pd.DataFrame,
+    drift: pd.DataFrame,
+    svg: str,
+) -> str:
     """The self-contained HTML page (inline CSS and SVG, no scripts)."""
     from earlysignal.fairness._disparity import FLAG_METRICS
 
     tables = {
         "metrics": _metric_rows(metrics),
-        "disparities": disparities[disparities["metric"].isin(FLAG_METRICS)].to_dict("records"),
+        "disparities": disparities[disparities["metric"].isin(FLAG_METRICS)].to_dict(
+            "records"
+        ),
         "mitigation": mitigation.to_dict("records"),
         "drift": drift.to_dict("records"),
     }
     template = _environment().from_string(_template_text())
     return template.render(
-        s=summary, tables=tables, metric_names=HEADLINE_METRICS,
+        s=summary,
+        tables=tables,
+        metric_names=HEADLINE_METRICS,
         svg=strip_svg_comments(svg) if svg else "",
     )

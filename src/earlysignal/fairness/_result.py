@@ -75,19 +75,31 @@ class FairnessAudit:
             "source": r.source,
             "rows": r.n_rows,
             "group_by": list(dict.fromkeys(self.group_metrics["group_by"]))[1:],
-            "operating_points": {k: op.to_dict() for k, op in r.operating_points.items()},
+            "operating_points": {
+                k: op.to_dict() for k, op in r.operating_points.items()
+            },
             "settings": {
-                "threshold": st.threshold, "top": st.top, "reference": st.reference,
-                "min_cell": st.min_cell, "band": list(st.band), "n_boot": st.n_boot,
-                "seed": st.seed, "alpha": st.alpha, "suppression_rule": list(st.rule),
-                "multiple_comparisons": "Holm on bootstrap p-values, all disparity tests",
+                "threshold": st.threshold,
+                "top": st.top,
+                "reference": st.reference,
+                "min_cell": st.min_cell,
+                "band": list(st.band),
+                "n_boot": st.n_boot,
+                "seed": st.seed,
+                "alpha": st.alpha,
+                "suppression_rule": list(st.rule),
+                "multiple_comparisons": (
+                    "Holm on bootstrap p-values, all disparity tests"
+                ),
             },
             "n_tests": int(self.disparities["p_holm"].notna().sum()),
             "notes": r.notes,
             "flags": _records(flags),
             "suppressed": _records(self.suppressed),
             "impossibility": r.impossibility,
-            "mitigation_totals": _records(mit[["method", "group_by", "selected", "caught", "tpr"]]),
+            "mitigation_totals": _records(
+                mit[["method", "group_by", "selected", "caught", "tpr"]]
+            ),
             "drifting": _records(self.drift[self.drift["drifting"]]),
         }
         return _plain(summary)
@@ -113,12 +125,18 @@ class FairnessAudit:
         d = self.disparities
         parts = [self.group_metrics]
         for stat in ("difference", "ratio"):
-            part = pd.DataFrame({
-                "group_by": d["group_by"], "group": d["group"],
-                "metric": d["metric"] + f"_{stat}", "value": d[stat],
-                "lower": d[f"{stat}_lower"], "upper": d[f"{stat}_upper"],
-                "suppressed": d["suppressed"], "flagged": d["flagged"],
-            })
+            part = pd.DataFrame(
+                {
+                    "group_by": d["group_by"],
+                    "group": d["group"],
+                    "metric": d["metric"] + f"_{stat}",
+                    "value": d[stat],
+                    "lower": d[f"{stat}_lower"],
+                    "upper": d[f"{stat}_upper"],
+                    "suppressed": d["suppressed"],
+                    "flagged": d["flagged"],
+                }
+            )
             parts.append(part[part["value"].notna() | part["suppressed"]])
         return pd.concat(parts, ignore_index=True)
 
@@ -133,8 +151,14 @@ class FairnessAudit:
         """A self-contained HTML page (inline CSS and SVG; no scripts)."""
         from earlysignal.fairness._render import render
 
-        return render(self.summary(), self.group_metrics, self.disparities,
-                      self.mitigation, self.drift, self.mitigation_svg)
+        return render(
+            self.summary(),
+            self.group_metrics,
+            self.disparities,
+            self.mitigation,
+            self.drift,
+            self.mitigation_svg,
+        )
 
     def write_html(self, path: str | Path) -> Path:
         """Write :meth:`html` to ``path``."""

@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DEFAULT_RULE: tuple[str, ...] = ("size", "positives", "negatives", "selected", "not_selected")
+DEFAULT_RULE: tuple[str, ...] = (
+    "size",
+    "positives",
+    "negatives",
+    "selected",
+    "not_selected",
+)
 STRICT_RULE: tuple[str, ...] = DEFAULT_RULE + ("tp", "fp", "fn", "tn")
 
 RULE_WORDS = {
@@ -77,7 +83,8 @@ def recoverable(vec: np.ndarray, basis: np.ndarray) -> bool:
     """True when ``vec`` is a linear combination of the published rows."""
     v = vec.astype(float)
     resid = v - basis.T @ (basis @ v)
-    return bool(np.linalg.norm(resid) < 1e-8 * max(1.0, np.linalg.norm(v)))
+    scale = max(1.0, float(np.linalg.norm(v)))
+    return bool(float(np.linalg.norm(resid)) < 1e-8 * scale)
 
 
 def _union_counts(rows: list[Row], idx: list[int]) -> dict[str, float]:
@@ -121,8 +128,13 @@ def suppress(
         )
 
 
-def _published_basis(rows: list[Row], totals: list[np.ndarray], skip: int | None = None) -> np.ndarray:
-    mats = [*totals, *(r.members for i, r in enumerate(rows) if not r.kind and i != skip)]
+def _published_basis(
+    rows: list[Row], totals: list[np.ndarray], skip: int | None = None
+) -> np.ndarray:
+    mats = [
+        *totals,
+        *(r.members for i, r in enumerate(rows) if not r.kind and i != skip),
+    ]
     return _basis(np.vstack(mats).astype(float))
 
 
@@ -135,13 +147,19 @@ def _first_problem(
 ) -> tuple[int, str] | None:
     basis = _published_basis(rows, totals)
     for i, r in enumerate(rows):
-        # Groups withheld only to protect others are not small, so they may be derivable.
-        if r.kind == "primary" and "unresolved" not in r.extra and recoverable(r.members, basis):
+        # Groups withheld only to protect others are not small: they may be derivable.
+        if (
+            r.kind == "primary"
+            and "unresolved" not in r.extra
+            and recoverable(r.members, basis)
+        ):
             return i, "recoverable"
     for idx in tables.values():
         hidden = [i for i in idx if rows[i].kind]
-        if hidden and len(hidden) < len(idx) and fails(
-            _union_counts(rows, hidden), min_cell, rule
+        if (
+            hidden
+            and len(hidden) < len(idx)
+            and fails(_union_counts(rows, hidden), min_cell, rule)
         ):
             return min(hidden, key=lambda i: rows[i].counts["size"]), "union"
     return None
@@ -172,7 +190,7 @@ def _choose(
     # The minimum-norm way of writing the withheld group as a sum of published rows
     # uses every route through which it can be worked out; withholding the smallest
     # row on those routes breaks one of them.
-    coef = np.linalg.lstsq(mat.T, t.members.astype(float), rcond=None)[0][len(totals):]
+    coef = np.linalg.lstsq(mat.T, t.members.astype(float), rcond=None)[0][len(totals) :]
     witnesses = [i for i, c in zip(published, coef, strict=True) if abs(c) > 1e-8]
     groups = [i for i in witnesses if rows[i].table[0] != "overall"] or witnesses
     return min(groups, key=size) if groups else None

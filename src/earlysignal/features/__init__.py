@@ -7,7 +7,11 @@ from earlysignal.features._engine import Engine
 from earlysignal.features._labels import LabelResult, LabelSpec, build_labels
 from earlysignal.features._matrix import FeatureMatrix, build_feature_matrix
 from earlysignal.features._metadata import FeatureMeta, feature_metadata
-from earlysignal.features._spec import FeatureSpec, load_feature_specs, parse_feature_specs
+from earlysignal.features._spec import (
+    FeatureSpec,
+    load_feature_specs,
+    parse_feature_specs,
+)
 from earlysignal.features._timeline import timeline, timeline_text
 from earlysignal.features._windows import Window
 

@@ -151,7 +151,7 @@ def iter_features(
     >>> spec = [{"name": "age", "from": "people", "aggregate": ["age"]}]
     >>> [round(b["age__age__asof"].item(), 2) for b in
     ...  iter_features({"people": people}, cohort, spec)]
-    [14.0, 14.42]
+    [14.0, 14.41]
     """
     spec_list = as_specs(specs)
     eng = as_engine(engine)

@@ -173,7 +173,8 @@ class PersistentAbsenceRule(_Rule):
             self.metadata, "absence_rate", needed_by="PersistentAbsenceRule",
             available=list(X.columns))
         meta = (self.metadata or {}).get(self.column_)
-        self.threshold_ = _absence_threshold(meta, pd.to_numeric(X[self.column_]))
+        self.threshold_ = _absence_threshold(meta, pd.to_numeric(
+            _column(X, self.column_, "PersistentAbsenceRule")))
 
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
         rate = pd.to_numeric(_column(X, self.column_, "PersistentAbsenceRule")
@@ -281,7 +282,8 @@ class ChecklistScore(_Rule):
         }
         absence = self.columns_.get("attendance")
         self.threshold_ = 0.10 if absence is None else _absence_threshold(
-            (self.metadata or {}).get(absence), pd.to_numeric(X[absence]))
+            (self.metadata or {}).get(absence),
+            pd.to_numeric(_column(X, absence, "ChecklistScore")))
 
     def points(self, X: pd.DataFrame) -> pd.DataFrame:
         """One 0/1 column per item, so a reader can see where the points came from."""

@@ -78,8 +78,8 @@ def model_inputs(
 # first is the default, so a zero budget is the same as no search.
 SEARCH_CANDIDATES: tuple[dict[str, Any], ...] = (
     {},
-    {"num_leaves": 15, "min_child_samples": 50},
-    {"num_leaves": 63, "min_child_samples": 20},
+    {"num_leaves": 31, "min_child_samples": 20},
+    {"num_leaves": 63, "min_child_samples": 50},
     {"num_leaves": 31, "min_child_samples": 100, "reg_lambda": 5.0},
     {"num_leaves": 7, "min_child_samples": 200, "learning_rate": 0.1},
     {"num_leaves": 31, "colsample_bytree": 0.5, "subsample": 0.7},
@@ -191,8 +191,8 @@ reg_lambda : LightGBM settings.
         *,
         n_estimators: int = 1000,
         learning_rate: float = 0.05,
-        num_leaves: int = 31,
-        min_child_samples: int = 20,
+        num_leaves: int = 15,
+        min_child_samples: int = 100,
         subsample: float = 1.0,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
@@ -261,8 +261,10 @@ reg_lambda : LightGBM settings.
                 self.categories_[str(col)] = sorted(map(str, s.dropna().unique()))
             cats = self.categories_.get(str(col))
             if cats is not None:
-                values = s.astype("string").astype(object)
-                codes = pd.Categorical(values, categories=cats).codes.astype(float)
+                # unseen categories (and missing values) become NaN
+                values = s.astype("string").astype(object).to_numpy()
+                index = pd.Index(cats)
+                codes = index.get_indexer(pd.Index(values)).astype(float)
                 codes[codes < 0] = np.nan
                 columns.append(codes)
             else:

@@ -67,7 +67,7 @@ class Evaluation:
         model, percent (0.5-20), k, caught, precision, recall, ...
     plots : dict
         name -> SVG text: folds, reliability, drift_auc, drift_precision,
-        capacity_precision, capacity_recall.
+        capacity_precision, capacity_recall (drawn on first access).
     final_model : estimator
         Trained on all labelled rows, for scoring new people.
     verdicts : dict
@@ -84,12 +84,20 @@ class Evaluation:
     calibration: pd.DataFrame
     drift: pd.DataFrame
     capacity_curve: pd.DataFrame
-    plots: dict[str, str]
     final_model: Any
     verdicts: dict[str, str]
     skipped: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
     features: list[str] = field(default_factory=list)
+
+    @cached_property
+    def plots(self) -> dict[str, str]:
+        """Name -> SVG text."""
+        columns = {ORACLE: "p_true"}
+        models = list(self.pooled["model"].unique())
+        y = self.scores["label"].to_numpy()
+        return _plots(self.folds, self.scores, y, models, columns, self.drift,
+                      self.capacity_curve, Capacity.parse(self.settings["capacity"]))
 
     @cached_property
     def pooled_table(self) -> pd.DataFrame:
@@ -298,7 +306,7 @@ def evaluate(
     >>> m = pd.DataFrame({"person_id": [f"p{i % 200}" for i in range(n)],
     ...     "as_of": pd.to_datetime(np.repeat(["2020-09-01", "2021-09-01",
     ...                                        "2022-09-01"], 200)),
-    ...     "x": x, "label": (x + rng.normal(size=n) > 1.5).astype("Int8")})
+    ...     "x": x, "label": (x + rng.normal(size=n) > 1.5).astype(int)})
     >>> ev = evaluate(m, {"x": M(kind="numeric", protected=False)},
     ...               baselines=["base_rate"], calibration=None,
     ...               model_params={"n_estimators": 20}, fit_final=False)
@@ -386,7 +394,6 @@ def evaluate(
     curve = pd.concat([
         capacity_curve(y, scores[columns.get(n, n)].to_numpy(), groups).assign(model=n)
         for n in models_scored], ignore_index=True)
-    plots = _plots(folds, scores, y, models_scored, columns, drift, curve, cap)
     verdicts = {n: _verdict(n, pooled, metrics, cap) for n in models if n != MODEL}
     final = None
     if fit_final:
@@ -400,7 +407,7 @@ def evaluate(
                 "n_test_rows": len(scores)}
     return Evaluation(scores=scores, metrics=metrics, pooled=pooled, oracle=oracle,
                       folds=folds, calibration=calib, drift=drift,
-                      capacity_curve=curve, plots=plots, final_model=final,
+                      capacity_curve=curve, final_model=final,
                       verdicts=verdicts, skipped=skipped, settings=settings,
                       features=features)
 

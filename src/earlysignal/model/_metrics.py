@@ -162,7 +162,7 @@ def classification_metrics(
     --------
     >>> m = classification_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     >>> m["auc"], round(m["brier"], 4)
-    (0.75, 0.1731)
+    (0.75, 0.1581)
     """
     y = np.asarray(y, dtype=int)
     p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)

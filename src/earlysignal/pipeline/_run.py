@@ -1,0 +1,135 @@
+"""Run a whole pipeline and write the run folder other tools can rely on.
+
+The run folder (``RUN``) holds:
+
+- ``config.yaml``: the resolved config (includes expanded);
+- ``run.json``: versions, input fingerprints, timings per stage, tracking ids;
+- ``features/``: the feature matrix and its metadata;
+- ``scores.parquet``, ``metrics.json``, ``fairness.json`` and ``reports/`` as the
+  later stages produce them.
+
+A stage whose inputs and config are unchanged is reused unless ``force`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from earlysignal.data import fingerprint_tables
+from earlysignal.features import FeatureMatrix
+from earlysignal.pipeline._cache import is_fresh, mark_done, stage_key
+from earlysignal.pipeline._config import PipelineConfig
+from earlysignal.pipeline._data import LoadedData, load_data
+from earlysignal.pipeline._progress import Progress
+from earlysignal.pipeline._stages import features_stage
+
+_LIBRARIES = ("earlysignal", "pandas", "numpy", "duckdb", "ibis-framework",
+              "lightgbm", "scikit-learn", "shap", "fairlearn", "mlflow", "pyarrow")
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the run folder, per-stage timings and stage results."""
+
+    run_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
+    data: LoadedData | None = None
+    matrix: FeatureMatrix | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a run depends on (``missing`` when absent).
+
+    Examples
+    --------
+    >>> "pandas" in library_versions()
+    True
+    """
+    out = {"python": platform.python_version()}
+    for lib in _LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = "missing"
+    return out
+
+
+def run_pipeline(
+    config: PipelineConfig,
+    *,
+    data_dir: str | Path | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> RunResult:
+    """Run every stage of ``config`` and write the run folder.
+
+    Parameters
+    ----------
+    config : PipelineConfig
+    data_dir : path, optional
+        A folder of canonical Parquet tables that replaces the config's data section.
+    out : path, optional
+        The run folder (default: the config's ``output``, else ``reports/NAME``).
+    force : bool
+        Recompute every stage even when an earlier result could be reused.
+    """
+    run_dir = Path(out) if out is not None else config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = RunResult(run_dir)
+    _write_config(config, run_dir)
+
+    with _timed(result, "data"):
+        result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
+        fingerprints = fingerprint_tables(result.data.tables)
+    log(f"data: {result.data.origin}")
+
+    feat_dir = run_dir / "features"
+    key = stage_key(config.raw.get("cohort"), config.raw.get("label"),
+                    [f.model_dump(mode="json") for f in config.features],
+                    fingerprints, library_versions()["earlysignal"])
+    with _timed(result, "features"):
+        if not force and is_fresh(feat_dir, "features", key):
+            result.reused.append("features")
+        result.matrix = features_stage(config, result.data, feat_dir, progress) \
+            if "features" not in result.reused else None
+        mark_done(feat_dir, "features", key)
+
+    result.info = {
+        "name": config.name,
+        "data": {"origin": result.data.origin, "fingerprints": fingerprints,
+                 **result.data.details},
+        "versions": library_versions(),
+        "timings_s": result.timings,
+        "reused": result.reused,
+    }
+    if result.matrix is not None:
+        result.info["features"] = result.matrix.summary()
+    (run_dir / "run.json").write_text(json.dumps(result.info, indent=2, default=str))
+    return result
+
+
+@contextmanager
+def _timed(result: RunResult, stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    result.timings[stage] = round(time.perf_counter() - start, 3)
+
+
+def _write_config(config: PipelineConfig, run_dir: Path) -> None:
+    (run_dir / "config.yaml").write_text(
+        yaml.safe_dump(config.raw, sort_keys=False, default_flow_style=None)
+    )

@@ -1,0 +1,134 @@
+"""Baselines on hand-built cases, and the metadata lookups they rely on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import Meta
+
+from earlysignal.model import (
+    AnySuspensionRule,
+    BaseRate,
+    ChecklistScore,
+    LogisticBaseline,
+    MissingFeatureError,
+    ModelInputError,
+    PersistentAbsenceRule,
+    find_feature,
+    make_baselines,
+)
+
+X = pd.DataFrame({
+    "abs_1y": [0.02, 0.15, 0.40, 0.09, 0.10, np.nan],
+    "susp_1y": [0, 1, 3, 0, 0, 0],
+    "sen": ["none", "ehcp", "sen_support", "none", None, "none"],
+    "cla": [0, 0, 1, 0, 0, 0],
+    "police_1y": [0, 0, 2, 1, 0, 0],
+    "noise": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+})
+y = np.array([0, 1, 1, 0, 0, 0])
+META = {
+    "abs_1y": Meta("absence", family="attendance", aggregate="rate", window="1y"),
+    "abs_90d": Meta("absence", family="attendance", aggregate="rate", window="90d"),
+    "susp_1y": Meta("suspensions", family="exclusion", aggregate="count", window="1y"),
+    "susp_days": Meta("suspensions", family="exclusion", aggregate="days_since_last",
+                      window="all"),
+    "sen": Meta("sen", kind="categorical", family="characteristics"),
+    "cla": Meta("looked_after", family="social_care", aggregate="open", window="all"),
+    "police_1y": Meta("police_contact", family="police", aggregate="count",
+                      window="1y"),
+    "noise": Meta("noise", aggregate="value", window="1y"),
+    "sex": Meta("sex", kind="categorical", protected=True),
+}
+
+
+def test_base_rate():
+    p = BaseRate().fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(p[:, 1], 2 / 6)
+
+
+def test_persistent_absence_rate_and_flag():
+    rule = PersistentAbsenceRule(metadata=META).fit(X, y)
+    assert rule.column_ == "abs_1y" and rule.threshold_ == 0.10
+    np.testing.assert_allclose(rule.decision_function(X),
+                               [0.02, 0.15, 0.40, 0.09, 0.10, 0.0])
+    flag = PersistentAbsenceRule(metadata=META, as_flag=True).fit(X, y)
+    np.testing.assert_array_equal(flag.decision_function(X), [0, 1, 1, 0, 1, 0])
+    # probabilities keep the rule's order
+    p = rule.predict_proba(X)[:, 1]
+    assert np.array_equal(np.argsort(p, kind="stable"),
+                          np.argsort(rule.decision_function(X), kind="stable"))
+
+
+def test_absence_in_percent_uses_ten_percent():
+    pct = X.assign(abs_1y=X["abs_1y"] * 100)
+    rule = PersistentAbsenceRule(column="abs_1y", as_flag=True).fit(pct, y)
+    assert rule.threshold_ == 10.0
+    np.testing.assert_array_equal(rule.decision_function(pct), [0, 1, 1, 0, 1, 0])
+
+
+def test_any_suspension():
+    rule = AnySuspensionRule(metadata=META).fit(X, y)
+    assert rule.column_ == "susp_1y"     # not the days-since column
+    np.testing.assert_array_equal(rule.decision_function(X), [0, 1, 1, 0, 0, 0])
+
+
+def test_checklist_points_by_hand():
+    rule = ChecklistScore(metadata=META).fit(X, y)
+    assert rule.columns_ == {"attendance": "abs_1y", "exclusion": "susp_1y",
+                             "sen": "sen", "looked_after": "cla",
+                             "justice_contact": "police_1y"}
+    points = rule.points(X)
+    # person 2: absence 40%, suspended, SEN support, looked after, police -> 5
+    # person 4: absence exactly 10% is attendance of 90%, not below it -> 0
+    assert points.sum(axis=1).tolist() == [0, 3, 5, 1, 0, 0]
+    np.testing.assert_array_equal(rule.decision_function(X), [0, 3, 5, 1, 0, 0])
+    two = ChecklistScore(columns={"attendance": "abs_1y", "exclusion": "susp_1y"},
+                         items=["attendance", "exclusion"]).fit(X, y)
+    np.testing.assert_array_equal(two.decision_function(X), [0, 2, 2, 0, 0, 0])
+
+
+def test_missing_feature_is_named():
+    meta = {k: v for k, v in META.items() if k != "police_1y"}
+    with pytest.raises(MissingFeatureError,
+                       match=r"ChecklistScore \(item 'justice_contact'\) needs a count "
+                             "of police or youth-justice contacts.*Fix: add such a "
+                             "feature"):
+        ChecklistScore(metadata=meta).fit(X, y)
+    with pytest.raises(MissingFeatureError, match="AnySuspensionRule needs"):
+        AnySuspensionRule(metadata={}).fit(X, y)
+    with pytest.raises(MissingFeatureError, match="uses column 'gone'"):
+        PersistentAbsenceRule(column="gone").fit(X, y)
+    with pytest.raises(ModelInputError, match="has no item 'grades'"):
+        ChecklistScore(items=["grades"]).fit(X, y)
+
+
+def test_lookup_prefers_the_window_closest_to_a_year():
+    assert find_feature(META, "absence_rate", needed_by="t") == "abs_1y"
+    assert find_feature(META, "absence_rate", needed_by="t",
+                        available=["abs_90d"]) == "abs_90d"
+
+
+def test_logistic_uses_model_inputs_not_protected():
+    X2 = X.assign(sex=["F", "M"] * 3, abs_90d=0.1, susp_days=np.nan)
+    clf = LogisticBaseline(metadata=META).fit(X2, y)
+    assert "sex" not in clf.columns_ and "sen" in clf.text_columns_
+    p = clf.predict_proba(X2)[:, 1]
+    assert p[1] > p[0] and p[2] > p[0]
+    unseen = X2.assign(sen="new category")
+    assert np.isfinite(clf.predict_proba(unseen)).all()
+
+
+def test_baselines_are_sklearn_clonable():
+    from sklearn.base import clone
+
+    for name, est in make_baselines("all", META).items():
+        assert clone(est).get_params() == est.get_params(), name
+    with pytest.raises(ModelInputError, match="unknown baseline 'xgb'"):
+        make_baselines(["xgb"])
+
+
+def test_a_rule_that_goes_the_wrong_way_gets_the_base_rate():
+    rule = AnySuspensionRule(column="susp_1y").fit(X, 1 - y)
+    np.testing.assert_allclose(rule.predict_proba(X)[:, 1], 4 / 6)
