@@ -159,6 +159,63 @@ def timeline(
     out.print(table)
 
 
+@app.command()
+def audit(
+    scores: Annotated[Path, typer.Argument(help="A CSV or Parquet file of scores.")],
+    score: Annotated[str, typer.Option(help="Column holding the score.")],
+    label: Annotated[str, typer.Option(help="Column holding the observed outcome "
+                                       "(0/1).")],
+    group: Annotated[list[str], typer.Option(help="A protected-characteristic "
+                                             "column; repeat for several.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the audit.")],
+    threshold: Annotated[
+        float | None, typer.Option(help="Select people whose score is at least this.")
+    ] = None,
+    top: Annotated[
+        str | None, typer.Option(help="Select the top K people, or K% of them.")
+    ] = None,
+    intersection: Annotated[
+        list[str] | None,
+        typer.Option(help="Two or more group columns joined by commas, e.g. "
+                     "sex,ethnicity; repeat for several."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Column of periods/folds, for drift over time.")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Reference group (default: the largest).")
+    ] = None,
+    min_cell: Annotated[int, typer.Option(help="Suppress cells from fewer people.")] = 10,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+) -> None:
+    """Audit any file of scores for bias: group error rates with intervals.
+
+    Works on scores from any tool. Writes fairness.json, fairness.csv (tidy) and
+    fairness.html, with small cells suppressed.
+
+    Example: earlysignal audit scores.csv --score risk --label outcome
+    --group sex --group ethnicity --top 5% --out audit/
+    """
+    from earlysignal.fairness import audit_file
+
+    if (threshold is None) == (top is None):
+        raise typer.BadParameter("give exactly one of --threshold or --top",
+                                 param_hint="--threshold/--top")
+    result = audit_file(
+        scores, score=score, label=label, groups=list(group), threshold=threshold,
+        top=top, out_dir=out_dir, reference=reference,
+        intersections=[c.split(",") for c in intersection or []], period=period,
+        min_cell=min_cell, n_boot=n_boot, seed=seed,
+    )
+    flagged = result.disparities
+    n_flag = int(flagged["flagged"].sum()) if "flagged" in flagged else 0
+    out.print(f"audit written to {out_dir} ({n_flag} disparities flagged; "
+              f"{len(result.suppressed)} cells suppressed)")
+    for note in result.notes:
+        out.print(f"  - {note}")
+
+
 def _parse_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)

@@ -138,12 +138,28 @@ def test_bad_inputs_name_the_problem(small):
     bad = matrix.assign(label=matrix["label"].astype("Float64") * 2)
     with pytest.raises(DataError, match="labels must be 0, 1 or missing"):
         evaluate(bad, metadata)
-    with pytest.raises(DataError, match="test row.*no p_true"):
+    with pytest.raises(DataError, match="none of the 2800 test rows has a p_true"):
         evaluate(matrix, metadata, truth=truth.iloc[:10], baselines=["base_rate"],
                  model_params=FAST, calibration=None, fit_final=False)
     one_date = matrix[matrix["as_of"] == matrix["as_of"].min()]
     with pytest.raises(EarlysignalError, match="no temporal fold is possible"):
         evaluate(one_date, metadata)
+
+
+def test_oracle_is_compared_on_rows_whose_truth_is_known(small):
+    matrix, metadata, truth = small
+    partial = truth[truth["person_id"] < "P00350"]
+    ev = evaluate(matrix, metadata, truth=partial, baselines=["base_rate"],
+                  model_params=FAST, calibration=None, fit_final=False)
+    assert ev.settings["truth_coverage"] == pytest.approx(0.5)
+    covered = ev.scores[ev.scores["p_true"].notna()]
+    row = ev.oracle.set_index(["fold", "model", "metric"]).loc[
+        ("pooled", "model", "auc")]
+    assert row["n_rows"] == len(covered) == 1400
+    assert row["value"] == pytest.approx(roc_auc_score(covered["label"],
+                                                       covered["model"]))
+    assert row["oracle"] == pytest.approx(roc_auc_score(covered["label"],
+                                                        covered["p_true"]))
 
 
 def test_protected_only_with_use_protected(small):

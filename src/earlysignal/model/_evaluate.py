@@ -57,7 +57,9 @@ class Evaluation:
         Tidy: model, metric, value over all test rows (capacity per as-of date).
     oracle : DataFrame or None
         fold ("pooled" or the fold index), model, metric, value, oracle, gap
-        (value - oracle), relative_gap (gap / oracle).
+        (value - oracle), relative_gap (gap / oracle), n_rows: computed on the test
+        rows whose truth is known (``settings["truth_coverage"]`` is their share),
+        so model and oracle are compared on the same people.
     folds : list of Fold
     calibration : DataFrame
         Per model, deciles of score on the pooled test rows (see calibration_table).
@@ -179,13 +181,13 @@ def _attach_truth(test: pd.DataFrame, truth: pd.DataFrame, horizon: Window
         person_id=test["person_id"].astype(str),
         as_of=pd.to_datetime(test["as_of"]).dt.normalize())
     merged = keys.merge(truth, on=["person_id", "as_of"], how="left")
-    lacking = np.flatnonzero(merged["p_true"].isna().to_numpy())
-    if len(lacking):
-        first = merged.iloc[lacking[0]]
+    if merged["p_true"].isna().all():
+        first = merged.iloc[0]
         raise DataError(
-            f"{len(lacking)} test row(s) have no p_true in the truth table, first "
-            f"person {first['person_id']} at {first['as_of'].date()}", file="truth",
-            column="p_true", fix="pass the truth table of the same synthetic cohort",
+            f"none of the {len(merged)} test rows has a p_true in the truth table "
+            f"(first: person {first['person_id']} at {first['as_of'].date()})",
+            file="truth", column="p_true",
+            fix="pass the truth table of the same synthetic cohort",
         )
     return pd.Series(merged["p_true"].to_numpy(dtype=float), index=test.index)
 
@@ -378,14 +380,17 @@ def evaluate(
     y = scores["label"].to_numpy()
     for name in models_scored:
         p = scores[columns.get(name, name)].to_numpy(dtype=float)
-        for f, idx in scores.groupby("fold").indices.items():
+        keep = ~np.isnan(p)   # the oracle only where the truth is known
+        for f, idx in scores[keep].groupby("fold").indices.items():
+            idx = np.flatnonzero(keep)[idx]
             fold_rows.append({"fold": f, "model": name, "metrics": _row_metrics(
                 y[idx], p[idx], scores_groups.to_numpy()[idx], cap)})
         pooled_rows.append({"model": name, "metrics": _row_metrics(
-            y, p, scores_groups.to_numpy(), cap)})
+            y[keep], p[keep], scores_groups.to_numpy()[keep], cap)})
     metrics = _tidy(fold_rows, ["fold", "model"])
     pooled = _tidy(pooled_rows, ["model"])
-    oracle = _oracle_table(metrics, pooled, models) if truth is not None else None
+    oracle = (_oracle_table(scores, models, scores_groups.to_numpy(), cap)
+              if truth is not None else None)
 
     calib = pd.concat([
         calibration_table(y, scores[columns.get(n, n)].to_numpy()).assign(model=n)
@@ -405,6 +410,8 @@ def evaluate(
                 "baselines": models[1:], "n_rows_labelled": len(data),
                 "n_rows_censored": int(matrix[label_col].isna().sum()),
                 "n_test_rows": len(scores)}
+    if truth is not None:
+        settings["truth_coverage"] = float(scores["p_true"].notna().mean())
     return Evaluation(scores=scores, metrics=metrics, pooled=pooled, oracle=oracle,
                       folds=folds, calibration=calib, drift=drift,
                       capacity_curve=curve, final_model=final,
@@ -412,18 +419,35 @@ def evaluate(
                       features=features)
 
 
-def _oracle_table(metrics: pd.DataFrame, pooled: pd.DataFrame,
-                  models: Sequence[str]) -> pd.DataFrame:
-    both = pd.concat([metrics.assign(fold=metrics["fold"].astype(object)),
-                      pooled.assign(fold="pooled")], ignore_index=True)
-    both = both[both["metric"].isin(ORACLE_METRICS)]
-    ref = both[both["model"] == ORACLE][["fold", "metric", "value"]].rename(
-        columns={"value": "oracle"})
-    out = both[both["model"].isin(models)].merge(ref, on=["fold", "metric"])
+def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarray,
+                  cap: Capacity) -> pd.DataFrame:
+    """Each model against the oracle on the same rows: those whose truth is known."""
+    covered = scores["p_true"].notna().to_numpy()
+    parts: list[tuple[Any, np.ndarray]] = [("pooled", np.flatnonzero(covered))]
+    parts += [(int(f), np.flatnonzero(covered & (scores["fold"] == f).to_numpy()))
+              for f in sorted(scores["fold"].unique())]
+    y = scores["label"].to_numpy()
+    truth = scores["p_true"].to_numpy(dtype=float)
+
+    def three(p: np.ndarray, idx: np.ndarray) -> dict[str, float]:
+        m = classification_metrics(y[idx], p[idx])
+        m.update(capacity_metrics(y[idx], p[idx], cap, groups[idx]))
+        return {k: m[k] for k in ORACLE_METRICS}
+
+    rows = []
+    for fold, idx in parts:
+        ref = three(truth, idx)
+        for name in models:
+            ours = three(scores[name].to_numpy(dtype=float), idx)
+            for metric in ORACLE_METRICS:
+                rows.append({"fold": fold, "model": name, "metric": metric,
+                             "value": ours[metric], "oracle": ref[metric],
+                             "n_rows": len(idx)})
+    out = pd.DataFrame(rows)
     out["gap"] = out["value"] - out["oracle"]
     out["relative_gap"] = out["gap"] / out["oracle"]
-    return out[["fold", "model", "metric", "value", "oracle", "gap",
-                "relative_gap"]].reset_index(drop=True)
+    return out[["fold", "model", "metric", "value", "oracle", "gap", "relative_gap",
+                "n_rows"]]
 
 
 def _drift(metrics: pd.DataFrame, folds: Sequence[Fold]) -> pd.DataFrame:

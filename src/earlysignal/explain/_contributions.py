@@ -1,0 +1,202 @@
+"""Exact TreeSHAP contributions from LightGBM's own ``pred_contrib``.
+
+Contributions are computed on the model's raw score (log-odds) and are exactly
+additive there: ``base + sum(contributions) == raw score``. For people they are also
+given on the probability scale by sharing the change in probability from the base
+to the person's probability among features in proportion to their log-odds
+contributions (see :func:`to_probability`), which keeps additivity exact.
+
+A calibrated model is explained through its uncalibrated estimator: calibration is
+a monotone map applied afterwards, so it never changes which way a feature pushes,
+only how many points of calibrated probability a given log-odds step is worth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from earlysignal.errors import EarlysignalError
+
+__all__ = ["ExplainError", "ModelView", "model_view", "to_probability"]
+
+
+class ExplainError(EarlysignalError, ValueError):
+    """A model, matrix or request that the explanation stage cannot use."""
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """What explaining needs from a fitted model, whatever wraps it.
+
+    ``calibrate`` maps uncalibrated probabilities to calibrated ones (``None`` when
+    the model is not calibrated).
+    """
+
+    booster: Any
+    feature_names: tuple[str, ...]
+    categories: dict[str, list[str]]
+    num_iteration: int | None
+    calibrate: Callable[[np.ndarray], np.ndarray] | None
+
+    def encode(self, X: pd.DataFrame) -> np.ndarray:
+        """Float matrix in the model's column order; text columns become codes.
+
+        Mirrors the estimator's own encoding (categories fixed at fit, unseen or
+        missing values become NaN); the additivity test against ``predict_proba``
+        guards the two against drifting apart.
+        """
+        missing = [c for c in self.feature_names if c not in X.columns]
+        if missing:
+            raise ExplainError(
+                f"the feature matrix lacks {len(missing)} column(s) the model was "
+                f"trained on, first: {missing[:5]}. Fix: explain the matrix built "
+                "with the same feature specs as the training matrix"
+            )
+        out = np.empty((len(X), len(self.feature_names)), dtype=float)
+        for j, col in enumerate(self.feature_names):
+            s = X[col]
+            cats = self.categories.get(col)
+            if cats is not None:
+                values = pd.Index(s.astype("string").astype(object).to_numpy())
+                codes = pd.Index(cats).get_indexer(values).astype(float)
+                codes[codes < 0] = np.nan
+                out[:, j] = codes
+            else:
+                try:
+                    out[:, j] = pd.to_numeric(s).to_numpy(dtype=float,
+                                                          na_value=np.nan)
+                except (TypeError, ValueError) as e:
+                    raise ExplainError(
+                        f"column '{col}' holds {s.dtype} values but the model was "
+                        "trained on numbers there. Fix: pass the matrix as built by "
+                        "the feature stage"
+                    ) from e
+        return out
+
+    def contributions(
+        self, X: np.ndarray, n_jobs: int | None = None
+    ) -> tuple[np.ndarray, float]:
+        """Log-odds contributions (rows x features) and the base value."""
+        kwargs: dict[str, Any] = {"pred_contrib": True}
+        if self.num_iteration is not None:
+            kwargs["num_iteration"] = self.num_iteration
+        if n_jobs is not None:
+            kwargs["num_threads"] = n_jobs
+        raw = np.asarray(self.booster.predict(X, **kwargs), dtype=float)
+        if raw.shape[1] != X.shape[1] + 1:
+            raise ExplainError(
+                f"the model gives {raw.shape[1] - 1} contributions per row for "
+                f"{X.shape[1]} features; only binary models are supported. Fix: "
+                "explain a two-class early-warning model"
+            )
+        base = float(raw[0, -1]) if len(raw) else self.base_value()
+        return raw[:, :-1], base
+
+    def base_value(self) -> float:
+        """The expected raw score over the training data (TreeSHAP's base)."""
+        x = np.full((1, len(self.feature_names)), np.nan)
+        return self.contributions_one(x)
+
+    def contributions_one(self, x: np.ndarray) -> float:
+        kwargs: dict[str, Any] = {"pred_contrib": True}
+        if self.num_iteration is not None:
+            kwargs["num_iteration"] = self.num_iteration
+        return float(np.asarray(self.booster.predict(x, **kwargs))[0, -1])
+
+
+def model_view(model: Any) -> ModelView:
+    """Unwrap an EarlyWarningClassifier, a CalibratedModel or a LightGBM model.
+
+    Examples
+    --------
+    >>> from earlysignal.model import EarlyWarningClassifier
+    >>> X = pd.DataFrame({"x": np.arange(200.0)}); y = (X["x"] > 120).astype(int)
+    >>> view = model_view(EarlyWarningClassifier(n_estimators=5,
+    ...     early_stopping_rounds=None, min_child_samples=5).fit(X, y))
+    >>> view.feature_names, view.calibrate is None
+    (('x',), True)
+    """
+    calibrate = None
+    est = model
+    if hasattr(model, "calibrator_") and hasattr(model, "estimator_"):
+        est = model.estimator_
+        calibrate = _calibration_map(model)
+    if hasattr(est, "booster_") and hasattr(est, "model_"):
+        names = tuple(str(c) for c in getattr(
+            est, "feature_names_in_", [f"x{i}" for i in range(est.n_features_in_)]))
+        refit = bool(getattr(est, "refit", True))
+        return ModelView(
+            booster=est.booster_, feature_names=names,
+            categories=dict(getattr(est, "categories_", {})),
+            num_iteration=None if refit else int(est.best_iteration_),
+            calibrate=calibrate,
+        )
+    booster = getattr(est, "booster_", est)
+    if hasattr(booster, "feature_name") and hasattr(booster, "predict"):
+        return ModelView(booster=booster, feature_names=tuple(booster.feature_name()),
+                         categories={}, num_iteration=None, calibrate=calibrate)
+    raise ExplainError(
+        f"cannot explain a {type(model).__name__}: expected an "
+        "EarlyWarningClassifier, a CalibratedModel around one, or a LightGBM model. "
+        "Fix: pass the fitted model (e.g. Evaluation.final_model)"
+    )
+
+
+def _calibration_map(model: Any) -> Callable[[np.ndarray], np.ndarray]:
+    def calibrate(p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, dtype=float)
+        if getattr(model, "method", "isotonic") == "isotonic":
+            out = model.calibrator_.predict(p)
+        else:
+            logit = np.log(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1))
+            out = model.calibrator_.predict_proba(logit[:, None])[:, 1]
+        return np.clip(np.asarray(out, dtype=float), 0.0, 1.0)
+
+    return calibrate
+
+
+def sigmoid(z: np.ndarray | float) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float))))
+
+
+def to_probability(phi: np.ndarray, base: float) -> np.ndarray:
+    """Share each row's probability change among features, exactly additively.
+
+    With raw score ``f = base + sum(phi)``, the person's probability is
+    ``sigmoid(f)`` and the base probability ``sigmoid(base)``. Feature ``j`` gets
+    ``phi_j * (sigmoid(f) - sigmoid(base)) / (f - base)``; when ``f == base`` the
+    ratio is its limit ``sigmoid'(f)``. So contributions keep their sign, their
+    log-odds proportions, and add up to ``sigmoid(f) - sigmoid(base)``.
+
+    Examples
+    --------
+    >>> phi = np.array([[1.0, -0.5], [0.3, -0.3]])
+    >>> p = to_probability(phi, 0.0)
+    >>> bool(np.allclose(p.sum(axis=1), 1 / (1 + np.exp(-phi.sum(axis=1))) - 0.5))
+    True
+    >>> p[1].round(4).tolist()
+    [0.075, -0.075]
+    """
+    phi = np.asarray(phi, dtype=float)
+    delta = phi.sum(axis=1)
+    f = base + delta
+    p, p0 = sigmoid(f), float(sigmoid(base))
+    slope = p * (1 - p)
+    small = np.abs(delta) < 1e-12
+    ratio = np.where(small, slope, (p - p0) / np.where(small, 1.0, delta))
+    return phi * ratio[:, None]
+
+
+def contribution_frame(
+    values: np.ndarray, columns: Sequence[str], index: pd.Index, base: float | None
+) -> pd.DataFrame:
+    """A contributions frame; ``base`` (when given) is the last column."""
+    out = pd.DataFrame(values, columns=list(columns), index=index)
+    if base is not None:
+        out["base"] = base
+    return out
