@@ -162,6 +162,21 @@ def test_oracle_is_compared_on_rows_whose_truth_is_known(small):
                                                         covered["p_true"]))
 
 
+def test_dates_with_mostly_censored_labels_are_left_out(small):
+    matrix, metadata, _ = small
+    last = matrix["as_of"] == matrix["as_of"].max()
+    # the horizon runs past the data: only early escalations carry a label
+    partly = matrix.assign(label=matrix["label"].mask(last & (np.arange(len(matrix))
+                                                             % 10 == 0), 1))
+    kw = {"baselines": ["base_rate"], "model_params": FAST, "fit_final": False,
+          "calibration": None}
+    ev = evaluate(partly, metadata, **kw)
+    assert ev.settings["dates_left_out"] == ["2023-09-01"]
+    assert ev.scores["as_of"].max() == pd.Timestamp("2023-03-01")
+    kept = evaluate(partly, metadata, min_label_coverage=0.05, **kw)
+    assert kept.scores["as_of"].max() == pd.Timestamp("2023-09-01")
+
+
 def test_protected_only_with_use_protected(small):
     matrix, metadata, _ = small
     kw = {"baselines": ["base_rate"], "model_params": FAST, "fit_final": True,

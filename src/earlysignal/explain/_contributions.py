@@ -13,7 +13,7 @@ only how many points of calibrated probability a given log-odds step is worth.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,8 @@ import pandas as pd
 
 from earlysignal.errors import EarlysignalError
 
-__all__ = ["ExplainError", "ModelView", "model_view", "to_probability"]
+__all__ = ["ExplainError", "ModelView", "model_view", "probability_ratio",
+           "to_probability"]
 
 
 class ExplainError(EarlysignalError, ValueError):
@@ -183,20 +184,13 @@ def to_probability(phi: np.ndarray, base: float) -> np.ndarray:
     [0.075, -0.075]
     """
     phi = np.asarray(phi, dtype=float)
-    delta = phi.sum(axis=1)
-    f = base + delta
+    return phi * probability_ratio(base + phi.sum(axis=1), base)[:, None]
+
+
+def probability_ratio(log_odds: np.ndarray, base: float) -> np.ndarray:
+    """Probability points per unit of log-odds contribution, per row."""
+    f = np.asarray(log_odds, dtype=float)
+    delta = f - base
     p, p0 = sigmoid(f), float(sigmoid(base))
-    slope = p * (1 - p)
     small = np.abs(delta) < 1e-12
-    ratio = np.where(small, slope, (p - p0) / np.where(small, 1.0, delta))
-    return phi * ratio[:, None]
-
-
-def contribution_frame(
-    values: np.ndarray, columns: Sequence[str], index: pd.Index, base: float | None
-) -> pd.DataFrame:
-    """A contributions frame; ``base`` (when given) is the last column."""
-    out = pd.DataFrame(values, columns=list(columns), index=index)
-    if base is not None:
-        out["base"] = base
-    return out
+    return np.where(small, p * (1 - p), (p - p0) / np.where(small, 1.0, delta))

@@ -364,6 +364,14 @@ def _finals(spec: FeatureSpec, r: Any) -> dict[str, Any]:
     return out
 
 
+def _float(x: Any) -> Any:
+    """A double: Spark reads a literal such as 365.25 as a DECIMAL and rounds
+    DECIMAL quotients to six places."""
+    import ibis
+
+    return (x if isinstance(x, ibis.Expr) else ibis.literal(x)).cast("float64")
+
+
 def _value(spec: FeatureSpec, agg: str, w: Window | None, prev: bool, r: Any) -> Any:
     """The final value of one aggregate, from the raw per-row aggregates in ``r``."""
     import ibis
@@ -388,10 +396,11 @@ def _value(spec: FeatureSpec, agg: str, w: Window | None, prev: bool, r: Any) ->
     elif agg == "rate_per_year":
         assert w is not None
         if w.is_all:
-            years = (r.t - r.dob) / _DAYS_PER_YEAR
-            v = ibis.ifelse(years > 0, raw("n", 0) / years, ibis.null("float64"))
+            years = _float(r.t - r.dob) / _DAYS_PER_YEAR
+            v = ibis.ifelse(years > 0, _float(raw("n", 0)) / years,
+                            ibis.null("float64"))
         else:
-            v = raw("n", 0) / (w.approx_days() / _DAYS_PER_YEAR)
+            v = _float(raw("n", 0)) / _float(w.approx_days() / _DAYS_PER_YEAR)
     elif agg in ("days_since_last", "days_since_first", "days_since_last_ended"):
         name = {"days_since_last": "last", "days_since_first": "first",
                 "days_since_last_ended": "lend"}[agg]
@@ -406,7 +415,7 @@ def _value(spec: FeatureSpec, agg: str, w: Window | None, prev: bool, r: Any) ->
         assert spec.ratio is not None
         v = raw("num", 0.0) / raw("den").nullif(0.0)
         if spec.ratio.complement:
-            v = 1.0 - v
+            v = _float(1.0) - v
         if agg == "persistent":
             v = ibis.ifelse(v.isnull(), ibis.null("float64"),
                             (v >= spec.threshold).cast("float64"))
@@ -415,7 +424,7 @@ def _value(spec: FeatureSpec, agg: str, w: Window | None, prev: bool, r: Any) ->
     elif agg == "value":
         return raw("val").cast("string")
     elif agg == "age":
-        v = (r.t - r.dob) / _DAYS_PER_YEAR
+        v = _float(r.t - r.dob) / _DAYS_PER_YEAR
     else:  # pragma: no cover - the spec parser allows no other aggregate
         raise ValueError(agg)
     return v.cast("float64")

@@ -23,6 +23,7 @@ from earlysignal.features._engine import Engine, as_engine
 from earlysignal.features._labels import LabelResult, LabelSpec, build_labels
 from earlysignal.features._metadata import FeatureMeta, feature_metadata
 from earlysignal.features._spec import FeatureSpec
+from earlysignal.features._windows import Window
 
 #: Label columns added to the matrix; every one starts with ``label`` so that tools
 #: comparing features can tell them apart.
@@ -132,6 +133,37 @@ def build_feature_matrix(
         if own:
             eng.close()
     return FeatureMatrix(path, metas, scored, labels, checked)
+
+
+def meta_from_dict(doc: Mapping[str, object]) -> FeatureMeta:
+    """Rebuild a :class:`FeatureMeta` from its JSON form (``features.meta.json``).
+
+    Examples
+    --------
+    >>> from earlysignal.features._spec import parse_feature_specs
+    >>> meta = feature_metadata(parse_feature_specs([{"name": "s", "from": "events",
+    ...     "where": {"event_type": "suspension"}, "windows": ["90d"]}]))[0]
+    >>> meta_from_dict(json.loads(json.dumps(asdict(meta)))) == meta
+    True
+    """
+    d = dict(doc)
+    d["filter"] = tuple((str(c), tuple(v)) for c, v in d.get("filter") or ())
+    span = d.get("span")
+    d["span"] = Window(**span) if isinstance(span, Mapping) else None
+    return FeatureMeta(**d)  # type: ignore[arg-type]
+
+
+def read_feature_matrix(folder: str | Path) -> tuple[pd.DataFrame, dict[str, FeatureMeta]]:
+    """Read a matrix written by :func:`build_feature_matrix`: frame and metadata.
+
+    Examples
+    --------
+    >>> frame, meta = read_feature_matrix("reports/demo/features")  # doctest: +SKIP
+    """
+    folder = Path(folder)
+    doc = json.loads((folder / "features.meta.json").read_text())
+    metas = [meta_from_dict(m) for m in doc["features"]]
+    return pd.read_parquet(folder / "features.parquet"), {m.column: m for m in metas}
 
 
 def _label_part(labels: pd.DataFrame) -> pd.DataFrame:

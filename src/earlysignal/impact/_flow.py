@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from earlysignal.errors import DataError
+from earlysignal.impact._effect import Effect
 
 __all__ = ["SERVICES", "STATE_NAMES", "DemandModel", "state_panel"]
 
@@ -143,7 +144,7 @@ def state_panel(tables: Mapping[str, pd.DataFrame], start: str | pd.Timestamp,
     ...                 "2020-01-01", "2020-06-01")
     >>> [STATE_NAMES[s] for s in p.state[0]]  # doctest: +NORMALIZE_WHITESPACE
     ['universal', 'child_in_need', 'child_in_need+youth_justice',
-     'child_in_need+youth_justice', 'child_in_need+youth_justice', 'left']
+     'child_in_need+youth_justice', 'left', 'left']
     """
     months = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="MS")
     people = tables["people"]
@@ -337,8 +338,10 @@ class DemandModel:
             out[p.months[j].month] = (aa[new, j], p.state[new, j])
         return out
 
-    def _event_rates(self) -> dict[str, np.ndarray]:
-        """School events per person-month by (age stratum, state)."""
+    @cached_property
+    def _event_gamma(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """School events per person-month by (age stratum, state): the Gamma
+        posterior (shape, rate), shrunk towards the all-age rate of the state."""
         p = self.panel
         s = p.state[:, :-1]
         ok = (s >= 0) & (s < LEFT)
@@ -346,36 +349,32 @@ class DemandModel:
         n_age = self.counts.shape[0]
         exposure = np.zeros((n_age, N_STATES))
         np.add.at(exposure, (age[ok], s[ok]), 1)
-        rates = {}
+        out = {}
         for name, ev in p.events.items():
             num = np.zeros((n_age, N_STATES))
             np.add.at(num, (age[ok], s[ok]), ev[:, :-1][ok])
             pooled = num.sum(0) / np.maximum(exposure.sum(0), 1)
-            # shrink towards the all-age rate with the same prior weight
-            rates[name] = (num + self.prior_weight * pooled) / (
-                exposure + self.prior_weight)
-        return rates
+            out[name] = (num + self.prior_weight * pooled + 1e-9,
+                         exposure + self.prior_weight)
+        return out
 
     def _run(self, P: np.ndarray, months: int, rng: np.random.Generator | None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Occupancy (months, states), flows (months, from, to), age-stratum mix."""
-        cohorts, n0 = self._start
-        n = n0.astype(float)
-        lo, hi = self._ages
+        """Occupancy (months, states), flows (months, from, to) and occupancy by
+        age stratum (months, strata, states), starting from the origin."""
+        cohorts, n = self._start
+        n = n.astype(float)
         occ = np.zeros((months, N_STATES))
         flows = np.zeros((months, N_STATES, N_STATES))
         mix = np.zeros((months, P.shape[0], N_STATES))
         for m in range(months):
             t = self.origin_ + pd.DateOffset(months=m)
             ay = t.year - (t.month < 9)
+            joiners = self._entrants.get(t.month)
+            if joiners is not None and m > 0:
+                cohorts, n = _add_entrants(cohorts, n, ay - joiners[0] - 1,
+                                           joiners[1])
             idx = self._stratum(ay - cohorts - 1)
-            entr = self._entrants.get(t.month)
-            if entr is not None and m > 0:
-                age, st = entr
-                b = ay - age - 1
-                cohorts, n, idx = _add_entrants(cohorts, n, b, st,
-                                                self._stratum(ay - cohorts - 1))
-                idx = self._stratum(ay - cohorts - 1)
             occ[m] = n.sum(0)
             np.add.at(mix[m], idx, n)
             Pm = P[idx, int(t.month == 8)]
@@ -387,8 +386,28 @@ class DemandModel:
             n = f.sum(1)
         return occ, flows, mix
 
+    def no_change(self, years: int = 3) -> pd.DataFrame:
+        """The naive projection: each year as the last fitted year, same people.
+
+        Caseloads and entries of the people on roll at the origin during the 12
+        months before it, repeated for every projected year.
+        """
+        p = self.panel
+        if len(p.months) < 13:
+            raise DataError("needs a year of data before the origin for a "
+                            "'no change' projection", file="episodes",
+                            fix="fit from an earlier start or a later origin")
+        on = (p.state[:, -1] >= 0) & (p.state[:, -1] < LEFT)
+        s = p.state[on][:, -13:]
+        occ, flows = _occupancy_flows(s)
+        ev = {k: v[on][:, -13:-1].sum(0).astype(float) for k, v in p.events.items()}
+        one = _summarise_observed(occ, flows, ev, 1)
+        return pd.concat([one.assign(year=y + 1) for y in range(years)],
+                         ignore_index=True)
+
     def project(self, years: int = 3, *, draws: int = 200, seed: int = 0,
-                scenarios: Mapping[str, float] | None = None,
+                reach: Mapping[str, float] | None = None,
+                effect: Effect | None = None,
                 unit_costs: Mapping[str, float] | None = None) -> pd.DataFrame:
         """Project yearly caseloads and entries per service from the origin.
 
@@ -397,44 +416,71 @@ class DemandModel:
         years : int
             Years ahead (each year = 12 monthly steps from the origin).
         draws : int
-            Posterior draws for the intervals.
+            Posterior draws for the intervals (0: central estimates only).
         seed : int
-        scenarios : mapping of name to factor, optional
-            Each scenario multiplies every move into youth justice by its factor
-            (``1 - effect * reach``); ``"baseline"`` (factor 1) is always included.
-        unit_costs : mapping of service to cost per person-year, optional
-            Adds ``cost`` = mean caseload x cost per person-year.
+        reach, effect : optional
+            Targeting scenarios: for each named strategy, the share of escalations
+            among the people it selects (``reach``). A scenario multiplies every
+            move into youth justice by ``1 - effect x reach``, assuming the
+            programme runs at the same capacity throughout; the intervals draw the
+            effect too. ``"baseline"`` (no programme) is always included.
+        unit_costs : mapping of service to cost, optional
+            Cost per person-year for social-care caseloads and per entry for
+            ``youth_justice``; adds ``cost``, ``cost_lower``, ``cost_upper``.
 
         Returns
         -------
         DataFrame
-            scenario, year, service, measure (``caseload``: mean number on the first
-            of each month of the year; ``entries``: moves into the service during the
-            year; ``events``: school suspensions / permanent exclusions), estimate,
-            lower, upper (95% predictive interval), and cost columns when asked.
+            scenario, factor, year, service, measure (``caseload``: mean number on
+            the first of each month of the year; ``entries``: moves into the service
+            during the year; ``events``: school suspensions and permanent
+            exclusions), estimate, lower, upper (95% predictive interval).
         """
         rng = np.random.default_rng(seed)
         months = 12 * years
-        scen = {"baseline": 1.0, **dict(scenarios or {})}
         P0 = self.transition_matrices
         mats = [self._draw(rng) for _ in range(draws)]
-        rates = self._event_rates()
+        effects = (effect.draw(draws, rng) if effect is not None
+                   else np.zeros(draws))
+        central_effect = effect.central if effect is not None else 0.0
+        scen = {"baseline": 0.0, **dict(reach or {})}
+        gam = self._event_gamma
+        rates = {k: a / b for k, (a, b) in gam.items()}
         frames = []
-        for name, factor in scen.items():
+        for name, r in scen.items():
+            factor = 1 - central_effect * r
             central = _summarise(*self._run(_reduce_into_yj(P0, factor), months, None),
                                  rates, years)
-            sims = [_summarise(*self._run(_reduce_into_yj(M, factor), months, rng),
-                               rates, years) for M in mats]
-            sim = np.stack([s["estimate"].to_numpy() for s in sims])
-            central["lower"] = np.percentile(sim, 2.5, axis=0)
-            central["upper"] = np.percentile(sim, 97.5, axis=0)
+            sims = []
+            for M, e in zip(mats, effects, strict=True):
+                drawn = {k: rng.gamma(a) / b for k, (a, b) in gam.items()}
+                one = _summarise(*self._run(_reduce_into_yj(M, 1 - e * r), months,
+                                            rng), drawn, years)
+                is_ev = one["measure"] == "events"
+                one.loc[is_ev, "estimate"] = rng.poisson(one.loc[is_ev, "estimate"])
+                sims.append(one["estimate"].to_numpy(dtype=float))
+            if sims:
+                sim = np.stack(sims)
+                central["lower"] = np.percentile(sim, 2.5, axis=0)
+                central["upper"] = np.percentile(sim, 97.5, axis=0)
+            else:  # draws=0: central estimates only
+                central["lower"] = central["upper"] = np.nan
             frames.append(central.assign(scenario=name, factor=factor))
         out = pd.concat(frames, ignore_index=True)
+        keys = ["year", "service", "measure"]
+        base = out[out["scenario"] == "baseline"].set_index(keys)["estimate"]
+        out["change_vs_baseline"] = (
+            out["estimate"].to_numpy()
+            - base.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy())
         if unit_costs:
             per = out["service"].map(dict(unit_costs)).astype(float)
-            per = per.where(out["measure"] == "caseload")
-            for c in ("estimate", "lower", "upper"):
-                out[f"cost_{c}"] = out[c] * per
+            charged = ((out["measure"] == "caseload")
+                       & (out["service"] != "youth_justice")) | (
+                (out["measure"] == "entries") & (out["service"] == "youth_justice"))
+            per = per.where(charged)
+            out["cost"] = out["estimate"] * per
+            out["cost_lower"] = out["lower"] * per
+            out["cost_upper"] = out["upper"] * per
         cols = ["scenario", "factor", "year", "service", "measure", "estimate",
                 "lower", "upper"]
         return out[cols + [c for c in out.columns if c not in cols]]
@@ -448,31 +494,34 @@ class DemandModel:
         p = self.panel
         on_ids = p.person_id[(p.state[:, -1] >= 0) & (p.state[:, -1] < LEFT)]
         end = self.origin_ + pd.DateOffset(months=12 * years)
-        people = self.tables["people"]
         sub = {k: self.tables[k][self.tables[k]["person_id"].astype(str).isin(on_ids)]
                for k in ("people", "episodes", "events")}
         full = state_panel(sub, self.origin_, end)
-        del people
-        s = full.state
-        occ = np.stack([np.bincount(s[:, m][s[:, m] >= 0], minlength=N_STATES)
-                        for m in range(s.shape[1] - 1)]).astype(float)
-        flows = np.zeros((s.shape[1] - 1, N_STATES, N_STATES))
-        for m in range(s.shape[1] - 1):
-            a, b = s[:, m], s[:, m + 1]
-            ok = a >= 0
-            np.add.at(flows[m], (a[ok], b[ok]), 1)
+        occ, flows = _occupancy_flows(full.state)
         ev = {k: v[:, :-1].sum(0).astype(float) for k, v in full.events.items()}
         return _summarise_observed(occ, flows, ev, years)
 
 
 def _add_entrants(cohorts: np.ndarray, n: np.ndarray, birth: np.ndarray,
-                  states: np.ndarray, _idx: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     allc = np.union1d(cohorts, birth)
     out = np.zeros((len(allc), N_STATES))
     out[np.searchsorted(allc, cohorts)] += n
     np.add.at(out, (np.searchsorted(allc, birth), states), 1)
-    return allc, out, _idx
+    return allc, out
+
+
+def _occupancy_flows(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts per state at each date but the last, and moves between dates."""
+    steps = s.shape[1] - 1
+    occ = np.zeros((steps, N_STATES))
+    flows = np.zeros((steps, N_STATES, N_STATES))
+    for m in range(steps):
+        a, b = s[:, m], s[:, m + 1]
+        ok = a >= 0
+        occ[m] = np.bincount(a[ok], minlength=N_STATES)
+        np.add.at(flows[m], (a[ok], b[ok]), 1)
+    return occ, flows
 
 
 def _service_occupancy(occ: np.ndarray) -> dict[str, np.ndarray]:

@@ -20,7 +20,7 @@ import pandas as pd
 from earlysignal.errors import DataError, EarlysignalError
 from earlysignal.features._windows import Window
 from earlysignal.model._baselines import BASELINE_LABELS, make_baselines
-from earlysignal.model._calibration import CalibratedModel, reliability_svg
+from earlysignal.model._calibration import CalibratedModel
 from earlysignal.model._estimator import EarlyWarningClassifier, model_inputs
 from earlysignal.model._folds import Fold, folds_svg, temporal_folds
 from earlysignal.model._lookup import MissingFeatureError
@@ -32,7 +32,7 @@ from earlysignal.model._metrics import (
     classification_metrics,
     expected_calibration_error,
 )
-from earlysignal.model._plots import lines_svg_from
+from earlysignal.model._plots import lines_svg_from, reliability_svg_from
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -95,10 +95,8 @@ class Evaluation:
     @cached_property
     def plots(self) -> dict[str, str]:
         """Name -> SVG text."""
-        columns = {ORACLE: "p_true"}
         models = list(self.pooled["model"].unique())
-        y = self.scores["label"].to_numpy()
-        return _plots(self.folds, self.scores, y, models, columns, self.drift,
+        return _plots(self.folds, models, self.calibration, self.drift,
                       self.capacity_curve, Capacity.parse(self.settings["capacity"]))
 
     @cached_property
@@ -261,6 +259,7 @@ def evaluate(
     model_params: Mapping[str, Any] | None = None,
     n_jobs: int = 1,
     fit_final: bool = True,
+    min_label_coverage: float = 0.5,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
 
@@ -294,6 +293,11 @@ def evaluate(
     n_jobs : int
     fit_final : bool
         Also train the final model on all labelled rows.
+    min_label_coverage : float
+        As-of dates where a smaller share of rows has a label are left out of
+        training and testing (listed in ``settings["dates_left_out"]``): when the
+        horizon runs past the end of the data, the labels that remain are mostly
+        early escalations and would bias both.
 
     Returns
     -------
@@ -324,15 +328,21 @@ def evaluate(
             "no model inputs: every feature in the metadata is protected. Fix: add "
             "features, or set use_protected=True"
         )
-    data = matrix[matrix[label_col].notna()].reset_index(drop=True)
+    dates = pd.to_datetime(matrix["as_of"]).dt.normalize()
+    coverage = matrix[label_col].notna().groupby(dates).mean()
+    # where most labels are censored (the horizon runs past the extract date), the
+    # few labels left are mostly early escalations: keep such dates out entirely
+    thin = coverage[coverage < min_label_coverage]
+    keep = matrix[label_col].notna().to_numpy() & ~dates.isin(thin.index).to_numpy()
+    data = matrix[keep].reset_index(drop=True)
     data = data.assign(as_of=pd.to_datetime(data["as_of"]).dt.normalize())
     y_all = data[label_col].astype(int).to_numpy()
     folds = temporal_folds(data["as_of"], horizon=h, test_dates=test_dates,
                            max_train_span=max_train_span)
     if not folds:
-        dates = sorted({d.date().isoformat() for d in data["as_of"]})
+        seen = sorted({d.date().isoformat() for d in data["as_of"]})
         raise EarlysignalError(
-            f"no temporal fold is possible: the labelled as-of dates {dates} have no "
+            f"no temporal fold is possible: the labelled as-of dates {seen} have no "
             f"pair {h.label} apart. Fix: add earlier as-of dates or shorten the horizon"
         )
     X_all = data[list(metadata)]
@@ -392,13 +402,16 @@ def evaluate(
     oracle = (_oracle_table(scores, models, scores_groups.to_numpy(), cap)
               if truth is not None else None)
 
-    calib = pd.concat([
-        calibration_table(y, scores[columns.get(n, n)].to_numpy()).assign(model=n)
-        for n in models_scored], ignore_index=True)
+    def known(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p = scores[columns.get(name, name)].to_numpy(dtype=float)
+        keep = ~np.isnan(p)
+        return y[keep], p[keep], groups[keep]
+
+    calib = pd.concat([calibration_table(*known(n)[:2]).assign(model=n)
+                       for n in models_scored], ignore_index=True)
     drift = _drift(metrics, folds)
-    curve = pd.concat([
-        capacity_curve(y, scores[columns.get(n, n)].to_numpy(), groups).assign(model=n)
-        for n in models_scored], ignore_index=True)
+    curve = pd.concat([capacity_curve(*known(n)).assign(model=n)
+                       for n in models_scored], ignore_index=True)
     verdicts = {n: _verdict(n, pooled, metrics, cap) for n in models if n != MODEL}
     final = None
     if fit_final:
@@ -409,6 +422,7 @@ def evaluate(
                 "use_protected": use_protected, "label_col": label_col,
                 "baselines": models[1:], "n_rows_labelled": len(data),
                 "n_rows_censored": int(matrix[label_col].isna().sum()),
+                "dates_left_out": [d.date().isoformat() for d in thin.index],
                 "n_test_rows": len(scores)}
     if truth is not None:
         settings["truth_coverage"] = float(scores["p_true"].notna().mean())
@@ -461,14 +475,13 @@ def _drift(metrics: pd.DataFrame, folds: Sequence[Fold]) -> pd.DataFrame:
     return table.sort_values(["model", "fold"]).reset_index(drop=True)
 
 
-def _plots(folds: Sequence[Fold], scores: pd.DataFrame, y: np.ndarray,
-           models: Sequence[str], columns: Mapping[str, str], drift: pd.DataFrame,
-           curve: pd.DataFrame, cap: Capacity) -> dict[str, str]:
+def _plots(folds: Sequence[Fold], models: Sequence[str], calib: pd.DataFrame,
+           drift: pd.DataFrame, curve: pd.DataFrame, cap: Capacity) -> dict[str, str]:
     shown = [m for m in models if m in (MODEL, "logistic", ORACLE)] or list(models)
     return {
         "folds": folds_svg(folds),
-        "reliability": reliability_svg(
-            y, {m: scores[columns.get(m, m)] for m in shown}),
+        "reliability": reliability_svg_from(
+            {m: calib[calib["model"] == m] for m in shown}),
         "drift_auc": lines_svg_from(
             drift, x="test_start", y="auc", hue="model", xlabel="test as-of date",
             ylabel="ROC AUC", title="Discrimination over time (one point per fold)"),

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from earlysignal.errors import ConfigError, EarlysignalError
+from earlysignal.errors import ConfigError
 from earlysignal.features import CohortSpec, FeatureSpec, LabelSpec, parse_feature_specs
 from earlysignal.features._labels import config_error
 from earlysignal.pipeline._yaml import read_yaml
@@ -56,6 +56,42 @@ class DataSection(_Section):
         return self
 
 
+class ModelSection(_Section):
+    """How the model is trained and judged."""
+
+    capacity: str = Field("5%", description="People a team can work with per as-of "
+                          "date: a count (200) or a share (5%).")
+    calibration: Literal["isotonic", "sigmoid"] | None = "isotonic"
+    baselines: str | list[str] = Field(
+        "all", description="base_rate, persistent_absence, any_suspension, checklist, "
+        "logistic, or all.")
+    search_budget_s: float = Field(0.0, ge=0, description="Seconds for a small "
+                                   "hyper-parameter search (0: defaults).")
+    use_protected: bool = Field(False, description="Let protected characteristics "
+                                "be model inputs (they are always kept for audits).")
+    seed: int = 0
+    max_train_span: str | None = Field(None, description="Train only on the most "
+                                       "recent span of as-of dates, e.g. 2y.")
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   description="Extra LightGBM parameters.")
+
+
+class FairnessSection(_Section):
+    """Which groups the fairness audit compares, and how."""
+
+    groups: list[str] = Field(
+        default_factory=lambda: ["sex", "ethnicity", "sen", "fsm", "age_band"],
+        description="Feature names of characteristics taken as of each date; "
+        "age_band is derived from the age feature.")
+    intersections: list[list[str]] = Field(default_factory=list)
+    reference: str | None = Field(None, description="Reference group (default: "
+                                  "the largest).")
+    min_cell: int = Field(10, ge=1, description="Suppress cells from fewer people.")
+    n_boot: int = Field(1000, ge=0, description="Bootstrap resamples.")
+    band: tuple[float, float] = (0.8, 1.25)
+    seed: int = 0
+
+
 class PipelineConfig(_Section):
     """A validated pipeline config; see :func:`load_config`."""
 
@@ -67,6 +103,8 @@ class PipelineConfig(_Section):
     cohort: CohortSpec
     label: LabelSpec
     features: list[FeatureSpec]
+    model: ModelSection = ModelSection()
+    fairness: FairnessSection = FairnessSection()
     output: str | None = Field(None, description="Run folder (default reports/NAME).")
     base_dir: Path = Field(Path("."), exclude=True)
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
@@ -82,7 +120,8 @@ class PipelineConfig(_Section):
         return p if p.is_absolute() else self.base_dir / p
 
 
-_SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "output")
+_SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
+             "fairness", "output")
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -146,10 +185,13 @@ def _section(model: type[BaseModel], key: str) -> Any:
 
 _PARSERS: dict[str, Any] = {
     "data": _section(DataSection, "data"),
+    "model": _section(ModelSection, "model"),
+    "fairness": _section(FairnessSection, "fairness"),
     "cohort": lambda v, s: CohortSpec.from_config(v, source=s, path="cohort"),
     "label": lambda v, s: LabelSpec.from_config(v, source=s, path="label"),
     "features": lambda v, s: parse_feature_specs(v, source=s, path="features"),
 }
 
-__all__ = ["DataSection", "EarlysignalError", "PipelineConfig", "SynthSource",
+__all__ = ["DataSection", "FairnessSection", "ModelSection", "PipelineConfig",
+           "SynthSource",
            "config_from_dict", "load_config"]

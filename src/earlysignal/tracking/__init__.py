@@ -1,0 +1,11 @@
+"""MLflow logging and loading of runs and models."""
+
+from earlysignal.tracking._mlflow import (
+    DEFAULT_URI,
+    TrackedRun,
+    TrackingError,
+    load_scorer,
+    log_run,
+)
+
+__all__ = ["DEFAULT_URI", "TrackedRun", "TrackingError", "load_scorer", "log_run"]

@@ -1,0 +1,236 @@
+"""Every run is an MLflow run: config, input fingerprints, versions, parameters,
+per-fold metrics, plots, the model with its feature metadata, and the scores.
+
+The store is local by default (``sqlite:///mlflow.db`` with artifacts in
+``./mlruns`` in the working directory), so tracking needs no server and no network.
+MLflow is imported lazily: ``import earlysignal`` never pays for it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from earlysignal.errors import EarlysignalError
+
+DEFAULT_URI = "sqlite:///mlflow.db"
+SCORER = "scorer"
+BOOSTER = "model"
+
+
+class TrackingError(EarlysignalError):
+    """A run or model that cannot be found or read in the tracking store."""
+
+
+@dataclass(frozen=True)
+class TrackedRun:
+    """Where a run was logged: enough to find it again and open the UI on it."""
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+
+    @property
+    def model_uri(self) -> str:
+        """URI of the logged scorer, for ``earlysignal score --model``."""
+        return f"runs:/{self.run_id}/{SCORER}"
+
+    def ui_command(self) -> str:
+        """The one-line command that opens the MLflow UI on this run's store."""
+        return f"mlflow ui --backend-store-uri {self.tracking_uri}"
+
+    def ui_url(self, port: int = 5000) -> str:
+        return (f"http://127.0.0.1:{port}/#/experiments/{self.experiment_id}/runs/"
+                f"{self.run_id}")
+
+
+def _mlflow() -> Any:
+    try:
+        import mlflow
+    except ImportError as e:  # pragma: no cover - mlflow is a core dependency
+        raise ImportError("tracking needs mlflow: pip install earlysignal") from e
+    return mlflow
+
+
+def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _flat(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def _metric_name(text: str) -> str:
+    # MLflow allows only these characters in metric names.
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in text)
+
+
+def log_run(
+    *,
+    name: str,
+    config: Mapping[str, Any],
+    params: Mapping[str, Any],
+    metrics: pd.DataFrame,
+    pooled: pd.DataFrame,
+    artifacts: Mapping[str, Path],
+    texts: Mapping[str, str],
+    model: Any | None = None,
+    model_input: pd.DataFrame | None = None,
+    metadata: list[dict[str, Any]] | None = None,
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+) -> TrackedRun:
+    """Log one pipeline run to MLflow and return where it went.
+
+    Parameters
+    ----------
+    name : str
+        Run name (the pipeline's name).
+    config : mapping
+        The resolved config, logged as ``config.yaml``.
+    params : mapping
+        Flat or nested parameters (versions, fingerprints, settings).
+    metrics : DataFrame
+        Tidy per-fold metrics: fold, model, metric, value (logged with the fold as
+        the step).
+    pooled : DataFrame
+        Tidy pooled metrics: model, metric, value.
+    artifacts : mapping of name -> path
+        Files to log (scores, plots, reports).
+    texts : mapping of name -> text
+        Small text artefacts (SVG plots, JSON) to log under their names.
+    model : fitted classifier, optional
+        The final scorer; logged with the sklearn flavour (``scorer``) and its
+        LightGBM booster with the lightgbm flavour (``model``), each with a
+        signature and the feature metadata.
+    model_input : DataFrame, optional
+        A few rows of model input, used for the signature only.
+    metadata : list of dict, optional
+        The feature metadata, logged as ``feature_metadata.json`` beside the model.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> run = log_run(name="doc", config={"name": "doc"}, params={"a": 1},
+    ...     metrics=pd.DataFrame({"fold": [0], "model": ["m"], "metric": ["auc"],
+    ...                           "value": [0.7]}),
+    ...     pooled=pd.DataFrame({"model": ["m"], "metric": ["auc"], "value": [0.7]}),
+    ...     artifacts={}, texts={}, tracking_uri=f"sqlite:///{d}/mlflow.db",
+    ... )  # doctest: +SKIP
+    >>> len(run.run_id)  # doctest: +SKIP
+    32
+    """
+    mlflow = _mlflow()
+    uri = tracking_uri or DEFAULT_URI
+    mlflow.set_tracking_uri(uri)
+    exp_name = experiment or f"earlysignal-{name}"
+    if mlflow.get_experiment_by_name(exp_name) is None:
+        mlflow.create_experiment(exp_name, artifact_location=_artifact_root(uri))
+    mlflow.set_experiment(exp_name)
+    with mlflow.start_run(run_name=name) as active:
+        flat: dict[str, Any] = {}
+        _flat("", params, flat)
+        mlflow.log_params({k[:250]: str(v)[:6000] for k, v in flat.items()})
+        for row in metrics.itertuples():
+            if isinstance(row.value, float) and math.isnan(row.value):
+                continue
+            step = int(row.fold) if str(row.fold).isdigit() else 0
+            mlflow.log_metric(_metric_name(f"{row.model}.{row.metric}"),
+                              float(row.value), step=step)
+        for row in pooled.itertuples():
+            if isinstance(row.value, float) and math.isnan(row.value):
+                continue
+            mlflow.log_metric(_metric_name(f"pooled.{row.model}.{row.metric}"),
+                              float(row.value))
+        mlflow.log_text(json.dumps(config, indent=2, default=str), "config.json")
+        for text_name, text in texts.items():
+            mlflow.log_text(text, text_name)
+        for art_name, path in artifacts.items():
+            if Path(path).is_dir():
+                mlflow.log_artifacts(str(path), art_name)
+            elif Path(path).exists():
+                mlflow.log_artifact(str(path), art_name)
+        if model is not None:
+            _log_model(mlflow, model, model_input, metadata or [])
+        info = active.info
+    return TrackedRun(info.run_id, info.experiment_id, uri)
+
+
+def _artifact_root(uri: str) -> str | None:
+    # Keep artefacts beside a local SQLite store, not in whatever folder the
+    # process happens to run from.
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///")).resolve()
+        return (db.parent / "mlruns").as_uri()
+    return None
+
+
+def _log_model(mlflow: Any, model: Any, model_input: pd.DataFrame | None,
+               metadata: list[dict[str, Any]]) -> None:
+    from mlflow.models import infer_signature
+
+    requirements = ["earlysignal", "lightgbm", "scikit-learn", "pandas"]
+    signature = None
+    if model_input is not None:
+        sample = model_input.head(20)
+        signature = infer_signature(sample, model.predict_proba(sample)[:, 1])
+    mlflow.sklearn.log_model(model, name=SCORER, signature=signature,
+                             pip_requirements=requirements)
+    booster = _booster(model)
+    if booster is not None:
+        mlflow.lightgbm.log_model(booster, name=BOOSTER, pip_requirements=requirements)
+    mlflow.log_text(json.dumps(metadata, indent=2, default=str),
+                    f"{SCORER}/feature_metadata.json")
+
+
+def _booster(model: Any) -> Any:
+    for attr in ("estimator_", "estimator"):
+        inner = getattr(model, attr, None)
+        if inner is not None and hasattr(inner, "booster_"):
+            return inner.booster_
+    return getattr(model, "booster_", None)
+
+
+def load_scorer(model_uri: str, tracking_uri: str | None = None
+                ) -> tuple[Any, list[dict[str, Any]]]:
+    """Load a logged scorer and its feature metadata.
+
+    ``model_uri`` is ``runs:/RUN_ID/scorer`` (or ``runs:/RUN_ID``), or a run folder
+    whose ``run.json`` names the MLflow run.
+    """
+    mlflow = _mlflow()
+    uri, tracking_uri = _resolve(model_uri, tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        model = mlflow.sklearn.load_model(uri)
+        text = mlflow.artifacts.load_text(f"{uri}/feature_metadata.json")
+    except Exception as e:  # MLflow raises many types for a missing run
+        raise TrackingError(
+            f"cannot load the model '{model_uri}' from {tracking_uri}: {e}. Fix: pass "
+            "a run folder written by `earlysignal run`, or runs:/RUN_ID/scorer with "
+            "--tracking-uri pointing at the store the run was logged to"
+        ) from None
+    return model, json.loads(text)
+
+
+def _resolve(model_uri: str, tracking_uri: str | None) -> tuple[str, str]:
+    path = Path(model_uri)
+    if (path / "run.json").exists():
+        info = json.loads((path / "run.json").read_text()).get("tracking") or {}
+        if "run_id" not in info:
+            raise TrackingError(
+                f"{path}/run.json names no MLflow run. Fix: run the pipeline with "
+                "tracking on, or pass runs:/RUN_ID/scorer")
+        return (f"runs:/{info['run_id']}/{SCORER}",
+                tracking_uri or info.get("tracking_uri", DEFAULT_URI))
+    uri = model_uri.rstrip("/")
+    if uri.startswith("runs:/") and uri.count("/") == 1:
+        uri += f"/{SCORER}"
+    return uri, tracking_uri or DEFAULT_URI
