@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -214,6 +214,106 @@ def audit(
               f"{len(result.suppressed)} cells suppressed)")
     for note in result.notes:
         out.print(f"  - {note}")
+
+
+@app.command()
+def impact(
+    run: Annotated[Path, typer.Argument(help="A run folder (holds scores.parquet).")],
+    capacity: Annotated[str, typer.Option(help="Early-help places per as-of date: "
+                                          "a count (200) or a share (5%).")],
+    effect: Annotated[str, typer.Option(help="Relative risk reduction, central:low-"
+                                        "high, e.g. 0.2:0.1-0.3.")],
+    costs: Annotated[
+        Path | None, typer.Option(help="Unit costs YAML (default: the documented "
+                                  "defaults).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for impact.json and "
+                                  "impact.html (default RUN/reports).")
+    ] = None,
+    effect_source: Annotated[
+        str, typer.Option(help="assumed, or evaluated when the effect comes from an "
+                          "evaluation of the intervention.")
+    ] = "assumed",
+    fair_group: Annotated[
+        str | None, typer.Option(help="Group for the fairness-constrained strategy, "
+                                 "e.g. ethnicity.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Monte Carlo seed.")] = 0,
+) -> None:
+    """Estimate what targeting would achieve at a team's real capacity.
+
+    Compares the model's list with the rules in use, random choice and a
+    fairness-constrained list at equal capacity, with Monte Carlo intervals, and
+    projects demand on each service for the next three years.
+
+    Example: earlysignal impact reports/demo --capacity 200 --effect 0.2:0.1-0.3
+    """
+    from earlysignal.impact import impact_for_run
+
+    if effect_source not in ("assumed", "evaluated"):
+        raise typer.BadParameter("use assumed or evaluated",
+                                 param_hint="--effect-source")
+    result = impact_for_run(run, capacity=capacity, effect=effect, costs=costs,
+                            out_dir=out_dir, seed=seed, effect_source=effect_source,
+                            fair_group=fair_group)
+    where = out_dir or run / "reports"
+    out.print(f"impact report written to {where}")
+    summary = result.summary()
+    for line in summary.get("headline", [])[:6] if isinstance(summary, dict) else []:
+        out.print(f"  - {line}")
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="A pipeline config YAML file.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(help="A folder of canonical Parquet tables; replaces the "
+                     "config's data section."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default: the config's "
+                                  "output, else reports/NAME).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompute stages whose inputs are "
+                           "unchanged.")
+    ] = False,
+) -> None:
+    """Run a whole pipeline end to end: data, features, model, audit, reports.
+
+    Example: earlysignal run pipelines/demo.yaml
+    """
+    from earlysignal.pipeline import Progress, load_config, run_pipeline
+
+    cfg = load_config(config)
+    progress = Progress(console)
+    with progress.running():
+        result = run_pipeline(cfg, data_dir=data, out=out_dir, force=force,
+                              progress=progress, log=lambda m: console.print(m))
+    _print_run(result)
+
+
+def _print_run(result: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="Stages")
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    for stage, secs in result.timings.items():
+        reused = " (reused)" if stage in result.reused else ""
+        table.add_row(stage + reused, f"{secs:.1f}")
+    out.print(table)
+    out.print(f"run folder: {result.run_dir}")
+    reports = result.run_dir / "reports"
+    if reports.exists():
+        for page in sorted(reports.glob("*.html"))[:10]:
+            out.print(f"  report: {page}")
+    tracking = result.info.get("tracking")
+    if tracking:
+        out.print(f"MLflow run {tracking['run_id']}; open the UI with:\n  "
+                  f"{tracking['ui_command']}")
 
 
 def _parse_date(text: str, option: str) -> date:

@@ -54,7 +54,8 @@ def test_message_names_the_file_and_counts_problems():
 
 
 @pytest.mark.parametrize("spec, problem", [
-    ({"name": "a", "from": "characteristics", "windows": ["90d"]},
+    ({"name": "a", "from": "characteristics", "attribute": "sen",
+      "windows": ["90d"]},
      "features[0].windows: characteristics features are taken as of the date and "
      "have no window (hint: remove windows)"),
     ({"name": "a", "from": "characteristics"},

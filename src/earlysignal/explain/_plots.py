@@ -7,6 +7,7 @@ and closed, so nothing is left open in a notebook or a long-running process.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,7 +28,9 @@ def _svg_of_current_figure() -> str:
     text = buf.getvalue()
     # drop the XML prologue and DOCTYPE so the SVG can sit inline in HTML
     start = text.find("<svg")
-    return text[start:] if start >= 0 else text
+    text = text[start:] if start >= 0 else text
+    # the RDF metadata block names outside vocabularies; a report needs none of it
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
 
 
 def beeswarm_svg(values: np.ndarray, data: np.ndarray, names: Sequence[str],

@@ -5,7 +5,12 @@ from earlysignal.features._cohort import CohortResult, CohortSpec, build_cohort
 from earlysignal.features._compute import FeatureSet, compute_features, iter_features
 from earlysignal.features._engine import Engine
 from earlysignal.features._labels import LabelResult, LabelSpec, build_labels
-from earlysignal.features._matrix import FeatureMatrix, build_feature_matrix
+from earlysignal.features._matrix import (
+    FeatureMatrix,
+    build_feature_matrix,
+    meta_from_dict,
+    read_feature_matrix,
+)
 from earlysignal.features._metadata import FeatureMeta, feature_metadata
 from earlysignal.features._spec import (
     FeatureSpec,
@@ -33,7 +38,9 @@ __all__ = [
     "feature_metadata",
     "iter_features",
     "load_feature_specs",
+    "meta_from_dict",
     "parse_feature_specs",
+    "read_feature_matrix",
     "timeline",
     "timeline_text",
 ]

@@ -181,7 +181,13 @@ def _compare(before: pd.DataFrame, again: pd.DataFrame, columns: list[str],
         for i in np.flatnonzero(~same):
             diffs.setdefault(col, []).append(
                 f"person {keys['person_id'][i]} at {keys['as_of'][i].date()}: "
-                f"matrix {a[i]!r}, from data known before the date {b[i]!r}")
+                f"matrix {_fmt(a[i])}, from data known before the date {_fmt(b[i])}")
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "NULL"
+    return f"{v:g}" if isinstance(v, float | np.floating) else repr(v)
 
 
 def _message(diffs: dict[str, list[str]], n_rows: int) -> str:
@@ -190,7 +196,9 @@ def _message(diffs: dict[str, list[str]], n_rows: int) -> str:
              f"when data known on or after the as-of date is removed "
              f"({n_rows} rows checked):"]
     for col, rows in list(diffs.items())[:10]:
-        lines.append(f"  - {col}: {len(rows)} rows differ, e.g. {rows[0]}")
+        many = len(rows) != 1
+        lines.append(f"  - {col}: {len(rows)} row{'s' if many else ''} "
+                     f"differ{'' if many else 's'}, e.g. {rows[0]}")
     lines.append("Fix: the feature used information recorded on or after its as-of "
                  "date; check the spec's table, recorded_at and the compiled filter.")
     return "\n".join(lines)

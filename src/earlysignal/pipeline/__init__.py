@@ -9,7 +9,13 @@ from earlysignal.pipeline._config import (
 )
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._progress import Progress
-from earlysignal.pipeline._stages import features_stage
+from earlysignal.pipeline._run import RunResult, library_versions, run_pipeline
+from earlysignal.pipeline._stages import (
+    fairness_stage,
+    features_stage,
+    group_columns,
+    model_stage,
+)
 
 __all__ = [
     "DataSection",
@@ -18,7 +24,13 @@ __all__ = [
     "Progress",
     "SynthSource",
     "config_from_dict",
+    "fairness_stage",
     "features_stage",
+    "group_columns",
+    "library_versions",
+    "model_stage",
+    "RunResult",
+    "run_pipeline",
     "load_config",
     "load_data",
 ]

@@ -26,12 +26,13 @@ from typing import Any
 import yaml
 
 from earlysignal.data import fingerprint_tables
-from earlysignal.features import FeatureMatrix
+from earlysignal.features import FeatureMatrix, read_feature_matrix
+from earlysignal.model import Evaluation
 from earlysignal.pipeline._cache import is_fresh, mark_done, stage_key
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._progress import Progress
-from earlysignal.pipeline._stages import features_stage
+from earlysignal.pipeline._stages import fairness_stage, features_stage, model_stage
 
 _LIBRARIES = ("earlysignal", "pandas", "numpy", "duckdb", "ibis-framework",
               "lightgbm", "scikit-learn", "shap", "fairlearn", "mlflow", "pyarrow")
@@ -46,6 +47,8 @@ class RunResult:
     reused: list[str] = field(default_factory=list)
     data: LoadedData | None = None
     matrix: FeatureMatrix | None = None
+    evaluation: Evaluation | None = None
+    audit: Any = None
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,15 +101,32 @@ def run_pipeline(
     log(f"data: {result.data.origin}")
 
     feat_dir = run_dir / "features"
-    key = stage_key(config.raw.get("cohort"), config.raw.get("label"),
-                    [f.model_dump(mode="json") for f in config.features],
-                    fingerprints, library_versions()["earlysignal"])
+    feat_key = stage_key(config.raw.get("cohort"), config.raw.get("label"),
+                         [f.model_dump(mode="json") for f in config.features],
+                         fingerprints, library_versions()["earlysignal"])
     with _timed(result, "features"):
-        if not force and is_fresh(feat_dir, "features", key):
+        if force or not is_fresh(feat_dir, "features", feat_key):
+            result.matrix = features_stage(config, result.data, feat_dir, progress)
+            mark_done(feat_dir, "features", feat_key)
+        else:
             result.reused.append("features")
-        result.matrix = features_stage(config, result.data, feat_dir, progress) \
-            if "features" not in result.reused else None
-        mark_done(feat_dir, "features", key)
+    matrix, metadata = read_feature_matrix(feat_dir)
+    log(f"features: {len(matrix):,} rows x {len(metadata)} features")
+
+    model_key = stage_key(feat_key, config.raw.get("model"), config.raw.get("fairness"))
+    with _timed(result, "model"):
+        if force or not is_fresh(run_dir, "model", model_key):
+            result.evaluation = model_stage(config, matrix, metadata,
+                                            result.data.truth, run_dir)
+            mark_done(run_dir, "model", model_key)
+        else:
+            result.reused.append("model")
+    log("model: scores.parquet, metrics.json")
+
+    with _timed(result, "fairness"):
+        result.audit = fairness_stage(config, run_dir / "scores.parquet", run_dir)
+        (run_dir / "fairness.html").replace(_reports(run_dir) / "fairness.html")
+    log("fairness: fairness.json")
 
     result.info = {
         "name": config.name,
@@ -116,10 +136,17 @@ def run_pipeline(
         "timings_s": result.timings,
         "reused": result.reused,
     }
-    if result.matrix is not None:
-        result.info["features"] = result.matrix.summary()
+    feat_doc = json.loads((feat_dir / "features.meta.json").read_text())
+    result.info["features"] = {"rows": len(matrix), "features": len(metadata),
+                               "cohort": feat_doc["cohort"], "labels": feat_doc["labels"]}
     (run_dir / "run.json").write_text(json.dumps(result.info, indent=2, default=str))
     return result
+
+
+def _reports(run_dir: Path) -> Path:
+    folder = run_dir / "reports"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @contextmanager

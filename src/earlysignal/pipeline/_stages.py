@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from earlysignal.features import FeatureMatrix, build_feature_matrix
+import numpy as np
+import pandas as pd
+
+from earlysignal.errors import ConfigError
+from earlysignal.features import FeatureMatrix, FeatureMeta, build_feature_matrix
+from earlysignal.model import Evaluation, evaluate
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData
 from earlysignal.pipeline._progress import Progress
@@ -26,3 +35,98 @@ def features_stage(
         base_dir=config.base_dir,
         progress=task,
     )
+
+
+def group_columns(
+    matrix: pd.DataFrame, metadata: Mapping[str, FeatureMeta], groups: Sequence[str],
+    source: str = "config",
+) -> pd.DataFrame:
+    """The audit's group columns (``group_<name>``), each taken as of the as-of date.
+
+    A group names a categorical feature (a characteristic such as ``sex``);
+    ``age_band`` is derived from the age feature. Missing values become ``unknown``
+    so that no row drops out of the audit silently.
+    """
+    by_name = {m.name: m for m in metadata.values() if m.kind == "categorical"}
+    age = next((m for m in metadata.values() if m.aggregate == "age"), None)
+    out = pd.DataFrame(index=matrix.index)
+    problems = []
+    for g in groups:
+        if g == "age_band" and age is not None:
+            out["group_age_band"] = _age_band(matrix[age.column])
+        elif g in by_name:
+            col = matrix[by_name[g].column].astype("str")
+            out[f"group_{g}"] = col.where(matrix[by_name[g].column].notna(), "unknown")
+        else:
+            known = sorted(by_name) + (["age_band"] if age is not None else [])
+            problems.append(f"fairness.groups: '{g}' is not a categorical feature "
+                            f"(hint: use one of {', '.join(known)}, or add a "
+                            "characteristics feature with that attribute)")
+    if problems:
+        raise ConfigError(source, problems)
+    return out
+
+
+def _age_band(age: pd.Series) -> pd.Series:
+    bands = pd.cut(age, bins=[-np.inf, 12, 14, 16, np.inf], right=False,
+                   labels=["under 12", "12-13", "14-15", "16+"])
+    return bands.astype("str").where(age.notna(), "unknown")
+
+
+def model_stage(
+    config: PipelineConfig, matrix: pd.DataFrame, metadata: Mapping[str, FeatureMeta],
+    truth: pd.DataFrame | None, out: Path,
+) -> Evaluation:
+    """Temporal evaluation of the model against baselines; writes scores and metrics.
+
+    Writes ``scores.parquet`` (person_id, as_of, fold, score, label, one column per
+    baseline, p_true on synthetic data, and the audit's ``group_*`` columns),
+    ``metrics.json`` and the plots as SVG under ``plots/``.
+    """
+    m = config.model
+    ev = evaluate(
+        matrix, metadata, horizon=config.label.horizon, capacity=m.capacity,
+        baselines=m.baselines, calibration=m.calibration, truth=truth, seed=m.seed,
+        search_budget_s=m.search_budget_s, use_protected=m.use_protected,
+        max_train_span=m.max_train_span, model_params=m.params or None,
+    )
+    groups = group_columns(matrix, metadata, config.fairness.groups,
+                           source=str(config.base_dir / "config"))
+    keyed = pd.concat([matrix[["person_id", "as_of"]], groups], axis=1)
+    scores = ev.scores.merge(keyed, on=["person_id", "as_of"], how="left")
+    scores.insert(scores.columns.get_loc("model"), "score", scores["model"])
+    scores.to_parquet(out / "scores.parquet", index=False)
+    doc = {**ev.summary(), "per_fold": _records(ev.metrics),
+           "calibration": _records(ev.calibration), "drift": _records(ev.drift)}
+    (out / "metrics.json").write_text(json.dumps(doc, indent=2, default=_json))
+    plots = out / "plots"
+    plots.mkdir(exist_ok=True)
+    for name, svg in ev.plots.items():
+        (plots / f"{name}.svg").write_text(svg)
+    return ev
+
+
+def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path) -> Any:
+    """The fairness audit of the model's scores at the team's capacity, per fold too."""
+    from earlysignal.fairness import audit_file
+
+    f = config.fairness
+    groups = [f"group_{g}" for g in f.groups]
+    return audit_file(
+        scores_path, score="score", label="label", groups=groups,
+        top=config.model.capacity, out_dir=out, period="as_of",
+        reference=f.reference, min_cell=f.min_cell, n_boot=f.n_boot, seed=f.seed,
+        band=f.band, intersections=[[f"group_{g}" for g in i] for i in f.intersections],
+    )
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(df.to_json(orient="records", date_format="iso"))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return None
+    if isinstance(value, np.integer | np.floating):
+        return value.item()
+    return str(value)
