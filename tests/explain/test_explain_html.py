@@ -6,7 +6,7 @@ import re
 
 from earlysignal.explain import explain
 
-from .conftest import make_toy, fit_toy
+from .conftest import fit_toy, make_toy
 
 
 def test_html_is_self_contained_and_escaped():

@@ -168,14 +168,17 @@ def test_extract_date_censors_and_both_rules():
     )
     fu = {"extract_date": "2022-06-30"}
     excl = build_labels(t, cohort("early", "late", "none"), spec(followup=fu))
-    assert by_person(excl, "label") == {"early": 1, "late": pd.NA, "none": pd.NA}
-    assert by_person(excl, "censored") == {"early": False, "late": True, "none": True}
+    # "early" escalated before follow-up ended, but keeping censored positives while
+    # dropping censored negatives would bias the labels: every censored row goes.
+    assert by_person(excl, "label") == {"early": pd.NA, "late": pd.NA, "none": pd.NA}
+    assert by_person(excl, "censored") == {"early": True, "late": True, "none": True}
+    assert by_person(excl, "label_date")["early"] == T("2022-03-01")
     assert set(excl.frame["followup_end"]) == {T("2022-06-30")}
     assert excl.counts == {
-        "rows": 3, "positives": 1, "negatives": 0, "censored_excluded": 2,
-        "censored_negative": 0, "censored_left_area": 0, "censored_aged_out": 0,
-        "censored_extract_ends": 2}
-    assert excl.training_frame()["person_id"].tolist() == ["early"]
+        "rows": 3, "positives": 0, "negatives": 0, "censored_excluded": 3,
+        "censored_excluded_with_escalation": 1, "censored_negative": 0,
+        "censored_left_area": 0, "censored_aged_out": 0, "censored_extract_ends": 3}
+    assert excl.training_frame().empty
 
     neg = build_labels(t, cohort("early", "late", "none"),
                        spec(followup=fu, censoring="negative"))
@@ -206,13 +209,15 @@ def test_leaving_the_area_ends_follow_up_on_the_last_day_on_roll():
     s = spec(followup={"extract_date": "2024-08-31",
                        "leaves": {"source": "school", "type": "enrolment"}})
     res = build_labels(t, cohort(*ids), s)
-    assert by_person(res, "label") == {"gone": pd.NA, "gone_esc": 1,
+    assert by_person(res, "label") == {"gone": pd.NA, "gone_esc": pd.NA,
                                        "gone_late": pd.NA, "back": 0, "open": 0,
                                        "never": 0}
+    assert by_person(res, "label_date")["gone_esc"] == T("2022-01-31")
     assert by_person(res, "censor_reason")["gone"] == "left_area"
     assert by_person(res, "followup_end")["gone"] == T("2022-01-31")
     assert by_person(res, "followup_end")["back"] == T("2023-07-31")
-    assert res.counts["censored_left_area"] == 2
+    assert res.counts["censored_left_area"] == 3
+    assert res.counts["censored_excluded_with_escalation"] == 1
     # Leaving on the extract day is the extract ending, not a move away.
     late = build_labels(t, cohort("at_extract", as_of=T("2024-01-01")), s)
     assert late.frame["censor_reason"].tolist() == ["extract_ends"]
@@ -227,11 +232,12 @@ def test_ageing_out_ends_follow_up_the_day_before_the_birthday():
     )
     res = build_labels(t, cohort("a", "b", "c"),
                        spec(followup={"extract_date": "2024-08-31", "max_age": 18}))
-    assert by_person(res, "label") == {"a": 1, "b": pd.NA, "c": pd.NA}
+    assert by_person(res, "label") == {"a": pd.NA, "b": pd.NA, "c": pd.NA}
+    assert by_person(res, "label_date")["a"] == T("2022-03-14")
+    assert pd.isna(by_person(res, "label_date")["b"])  # on the birthday: an adult
     assert by_person(res, "followup_end")["c"] == T("2022-03-14")
-    assert res.counts["censored_aged_out"] == 2
-    assert by_person(res, "censor_reason")["a"] is pd.NA or pd.isna(
-        by_person(res, "censor_reason")["a"])
+    assert res.counts["censored_aged_out"] == 3
+    assert by_person(res, "censor_reason")["a"] == "aged_out"
 
 
 def test_default_extract_date_is_the_latest_date_in_the_data():
@@ -309,11 +315,13 @@ def test_labels_match_a_naive_loop(case):
         horizon_end = r.as_of + pd.DateOffset(months=12)
         first, fu = _naive(ev, ep, dob, r.person_id, r.as_of, extract, horizon_end)
         assert r.followup_end == fu
-        if first is not None:
-            assert (r.label, r.label_date, r.censored) == (1, first, False)
-        elif fu < horizon_end:
-            assert r.censored
-            assert (r.label is pd.NA) if censoring == "exclude" else r.label == 0
+        assert r.censored == (fu < horizon_end)
+        if r.censored and censoring == "exclude":
+            assert r.label is pd.NA
+        elif first is not None:
+            assert (r.label, r.label_date) == (1, first)
+        elif r.censored:
+            assert r.label == 0
         else:
             assert (r.label, r.censored) == (0, False)
             assert pd.isna(r.label_date)

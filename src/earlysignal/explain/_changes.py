@@ -41,7 +41,7 @@ score by 1.0 points']
         "log_odds_change": np.asarray(log_odds_b) - np.asarray(log_odds_a),
     })
     out["text"] = [_sentence(lab, c) for lab, c in zip(labels, change, strict=True)]
-    order = np.argsort(-np.abs(out["log_odds_change"].to_numpy()), kind="stable")
+    order = np.argsort(-np.abs(change), kind="stable")
     return out.iloc[order].reset_index(drop=True)
 
 

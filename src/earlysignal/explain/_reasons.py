@@ -206,8 +206,10 @@ def format_reasons(
             continue
         lines.append(title)
         for r in chosen:
-            lines.append(f"  {r['size'] * 100:+.1f} points  {r['family_label']}: "
-                         f"{r['text']}")
+            points = r["size"] * 100
+            shown = f"{points:+.1f}" if abs(points) >= 0.05 else \
+                ("+" if points >= 0 else "-") + "<0.1"
+            lines.append(f"  {shown:>5} points  {r['family_label']}: {r['text']}")
             lines.extend(f"{'':15}also: {d}" for d in r.get("details", ()))
             lines.extend(f"{'':15}note: {n}" for n in r.get("notes", ()))
             ev = list(r.get("evidence", ()))

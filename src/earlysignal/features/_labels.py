@@ -10,10 +10,14 @@ taken on that day would not hold it yet.
 Follow-up ends at the earliest of the extract date, the day a person left the area
 (their last spell on a roll ended with no later spell) and the day before their
 ``max_age`` birthday. An escalation seen inside ``(t, min(t + horizon,
-followup_end)]`` is a positive even if follow-up is cut short later, because it was
-observed. Otherwise, a person whose follow-up ends before ``t + horizon`` is
-*censored*: we cannot tell whether they would have escalated, and ``censoring``
-says whether to leave them out (label ``NA``) or count them as negatives.
+followup_end)]`` is observed. A row whose follow-up ends before ``t + horizon`` is
+*censored*, and ``censoring`` says what happens to it:
+
+- ``exclude`` leaves out every censored row, **including those with an escalation
+  seen before follow-up ended**. Keeping those positives while dropping the
+  censored negatives would make exactly the people who leave early (Year 11
+  leavers, movers) look far riskier than they are, and a model would learn that.
+- ``negative`` counts censored rows as negatives unless an escalation was seen.
 
 This module also holds what cohorts and labels share: how a configured selection
 of rows (table, source, type) is matched, and when a row became known.
@@ -363,8 +367,8 @@ class LabelResult:
     ``frame`` has one row per cohort row: ``person_id``, ``as_of``, ``label``
     (Int8; ``NA`` for censored rows when ``censoring='exclude'``), ``label_date``
     (the escalation, NaT if none observed), ``followup_end`` (last day observed),
-    ``censored`` (follow-up ended before ``as_of + horizon`` with no escalation
-    seen) and ``censor_reason`` (``left_area``, ``aged_out``, ``extract_ends`` or
+    ``censored`` (follow-up ended before ``as_of + horizon``, whether or not an
+    escalation was seen) and ``censor_reason`` (``left_area``, ``aged_out``, ``extract_ends`` or
     missing). ``counts`` says how many rows ended up where.
     """
 
@@ -404,9 +408,9 @@ def build_labels(
     ...         "event_date": ["2022-03-01", "2021-01-01"],
     ...         "source": ["youth_justice"] * 2, "event_type": ["caution"] * 2})})
     >>> spec = LabelSpec(horizon="12m", outcome=[OutcomeRule(table="events")],
-    ...                  followup=FollowUp(extract_date="2022-06-30"))
+    ...                  followup=FollowUp(extract_date="2022-09-30"))
     >>> cohort = pd.DataFrame({"person_id": ["a", "b", "c", "c"], "as_of":
-    ...     pd.to_datetime(["2021-09-01", "2021-01-01", "2021-01-01", "2021-09-01"])})
+    ...     pd.to_datetime(["2021-09-01", "2021-01-01", "2021-01-01", "2022-01-01"])})
     >>> res = build_labels(t, cohort, spec)  # b's event is on as_of itself: not counted
     >>> res.frame["label"].tolist(), res.frame["censored"].tolist()
     ([1, 0, 0, <NA>], [False, False, False, True])
@@ -434,8 +438,7 @@ def build_labels(
     label_date = first.where(first <= seen_until)
 
     positive = label_date.notna()
-    cut_short = followup_end < horizon_end
-    censored = cut_short & ~positive
+    censored = followup_end < horizon_end
     label = pd.Series(np.where(positive, 1, 0), dtype="Int8")
     if spec.censoring == "exclude":
         label = label.mask(censored)
@@ -536,12 +539,16 @@ def _first_after(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Series:
 
 def _label_counts(out: pd.DataFrame, spec: LabelSpec) -> dict[str, int]:
     censored = out["censored"]
+    seen = out["label_date"].notna()
+    exclude = spec.censoring == "exclude"
     counts = {
         "rows": len(out),
-        "positives": int((out["label_date"].notna()).sum()),
-        "negatives": int((out["label"].eq(0) & ~censored).sum()),
-        "censored_excluded": int(censored.sum()) if spec.censoring == "exclude" else 0,
-        "censored_negative": int(censored.sum()) if spec.censoring == "negative" else 0,
+        "positives": int(out["label"].eq(1).sum()),
+        "negatives": int(out["label"].eq(0).sum()),
+        "censored_excluded": int(censored.sum()) if exclude else 0,
+        "censored_excluded_with_escalation": int((censored & seen).sum())
+        if exclude else 0,
+        "censored_negative": int((censored & ~seen).sum()) if not exclude else 0,
     }
     for reason in ("left_area", "aged_out", "extract_ends"):
         counts[f"censored_{reason}"] = int(
