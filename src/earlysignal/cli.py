@@ -295,6 +295,91 @@ def run(
     _print_run(result)
 
 
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="A pipeline config YAML file.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(help="A folder of canonical Parquet tables; replaces the "
+                     "config's data section."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default: the config's "
+                                  "output, else reports/NAME).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Recompute every stage.")
+                     ] = False,
+) -> None:
+    """Build features, evaluate the model against baselines on temporal folds,
+    train the final model and log it all to MLflow.
+
+    Example: earlysignal train pipelines/demo.yaml
+    """
+    from earlysignal.pipeline import Progress, load_config, run_pipeline
+
+    cfg = load_config(config)
+    progress = Progress(console)
+    with progress.running():
+        result = run_pipeline(cfg, data_dir=data, out=out_dir, force=force,
+                              stages=("features", "model", "tracking"),
+                              progress=progress, log=lambda m: console.print(m))
+    _print_run(result)
+
+
+@app.command()
+def score(
+    model: Annotated[str, typer.Option(help="runs:/RUN_ID/scorer, or a run folder.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Scoring date (YYYY-MM-DD).")],
+    data: Annotated[Path, typer.Option(help="Canonical Parquet folder, a mapping "
+                                       "YAML, or a feature matrix (.parquet).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Scores file (.parquet or "
+                                           ".csv).")],
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow tracking URI (default: "
+                                 "sqlite:///mlflow.db).")
+    ] = None,
+) -> None:
+    """Score people with a logged model, using only what was known before a date.
+
+    Data whose feature set does not match the model's is refused.
+
+    Example: earlysignal score --model reports/demo --as-of 2024-03-01
+    --data data/synth --out scores.parquet
+    """
+    from earlysignal.pipeline import score_people
+
+    when = _parse_date(as_of, "--as-of")
+    result = score_people(model, as_of=str(when), data=data, out=out_file,
+                          tracking_uri=tracking_uri)
+    out.print(f"{len(result):,} people scored at {when}; written to {out_file}")
+    if "band" in result.columns:
+        counts = result["band"].value_counts()
+        out.print("  " + ", ".join(f"{b}: {n:,}" for b, n in counts.items()))
+
+
+@app.command("explain")
+def explain_person(
+    run: Annotated[Path, typer.Argument(help="A run folder written by "
+                                        "`earlysignal run`.")],
+    person: Annotated[str, typer.Option(help="The (pseudonymous) person id.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The scoring date (default: the "
+                                 "latest in the run).")
+    ] = None,
+) -> None:
+    """Print the reasons behind one person's score, in plain language.
+
+    Each reason is a factor family with the person's value, what is typical for
+    their year group, and the records behind it.
+
+    Example: earlysignal explain reports/demo --person P0001234 --as-of 2023-09-01
+    """
+    from earlysignal.pipeline import explain_run_person
+
+    when = _parse_date(as_of, "--as-of") if as_of else None
+    out.print(explain_run_person(run, person, when))
+
+
 def _print_run(result: Any) -> None:
     from rich.table import Table
 

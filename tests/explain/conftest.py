@@ -145,7 +145,9 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Cohort:
     fm = build_feature_matrix(tables, cohort=cfg.cohort, label=cfg.label,
                               features=cfg.features, out=folder / "matrix",
                               integrity_sample=0)
-    return Cohort(tables, fm.frame, fm.metadata)
+    # the engine does not promise a row order; training with bagging depends on it
+    frame = fm.frame.sort_values(["person_id", "as_of"], ignore_index=True)
+    return Cohort(tables, frame, fm.metadata)
 
 
 @pytest.fixture(scope="session")

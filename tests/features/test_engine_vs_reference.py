@@ -30,7 +30,7 @@ def test_duckdb_matches_reference(duckdb_engine, case):
 
 
 @pytest.mark.spark
-@settings(max_examples=6, **_SETTINGS)
+@settings(max_examples=3, **_SETTINGS)
 @given(tables_and_cohort())
 def test_spark_matches_reference(spark_engine, case):
     tables, cohort = case
@@ -219,3 +219,37 @@ def test_engine_error_carries_sql(duckdb_engine, tmp_path):
     msg = str(info.value)
     assert "computing feature 'e' on duckdb failed" in msg
     assert "generated SQL" in msg and "SELECT" in msg
+
+
+@pytest.mark.spark
+def test_spark_reads_parquet_like_duckdb(spark_engine, duckdb_engine, tmp_path):
+    frames = {
+        "people": pd.DataFrame({"person_id": ["p0", "p1"],
+                                "date_of_birth": ["2010-05-01", None],
+                                "school": ["S1", "S2"]}),
+        "events": pd.DataFrame({
+            "person_id": ["p0", "p0", "p1", "p1"], "source": "school",
+            "event_type": ["a", "b", "a", "c"], "value": [1.0, 2.0, 3.0, 4.0],
+            "event_date": ["2024-01-10", "2024-02-29", "2023-12-01", "2024-03-01"],
+            "recorded_at": [None, "2024-03-01", "2023-12-30", None]}),
+        "episodes": pd.DataFrame({
+            "person_id": ["p0", "p1"], "start_date": ["2023-06-01", "2024-01-01"],
+            "end_date": ["2024-01-15", None], "source": "social_care",
+            "episode_type": "cin", "recorded_at": [None, "2024-01-20"]}),
+        "periods": pd.DataFrame({
+            "person_id": "p0", "period_start": "2023-09-01",
+            "period_end": ["2023-12-31"] * 3, "measure": ["possible", "auth", "unauth"],
+            "value": [100.0, 7.0, 5.0], "recorded_at": "2024-01-04"}),
+        "characteristics": pd.DataFrame({
+            "person_id": ["p0", "p1"], "attribute": ["sen", "fsm"],
+            "value": ["x", "y"], "valid_from": ["2020-01-01", "2023-01-01"],
+            "valid_to": [None, "2024-02-01"]}),
+    }
+    tables = CanonicalTables.from_frames(frames)
+    tables.write_dir(tmp_path)
+    cohort = pd.DataFrame({"person_id": ["p0", "p1", "p0", "p1"],
+                           "as_of": pd.to_datetime(["2024-03-01"] * 2
+                                                   + ["2024-01-05"] * 2)})
+    on_spark = compute_features(CanonicalTables.read_dir(tmp_path), cohort,
+                                ALL_SPECS, engine=spark_engine).frame
+    assert_frames_match(on_spark, reference_features(tables, cohort, ALL_SPECS))

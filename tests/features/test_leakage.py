@@ -89,7 +89,7 @@ def test_rows_known_on_or_after_t_change_no_feature(duckdb_engine, case):
 
 
 @pytest.mark.spark
-@settings(max_examples=3, **_SETTINGS)
+@settings(max_examples=2, **_SETTINGS)
 @given(world_with_future())
 def test_rows_known_on_or_after_t_change_no_feature_on_spark(spark_engine, case):
     _future_changes_nothing(case, spark_engine)

@@ -80,7 +80,7 @@ def select_reasons(
     >>> F = np.array([[0.5, -0.2, 0.1], [-0.3, 0.0, -0.4]])
     >>> [(r.tolist(), f.tolist(), k.tolist(), s)
     ...  for r, f, k, s in select_reasons(F, 1)]
-    [([0], [0], [1], 1), ([1], [2], [1], -1)]
+    [([0], [0], [1], 1), ([0, 1], [1, 2], [1, 1], -1)]
     """
     out = []
     k = min(top, by_family.shape[1])
@@ -209,7 +209,7 @@ def format_reasons(
             points = r["size"] * 100
             shown = f"{points:+.1f}" if abs(points) >= 0.05 else \
                 ("+" if points >= 0 else "-") + "<0.1"
-            lines.append(f"  {shown:>5} points  {r['family_label']}: {r['text']}")
+            lines.append(f"  {shown} points  {r['family_label']}: {r['text']}")
             lines.extend(f"{'':15}also: {d}" for d in r.get("details", ()))
             lines.extend(f"{'':15}note: {n}" for n in r.get("notes", ()))
             ev = list(r.get("evidence", ()))

@@ -93,7 +93,7 @@ def window_bounds(as_of_days: Iterable[int], specs: Sequence[FeatureSpec]
     return out
 
 
-def _to_days(stamps: Sequence[pd.Timestamp]) -> np.ndarray:
+def _to_days(stamps: list[pd.Timestamp]) -> np.ndarray:
     return np.asarray(pd.DatetimeIndex(stamps).values.astype("datetime64[D]")
                       .astype("int64"))
 
@@ -143,7 +143,7 @@ def compile_features(specs: Sequence[FeatureSpec], tables: Mapping[str, Any]
     for table, build in builders.items():
         group = [s for s in specs if s.table == table]
         if group:
-            raw_tables.append(build(group, base, tables[table]))
+            raw_tables.append(build(group, base, tables["bounds"], tables[table]))
     res = base
     for raw in raw_tables:
         res = res.left_join(raw, "rid")
@@ -212,6 +212,17 @@ def _in_window(j: Any, day: Any, w: Window, prev: bool) -> Any:
     return day >= lo
 
 
+def _in_span(rows: Any, day: Any, bounds: Any, specs: Sequence[FeatureSpec]) -> Any:
+    """Rows that can reach any cohort row: known before the latest as-of date and,
+    when every window is finite, not before the earliest window start. Cuts the
+    rows before the join; the exact per-row rules are applied after it."""
+    keep = _before(rows.known, bounds.t.max())
+    widest = _widest(bounds, specs)
+    if widest is not None:
+        keep = keep & (day >= widest.min())
+    return rows.filter(keep)
+
+
 def _join(base: Any, rows: Any, lo_min_ok: Any) -> Any:
     preds = [base.person_id == rows.pid, _before(rows.known, base.t)]
     j = base.join(rows, preds)
@@ -220,7 +231,7 @@ def _join(base: Any, rows: Any, lo_min_ok: Any) -> Any:
     return j
 
 
-def _events(specs: Sequence[FeatureSpec], base: Any, ev: Any) -> Any:
+def _events(specs: Sequence[FeatureSpec], base: Any, bounds: Any, ev: Any) -> Any:
     import ibis
 
     value = ev["value"].cast("float64") if "value" in ev.columns else ibis.literal(1.0)
@@ -231,6 +242,7 @@ def _events(specs: Sequence[FeatureSpec], base: Any, ev: Any) -> Any:
     pre = _any_match(rows, specs)
     if pre is not None:
         rows = rows.filter(pre)
+    rows = _in_span(rows, rows.d, bounds, specs)
     widest = _widest(base, specs)
     j = _join(base, rows, None if widest is None else
               (lambda j: j.d >= _widest(j, specs)))
@@ -251,7 +263,7 @@ def _events(specs: Sequence[FeatureSpec], base: Any, ev: Any) -> Any:
     return j.group_by("rid").aggregate(**aggs)
 
 
-def _episodes(specs: Sequence[FeatureSpec], base: Any, ep: Any) -> Any:
+def _episodes(specs: Sequence[FeatureSpec], base: Any, bounds: Any, ep: Any) -> Any:
     import ibis
 
     rows = ep.select(pid=_pid(ep), s=_days(ep.start_date), en=_days(ep.end_date),
@@ -266,6 +278,7 @@ def _episodes(specs: Sequence[FeatureSpec], base: Any, ep: Any) -> Any:
         lo = _widest(j, specs)
         return j.en.isnull() | (j.en >= lo) | (j.s >= lo)
 
+    rows = rows.filter(_before(rows.known, bounds.t.max()))
     j = _join(base, rows, None if _widest(base, specs) is None else reaches)
     end_at_t = ibis.least(j.en.fill_null(j.t), j.t)
     aggs: dict[str, Any] = {}
@@ -293,13 +306,14 @@ def _episodes(specs: Sequence[FeatureSpec], base: Any, ep: Any) -> Any:
     return j.group_by("rid").aggregate(**aggs)
 
 
-def _periods(specs: Sequence[FeatureSpec], base: Any, pe: Any) -> Any:
+def _periods(specs: Sequence[FeatureSpec], base: Any, bounds: Any, pe: Any) -> Any:
     rows = pe.select(pid=_pid(pe), d=_days(pe.period_end),
                      known=_known_day(pe, "period_end"),
                      measure=pe.measure.cast("string"), v=pe["value"].cast("float64"))
-    measures = sorted({m for s in specs for m in _measure_sets(s).values()
-                       for m in m})
+    measures = sorted({m for s in specs for ms in _measure_sets(s).values()
+                       for m in ms})
     rows = rows.filter(rows.measure.isin(measures))
+    rows = _in_span(rows, rows.d, bounds, specs)
     widest = _widest(base, specs)
     j = _join(base, rows, None if widest is None else
               (lambda j: j.d >= _widest(j, specs)))
@@ -323,14 +337,15 @@ def _measure_sets(spec: FeatureSpec) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _characteristics(specs: Sequence[FeatureSpec], base: Any, ch: Any) -> Any:
+def _characteristics(specs: Sequence[FeatureSpec], base: Any, bounds: Any, ch: Any) -> Any:
     import ibis
 
     vt = _days(ch.valid_to) if "valid_to" in ch.columns else ibis.null("int64")
     rows = ch.select(pid=_pid(ch), attribute=ch.attribute.cast("string"),
                      value=ch["value"].cast("string"), vf=_days(ch.valid_from),
                      vt=vt, known=_known_day(ch, "valid_from"))
-    rows = rows.filter(rows.attribute.isin(sorted({s.attribute for s in specs})))
+    rows = rows.filter(rows.attribute.isin(sorted({str(s.attribute) for s in specs})))
+    rows = rows.filter(_before(rows.known, bounds.t.max()))
     j = _join(base, rows, None)
     j = j.filter(j.vt.isnull() | (j.vt >= j.t))
     rank = ibis.row_number().over(group_by=[j.rid, j.attribute],

@@ -133,7 +133,7 @@ def check_temporal_integrity(
         persons = sorted(picked["person_id"].astype(str).unique())
         sub = _tables_for(tables, spec_list, persons, eng)
         for as_of, group in picked.groupby("as_of", sort=True):
-            cut_tables = known_before(sub, pd.Timestamp(as_of))
+            cut_tables = known_before(sub, pd.Timestamp(str(as_of)))
             keys = group.reset_index(drop=True)
             again = compute_features(cut_tables, keys, spec_list, engine=eng).frame
             before = frame.loc[group.index, columns].reset_index(drop=True)

@@ -261,6 +261,7 @@ class LabelSpec(SpecModel):
     """
 
     name: str = "escalation"
+    description: str | None = None  # words for reports: "a youth-justice outcome"
     horizon: str
     outcome: list[OutcomeRule]
     censoring: Literal["exclude", "negative"] = "exclude"

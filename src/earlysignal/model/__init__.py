@@ -5,6 +5,13 @@ window, unit) but never parses column names, and it trains only on labels that w
 fully observed before each test date.
 """
 
+from earlysignal.model._bands import (
+    DEFAULT_BANDS,
+    Band,
+    assign_bands,
+    bands_to_dict,
+    risk_bands,
+)
 from earlysignal.model._baselines import (
     AnySuspensionRule,
     BaseRate,
@@ -40,6 +47,11 @@ from earlysignal.model._metrics import (
 )
 
 __all__ = [
+    "DEFAULT_BANDS",
+    "Band",
+    "assign_bands",
+    "bands_to_dict",
+    "risk_bands",
     "LOOKUPS",
     "AnySuspensionRule",
     "BaseRate",

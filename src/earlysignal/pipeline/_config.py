@@ -92,6 +92,24 @@ class FairnessSection(_Section):
     seed: int = 0
 
 
+class TrackingSection(_Section):
+    """Where the run is logged (MLflow)."""
+
+    enabled: bool = True
+    uri: str | None = Field(None, description="MLflow tracking URI (default: "
+                            "sqlite:///mlflow.db in the working directory).")
+    experiment: str | None = Field(None, description="Experiment name (default: "
+                                   "earlysignal-NAME).")
+
+
+class ReportsSection(_Section):
+    """Which reports a run writes."""
+
+    enabled: bool = True
+    max_people: int = Field(200, ge=0, description="Practitioner summaries for "
+                            "this many of the highest-risk people.")
+
+
 class PipelineConfig(_Section):
     """A validated pipeline config; see :func:`load_config`."""
 
@@ -105,6 +123,8 @@ class PipelineConfig(_Section):
     features: list[FeatureSpec]
     model: ModelSection = ModelSection()
     fairness: FairnessSection = FairnessSection()
+    tracking: TrackingSection = TrackingSection()
+    reports: ReportsSection = ReportsSection()
     output: str | None = Field(None, description="Run folder (default reports/NAME).")
     base_dir: Path = Field(Path("."), exclude=True)
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
@@ -121,7 +141,7 @@ class PipelineConfig(_Section):
 
 
 _SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
-             "fairness", "output")
+             "fairness", "tracking", "reports", "output")
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -187,11 +207,13 @@ _PARSERS: dict[str, Any] = {
     "data": _section(DataSection, "data"),
     "model": _section(ModelSection, "model"),
     "fairness": _section(FairnessSection, "fairness"),
+    "tracking": _section(TrackingSection, "tracking"),
+    "reports": _section(ReportsSection, "reports"),
     "cohort": lambda v, s: CohortSpec.from_config(v, source=s, path="cohort"),
     "label": lambda v, s: LabelSpec.from_config(v, source=s, path="label"),
     "features": lambda v, s: parse_feature_specs(v, source=s, path="features"),
 }
 
 __all__ = ["DataSection", "FairnessSection", "ModelSection", "PipelineConfig",
-           "SynthSource",
+           "ReportsSection", "SynthSource", "TrackingSection",
            "config_from_dict", "load_config"]

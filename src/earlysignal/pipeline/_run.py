@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import joblib
 import yaml
 
 from earlysignal.data import fingerprint_tables
@@ -31,8 +32,10 @@ from earlysignal.model import Evaluation
 from earlysignal.pipeline._cache import is_fresh, mark_done, stage_key
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
+from earlysignal.pipeline._explain_stage import explain_stage
 from earlysignal.pipeline._progress import Progress
 from earlysignal.pipeline._stages import fairness_stage, features_stage, model_stage
+from earlysignal.pipeline._track_stage import track_stage
 
 _LIBRARIES = ("earlysignal", "pandas", "numpy", "duckdb", "ibis-framework",
               "lightgbm", "scikit-learn", "shap", "fairlearn", "mlflow", "pyarrow")
@@ -49,6 +52,7 @@ class RunResult:
     matrix: FeatureMatrix | None = None
     evaluation: Evaluation | None = None
     audit: Any = None
+    explained: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,16 +73,21 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+#: Every stage of a full run, in order; ``train`` runs a prefix and tracking.
+STAGES = ("features", "model", "fairness", "explain", "reports", "tracking")
+
+
 def run_pipeline(
     config: PipelineConfig,
     *,
     data_dir: str | Path | None = None,
     out: str | Path | None = None,
     force: bool = False,
+    stages: tuple[str, ...] = STAGES,
     progress: Progress | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
-    """Run every stage of ``config`` and write the run folder.
+    """Run the stages of ``config`` and write the run folder.
 
     Parameters
     ----------
@@ -89,6 +98,8 @@ def run_pipeline(
         The run folder (default: the config's ``output``, else ``reports/NAME``).
     force : bool
         Recompute every stage even when an earlier result could be reused.
+    stages : tuple of str
+        Which of :data:`STAGES` to run (the data step always runs).
     """
     run_dir = Path(out) if out is not None else config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -99,35 +110,6 @@ def run_pipeline(
         result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
         fingerprints = fingerprint_tables(result.data.tables)
     log(f"data: {result.data.origin}")
-
-    feat_dir = run_dir / "features"
-    feat_key = stage_key(config.raw.get("cohort"), config.raw.get("label"),
-                         [f.model_dump(mode="json") for f in config.features],
-                         fingerprints, library_versions()["earlysignal"])
-    with _timed(result, "features"):
-        if force or not is_fresh(feat_dir, "features", feat_key):
-            result.matrix = features_stage(config, result.data, feat_dir, progress)
-            mark_done(feat_dir, "features", feat_key)
-        else:
-            result.reused.append("features")
-    matrix, metadata = read_feature_matrix(feat_dir)
-    log(f"features: {len(matrix):,} rows x {len(metadata)} features")
-
-    model_key = stage_key(feat_key, config.raw.get("model"), config.raw.get("fairness"))
-    with _timed(result, "model"):
-        if force or not is_fresh(run_dir, "model", model_key):
-            result.evaluation = model_stage(config, matrix, metadata,
-                                            result.data.truth, run_dir)
-            mark_done(run_dir, "model", model_key)
-        else:
-            result.reused.append("model")
-    log("model: scores.parquet, metrics.json")
-
-    with _timed(result, "fairness"):
-        result.audit = fairness_stage(config, run_dir / "scores.parquet", run_dir)
-        (run_dir / "fairness.html").replace(_reports(run_dir) / "fairness.html")
-    log("fairness: fairness.json")
-
     result.info = {
         "name": config.name,
         "data": {"origin": result.data.origin, "fingerprints": fingerprints,
@@ -136,11 +118,58 @@ def run_pipeline(
         "timings_s": result.timings,
         "reused": result.reused,
     }
+
+    feat_dir = run_dir / "features"
+    feat_key = stage_key(config.raw.get("cohort"), config.raw.get("label"),
+                         [f.model_dump(mode="json") for f in config.features],
+                         fingerprints, library_versions()["earlysignal"])
+    _cached(result, "features", feat_dir, feat_key, force,
+            lambda: features_stage(config, result.data, feat_dir, progress))
+    matrix, metadata = read_feature_matrix(feat_dir)
     feat_doc = json.loads((feat_dir / "features.meta.json").read_text())
     result.info["features"] = {"rows": len(matrix), "features": len(metadata),
-                               "cohort": feat_doc["cohort"], "labels": feat_doc["labels"]}
+                               "cohort": feat_doc["cohort"],
+                               "labels": feat_doc["labels"]}
+    log(f"features: {len(matrix):,} rows x {len(metadata)} features")
+
+    if "model" in stages:
+        model_key = stage_key(feat_key, config.raw.get("model"),
+                              config.raw.get("fairness"))
+        _cached(result, "model", run_dir, model_key, force,
+                lambda: model_stage(config, matrix, metadata, result.data.truth,
+                                    run_dir))
+        log("model: scores.parquet, metrics.json, model.joblib")
+    if "fairness" in stages:
+        with _timed(result, "fairness"):
+            result.audit = fairness_stage(config, run_dir / "scores.parquet", run_dir)
+            (run_dir / "fairness.html").replace(_reports(run_dir) / "fairness.html")
+        log("fairness: fairness.json")
+    if "explain" in stages:
+        with _timed(result, "explain"):
+            model = joblib.load(run_dir / "model.joblib")
+            result.explained = explain_stage(config, matrix, metadata, model,
+                                             result.data.tables, run_dir)
+        log(f"explain: caseload of {result.explained['scored']:,} at "
+            f"{result.explained['latest']}")
+    if "tracking" in stages and config.tracking.enabled:
+        with _timed(result, "tracking"):
+            model = joblib.load(run_dir / "model.joblib")
+            result.info["tracking"] = track_stage(config, run_dir, result.info, model,
+                                                  matrix, metadata)
+        log(f"tracking: MLflow run {result.info['tracking']['run_id']}")
     (run_dir / "run.json").write_text(json.dumps(result.info, indent=2, default=str))
     return result
+
+
+def _cached(result: RunResult, stage: str, folder: Path, key: str, force: bool,
+            compute: Callable[[], Any]) -> None:
+    with _timed(result, stage):
+        if force or not is_fresh(folder, stage, key):
+            setattr(result, {"features": "matrix", "model": "evaluation"}[stage],
+                    compute())
+            mark_done(folder, stage, key)
+        else:
+            result.reused.append(stage)
 
 
 def _reports(run_dir: Path) -> Path:

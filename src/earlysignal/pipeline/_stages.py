@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -81,7 +82,8 @@ def model_stage(
 
     Writes ``scores.parquet`` (person_id, as_of, fold, score, label, one column per
     baseline, p_true on synthetic data, and the audit's ``group_*`` columns),
-    ``metrics.json`` and the plots as SVG under ``plots/``.
+    ``metrics.json``, the final model (``model.joblib``, trained on every labelled
+    row) and the plots as SVG under ``plots/``.
     """
     m = config.model
     ev = evaluate(
@@ -99,6 +101,7 @@ def model_stage(
     doc = {**ev.summary(), "per_fold": _records(ev.metrics),
            "calibration": _records(ev.calibration), "drift": _records(ev.drift)}
     (out / "metrics.json").write_text(json.dumps(doc, indent=2, default=_json))
+    joblib.dump(ev.final_model, out / "model.joblib")
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
     for name, svg in ev.plots.items():

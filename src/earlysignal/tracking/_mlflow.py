@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ class TrackedRun:
 
 
 def _mlflow() -> Any:
+    # Progress bars for local artefact copies only clutter a command's output.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         import mlflow
     except ImportError as e:  # pragma: no cover - mlflow is a core dependency
@@ -83,6 +86,7 @@ def log_run(
     model: Any | None = None,
     model_input: pd.DataFrame | None = None,
     metadata: list[dict[str, Any]] | None = None,
+    bundle: Mapping[str, Any] | None = None,
     tracking_uri: str | None = None,
     experiment: str | None = None,
 ) -> TrackedRun:
@@ -113,6 +117,9 @@ def log_run(
         A few rows of model input, used for the signature only.
     metadata : list of dict, optional
         The feature metadata, logged as ``feature_metadata.json`` beside the model.
+    bundle : mapping, optional
+        What scoring new data needs besides the model (feature specs, cohort rules,
+        bands), logged as ``scoring.json`` beside it.
 
     Examples
     --------
@@ -158,7 +165,7 @@ def log_run(
             elif Path(path).exists():
                 mlflow.log_artifact(str(path), art_name)
         if model is not None:
-            _log_model(mlflow, model, model_input, metadata or [])
+            _log_model(mlflow, model, model_input, metadata or [], bundle or {})
         info = active.info
     return TrackedRun(info.run_id, info.experiment_id, uri)
 
@@ -173,7 +180,7 @@ def _artifact_root(uri: str) -> str | None:
 
 
 def _log_model(mlflow: Any, model: Any, model_input: pd.DataFrame | None,
-               metadata: list[dict[str, Any]]) -> None:
+               metadata: list[dict[str, Any]], bundle: Mapping[str, Any]) -> None:
     from mlflow.models import infer_signature
 
     requirements = ["earlysignal", "lightgbm", "scikit-learn", "pandas"]
@@ -182,12 +189,23 @@ def _log_model(mlflow: Any, model: Any, model_input: pd.DataFrame | None,
         sample = model_input.head(20)
         signature = infer_signature(sample, model.predict_proba(sample)[:, 1])
     mlflow.sklearn.log_model(model, name=SCORER, signature=signature,
-                             pip_requirements=requirements)
+                             pip_requirements=requirements,
+                             skops_trusted_types=_trusted_types(model))
     booster = _booster(model)
     if booster is not None:
         mlflow.lightgbm.log_model(booster, name=BOOSTER, pip_requirements=requirements)
     mlflow.log_text(json.dumps(metadata, indent=2, default=str),
                     f"{SCORER}/feature_metadata.json")
+    mlflow.log_text(json.dumps(bundle, indent=2, default=str),
+                    f"{SCORER}/scoring.json")
+
+
+def _trusted_types(model: Any) -> list[str]:
+    # skops refuses to load types it does not know; the scorer's own types (our
+    # estimators and LightGBM's) are the ones we wrote it with, so trust exactly them.
+    import skops.io as sio
+
+    return list(sio.get_untrusted_types(data=sio.dumps(model)))
 
 
 def _booster(model: Any) -> Any:
@@ -199,8 +217,8 @@ def _booster(model: Any) -> Any:
 
 
 def load_scorer(model_uri: str, tracking_uri: str | None = None
-                ) -> tuple[Any, list[dict[str, Any]]]:
-    """Load a logged scorer and its feature metadata.
+                ) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    """Load a logged scorer, its feature metadata and its scoring bundle.
 
     ``model_uri`` is ``runs:/RUN_ID/scorer`` (or ``runs:/RUN_ID``), or a run folder
     whose ``run.json`` names the MLflow run.
@@ -209,15 +227,18 @@ def load_scorer(model_uri: str, tracking_uri: str | None = None
     uri, tracking_uri = _resolve(model_uri, tracking_uri)
     mlflow.set_tracking_uri(tracking_uri)
     try:
-        model = mlflow.sklearn.load_model(uri)
-        text = mlflow.artifacts.load_text(f"{uri}/feature_metadata.json")
+        local = Path(mlflow.artifacts.download_artifacts(uri))
+        model = mlflow.sklearn.load_model(str(local))
+        metadata = json.loads((local / "feature_metadata.json").read_text())
+        bundle_file = local / "scoring.json"
+        bundle = json.loads(bundle_file.read_text()) if bundle_file.exists() else {}
     except Exception as e:  # MLflow raises many types for a missing run
         raise TrackingError(
             f"cannot load the model '{model_uri}' from {tracking_uri}: {e}. Fix: pass "
             "a run folder written by `earlysignal run`, or runs:/RUN_ID/scorer with "
             "--tracking-uri pointing at the store the run was logged to"
         ) from None
-    return model, json.loads(text)
+    return model, metadata, bundle
 
 
 def _resolve(model_uri: str, tracking_uri: str | None) -> tuple[str, str]:

@@ -1,0 +1,137 @@
+"""The scoring-and-explaining step of a run: today's caseload, bands and reasons.
+
+The final model (trained on every labelled row) scores everyone at the latest as-of
+date, and at the date before it so that each person's change can be shown. Bands
+come from the temporal evaluation's scores, so "Very high" means what it meant for
+people scored in earlier years. Everything is written under the run folder for the
+reports to render.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from earlysignal.explain import explain
+from earlysignal.features import FeatureMeta
+from earlysignal.model import assign_bands, bands_to_dict, model_inputs, risk_bands
+from earlysignal.pipeline._config import PipelineConfig
+
+_KEYS = ["person_id", "as_of"]
+_PLOT_NAMES = {"families": "importance"}
+
+
+def explain_stage(
+    config: PipelineConfig,
+    matrix: pd.DataFrame,
+    metadata: Mapping[str, FeatureMeta],
+    model: Any,
+    tables: Mapping[str, pd.DataFrame],
+    run_dir: Path,
+    *,
+    max_people: int = 200,
+) -> dict[str, Any]:
+    """Score and explain the latest as-of date; write caseload, bands and reasons.
+
+    Writes ``bands.json``, ``caseload.parquet`` and, under ``explain/``,
+    ``reasons.parquet``, ``evidence.parquet`` and ``changes.parquet`` (for the
+    ``max_people`` highest-risk people), ``global_importance.parquet``,
+    ``family_importance.parquet`` and the plots as SVG.
+    """
+    out = run_dir / "explain"
+    out.mkdir(parents=True, exist_ok=True)
+    dates = sorted(matrix["as_of"].unique())
+    latest, previous = dates[-1], (dates[-2] if len(dates) > 1 else None)
+    rows = matrix.loc[matrix["as_of"].isin([d for d in (latest, previous) if d])]
+    rows = rows.reset_index(drop=True)
+    inputs = model_inputs(metadata, config.model.use_protected)
+    scores = model.predict_proba(rows[inputs])[:, 1]
+
+    bands = _bands(config, run_dir)
+    (run_dir / "bands.json").write_text(json.dumps(bands_to_dict(bands), indent=2))
+    scored = rows[_KEYS].assign(score=scores, band=assign_bands(scores, bands))
+
+    ex = explain(model, rows[_KEYS + inputs], metadata, tables=tables)
+    reasons = ex.reasons_frame()
+    reasons.to_parquet(out / "reasons.parquet", index=False)
+    caseload = _caseload(scored, reasons, tables, latest, previous)
+    caseload.to_parquet(run_dir / "caseload.parquet", index=False)
+
+    top = caseload.head(max_people)
+    _evidence(ex, top, latest).to_parquet(out / "evidence.parquet", index=False)
+    _changes(ex, top, latest, previous).to_parquet(out / "changes.parquet",
+                                                    index=False)
+    ex.global_importance.to_parquet(out / "global_importance.parquet")
+    ex.family_importance.reset_index().to_parquet(out / "family_importance.parquet",
+                                                  index=False)
+    for name, svg in ex.plots.items():
+        (out / f"{_PLOT_NAMES.get(name, name)}.svg").write_text(svg)
+    return {"latest": str(pd.Timestamp(latest).date()), "scored": int(len(caseload)),
+            "explained_people": int(len(top))}
+
+
+def _bands(config: PipelineConfig, run_dir: Path) -> list[Any]:
+    ev = pd.read_parquet(run_dir / "scores.parquet", columns=["score", "label"])
+    label = config.label
+    outcome = label.description or label.name.replace("_", " ")
+    w = label.window
+    horizon = f"{w.n} {w.unit}" if not w.is_all else "the follow-up"
+    return risk_bands(ev["score"], ev["label"], outcome=outcome, horizon=horizon)
+
+
+def _caseload(scored: pd.DataFrame, reasons: pd.DataFrame,
+              tables: Mapping[str, pd.DataFrame], latest: Any, previous: Any
+              ) -> pd.DataFrame:
+    now = scored.loc[scored["as_of"] == latest]
+    before = scored.loc[scored["as_of"] == previous, ["person_id", "as_of", "score",
+                                                       "band"]]
+    before = before.rename(columns={"as_of": "previous_as_of",
+                                    "score": "previous_score",
+                                    "band": "previous_band"})
+    out = now.merge(before, on="person_id", how="left")
+    out["change"] = out["score"] - out["previous_score"]
+    first = reasons.loc[(reasons["direction"] == "raises") & (reasons["rank"] == 1)
+                        & (reasons["as_of"] == latest)]
+    first = first[["person_id", "text", "family_label"]].rename(
+        columns={"text": "top_reason", "family_label": "top_family"})
+    out = out.merge(first, on="person_id", how="left")
+    people = tables["people"]
+    extras = [c for c in ("school", "team") if c in people.columns]
+    out = out.merge(people[["person_id", *extras]], on="person_id", how="left")
+    return out.sort_values("score", ascending=False, kind="stable").reset_index(
+        drop=True)
+
+
+def _evidence(ex: Any, top: pd.DataFrame, latest: Any) -> pd.DataFrame:
+    parts = []
+    for pid in top["person_id"]:
+        for r in ex.reasons(pid, latest):
+            for e in r.evidence:
+                parts.append({"person_id": pid, "as_of": latest, "family": r.family,
+                              "direction": r.direction, **e})
+    cols = ["person_id", "as_of", "family", "direction", "date", "end_date",
+            "source", "type", "value"]
+    frame = pd.DataFrame(parts)
+    for c in cols:
+        if c not in frame.columns:
+            frame[c] = pd.Series(dtype="object")
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    return frame[cols]
+
+
+def _changes(ex: Any, top: pd.DataFrame, latest: Any, previous: Any) -> pd.DataFrame:
+    parts = []
+    if previous is not None:
+        for pid in top.loc[top["previous_score"].notna(), "person_id"]:
+            ch = ex.what_changed(pid, previous, latest)
+            parts.append(ch.assign(person_id=pid, as_of=latest,
+                                   previous_as_of=previous))
+    if not parts:
+        return pd.DataFrame(columns=["person_id", "as_of", "previous_as_of", "family"])
+    out = pd.concat(parts, ignore_index=True)
+    front = ["person_id", "as_of", "previous_as_of"]
+    return out[front + [c for c in out.columns if c not in front]]

@@ -1,0 +1,159 @@
+"""Scoring new data with a logged model, refusing data the model was not built for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from earlysignal.data import CanonicalTables
+from earlysignal.errors import DataError
+from earlysignal.features import (
+    CohortSpec,
+    LabelSpec,
+    build_cohort,
+    compute_features,
+    parse_feature_specs,
+)
+from earlysignal.features._matrix import meta_from_dict
+from earlysignal.model import Band, assign_bands
+
+
+def score_people(
+    model_uri: str,
+    *,
+    as_of: str,
+    data: str | Path,
+    out: str | Path | None = None,
+    tracking_uri: str | None = None,
+) -> pd.DataFrame:
+    """Score everyone eligible at ``as_of`` with a logged model.
+
+    Parameters
+    ----------
+    model_uri : str
+        ``runs:/RUN_ID/scorer``, or a run folder written by ``earlysignal run``.
+    as_of : str
+        The scoring date (YYYY-MM-DD); only what was known before it is used.
+    data : path
+        A folder of canonical Parquet tables, a source-mapping YAML file, or a
+        feature matrix (Parquet) with the model's feature columns.
+    out : path, optional
+        Where to write the scores (``.parquet`` or ``.csv``).
+
+    Returns
+    -------
+    DataFrame
+        ``person_id``, ``as_of``, ``score``, ``band``.
+    """
+    from earlysignal.tracking import load_scorer
+
+    model, meta_docs, bundle = load_scorer(model_uri, tracking_uri)
+    metadata = {d["column"]: meta_from_dict(d) for d in meta_docs}
+    when = pd.Timestamp(as_of)
+    source = Path(data)
+    if source.suffix == ".parquet" and source.is_file():
+        frame = pd.read_parquet(source)
+        frame = frame.loc[pd.to_datetime(frame["as_of"]) == when].reset_index(
+            drop=True) if "as_of" in frame.columns else frame
+    else:
+        tables = _tables(source)
+        frame = _features(tables, bundle, when)
+        _check_sources(tables, metadata.values(), source)
+    check_feature_set(frame, metadata, str(source))
+    scores = model.predict_proba(frame[list(metadata)])[:, 1]
+    result = pd.DataFrame({"person_id": frame["person_id"], "as_of": when,
+                           "score": scores})
+    bands = [Band(**b) for b in bundle.get("bands", [])]
+    if bands:
+        result["band"] = assign_bands(scores, bands)
+    result = result.sort_values("score", ascending=False, kind="stable")
+    if out is not None:
+        _write(result, Path(out))
+    return result.reset_index(drop=True)
+
+
+def check_feature_set(frame: pd.DataFrame, metadata: Mapping[str, Any],
+                      source: str) -> None:
+    """Refuse a matrix whose feature columns or kinds differ from the model's.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as M
+    >>> meta = {"a__count__90d": M(kind="numeric")}
+    >>> check_feature_set(pd.DataFrame({"person_id": ["x"], "b": [1]}), meta, "f")
+    Traceback (most recent call last):
+    ...
+    earlysignal.errors.DataError: f, column 'a__count__90d': the data's feature set does not match the model's: 1 feature(s) the model needs are missing (a__count__90d). Fix: score with data built from the same feature specs as the model (earlysignal score computes them for you from canonical tables), or retrain the model on this feature set
+    """
+    missing = [c for c in metadata if c not in frame.columns]
+    wrong = [c for c, m in metadata.items() if c in frame.columns
+             and (m.kind == "categorical") != _is_text(frame[c])]
+    if not (missing or wrong):
+        return
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} feature(s) the model needs are missing "
+                     f"({', '.join(missing[:5])}{' …' if len(missing) > 5 else ''})")
+    if wrong:
+        parts.append(f"{len(wrong)} feature(s) have another kind of value than the "
+                     f"model was trained on ({', '.join(wrong[:5])})")
+    raise DataError(
+        "the data's feature set does not match the model's: " + "; ".join(parts),
+        file=source, column=(missing or wrong)[0],
+        fix="score with data built from the same feature specs as the model "
+            "(earlysignal score computes them for you from canonical tables), or "
+            "retrain the model on this feature set")
+
+
+def _is_text(s: pd.Series) -> bool:
+    return bool(pd.api.types.is_string_dtype(s) or isinstance(s.dtype,
+                                                               pd.CategoricalDtype))
+
+
+def _tables(source: Path) -> CanonicalTables:
+    if source.is_dir():
+        return CanonicalTables.read_dir(source)
+    if source.suffix in (".yaml", ".yml"):
+        from earlysignal.data import load_mapping
+
+        return load_mapping(source)[0]
+    raise DataError("is neither a folder of canonical tables, a mapping YAML nor a "
+                    "feature matrix (.parquet)", file=str(source),
+                    fix="pass a folder of {table}.parquet files, a mapping .yaml, "
+                        "or a features .parquet")
+
+
+def _features(tables: CanonicalTables, bundle: Mapping[str, Any],
+              when: pd.Timestamp) -> pd.DataFrame:
+    cohort_raw = {**bundle.get("cohort", {}), "as_of": [str(when.date())]}
+    cohort = CohortSpec.from_config(cohort_raw, source="model", path="cohort")
+    label = LabelSpec.from_config(bundle["label"], source="model", path="label") \
+        if bundle.get("label") else None
+    people = build_cohort(tables, cohort, outcome=label).frame
+    specs = parse_feature_specs(bundle.get("features", []), source="model")
+    return compute_features(tables, people, specs).frame
+
+
+def _check_sources(tables: CanonicalTables, metas: Sequence[Any] | Any,
+                   source: Path) -> None:
+    used = sorted({m.table for m in metas if m.table != "people"})
+    empty = [t for t in used if tables[t].empty]
+    if empty:
+        raise DataError(
+            f"the model uses features from the {', '.join(empty)} table(s), but the "
+            "data has no rows there; every such feature would read as 'nothing "
+            "recorded' and the scores would be wrong", file=str(source),
+            column=empty[0],
+            fix="supply those tables (check the mapping), or retrain the model "
+                "without those features")
+
+
+def _write(result: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        result.to_csv(out, index=False)
+    else:
+        result.to_parquet(out, index=False)

@@ -1,0 +1,254 @@
+"""What every report shares: the Jinja environment, number and date formats, the
+colour-blind-safe palette, readable names for codes, and safe inlining of SVG."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from itertools import count
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+__all__ = [
+    "OKABE_ITO", "band_colour", "fmt", "inline_svg", "label", "pct", "render",
+    "source_colour", "source_label",
+]
+
+#: Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+_BAND_COLOURS = ("#D55E00", "#E69F00", "#F0E442", "#56B4E9", "#0072B2", "#009E73")
+_SOURCE_COLOURS = {
+    "school": "#0072B2", "attendance": "#56B4E9", "police": "#D55E00",
+    "social_care": "#009E73", "youth_justice": "#CC79A7", "health": "#E69F00",
+}
+_SPARE = ("#E69F00", "#000000", "#F0E442", "#56B4E9")
+
+_LABELS = {
+    "school": "School",
+    "police": "Police",
+    "social_care": "Children's social care",
+    "youth_justice": "Youth justice",
+    "attendance": "School attendance",
+    "records": "Records",
+    "group_sex": "Sex",
+    "group_ethnicity": "Ethnicity",
+    "group_sen": "Special educational needs",
+    "group_fsm": "Free school meals",
+    "group_age_band": "Age band",
+    "tpr": "true positive rate",
+    "fpr": "false positive rate",
+    "fnr": "false negative rate",
+    "selection_rate": "selection rate",
+    "base_rate": "base rate",
+    "precision": "precision",
+    "auc": "AUC",
+    "average_precision": "average precision",
+    "precision_at_k": "precision at capacity",
+    "recall_at_k": "recall at capacity",
+    "ece": "calibration error (ECE)",
+    "brier": "Brier score",
+    "log_loss": "log loss",
+    "model": "the model",
+    "base_rate_model": "base rate",
+    "persistent_absence": "persistent-absence rule",
+    "any_suspension": "any-suspension rule",
+    "checklist": "points checklist",
+    "logistic": "logistic regression",
+    "oracle": "oracle (true risk)",
+    "unmitigated": "unmitigated",
+}
+
+
+def label(code: Any) -> str:
+    """Readable words for a code: a known name, else underscores to spaces.
+
+    Examples
+    --------
+    >>> label("social_care"), label("group_sen"), label("behaviour_incident")
+    ("Children's social care", 'Special educational needs', 'Behaviour incident')
+    """
+    text = str(code)
+    if text in _LABELS:
+        return _LABELS[text]
+    text = text.removeprefix("group_").replace("__", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def source_label(source: Any) -> str:
+    return label(source)
+
+
+def source_colour(source: str, position: int = 0) -> str:
+    return _SOURCE_COLOURS.get(source, _SPARE[position % len(_SPARE)])
+
+
+def band_colour(position: int) -> str:
+    """Colour of the band at ``position`` from the highest (0)."""
+    return _BAND_COLOURS[min(position, len(_BAND_COLOURS) - 1)]
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number for a table cell; blank for missing values.
+
+    Examples
+    --------
+    >>> fmt(0.12345), fmt(1439.0), fmt(None), fmt(float("nan")), fmt("x")
+    ('0.123', '1,439', '', '', 'x')
+    """
+    if _is_missing(value):
+        return ""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if x.is_integer() and abs(x) >= 1:
+        return f"{int(x):,}"
+    return f"{x:,.{digits}f}"
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """A share as a percentage.
+
+    Examples
+    --------
+    >>> pct(0.0503), pct(None)
+    ('5.0%', '')
+    """
+    if _is_missing(value):
+        return ""
+    return f"{100 * float(value):.{digits}f}%"
+
+
+def day(value: Any) -> str:
+    """A date as ``1 Sep 2023``; blank when missing.
+
+    Examples
+    --------
+    >>> day("2023-09-01"), day(None)
+    ('1 Sep 2023', '')
+    """
+    if _is_missing(value) or value == "":
+        return ""
+    t = pd.Timestamp(value)
+    return f"{t.day} {t:%b %Y}"
+
+
+def iso(value: Any) -> str:
+    return "" if _is_missing(value) or value == "" else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+# ---------------------------------------------------------------------------- SVG
+
+_SVG_IDS = count()
+_HEAD = re.compile(r"^.*?(?=<svg\b)", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+_EXTERNAL = re.compile(r"""(?:href|src)\s*=\s*["'](?!#)[^"']*["']""", re.I)
+
+
+def inline_svg(svg: str, alt: str) -> Markup:
+    """Matplotlib (or any) SVG text made safe to inline several times in one page.
+
+    Drops the XML prologue, comments and metadata, gives every id a unique prefix
+    (two plots in one page must not share ids), refuses links out of the page, and
+    labels the figure for screen readers (``role="img"``, ``aria-label`` and
+    ``<title>``).
+
+    Examples
+    --------
+    >>> s = '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg">' \\
+    ...     '<defs><path id="a"/></defs><use href="#a"/></svg>'
+    >>> out = str(inline_svg(s, "A <chart>"))
+    >>> out.startswith('<svg role="img" aria-label="A &lt;chart&gt;"'), 'id="a"' in out
+    (True, False)
+    """
+    if not svg:
+        return Markup("")
+    text = _METADATA.sub("", _COMMENT.sub("", _HEAD.sub("", svg, count=1)))
+    prefix = f"s{next(_SVG_IDS)}-"
+    ids = set(_ID.findall(text))
+    if ids:
+        text = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', text)
+        text = re.sub(r'(href="#|url\(#)([^")]+)',
+                      lambda m: m.group(1) + (prefix + m.group(2)
+                                              if m.group(2) in ids else m.group(2)),
+                      text)
+    text = _EXTERNAL.sub('data-removed=""', text)
+    alt_e = str(Markup.escape(alt))
+    text = re.sub(r"<svg\b", f'<svg role="img" aria-label="{alt_e}"', text, count=1)
+    text = re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<title>{alt_e}</title>",
+                  text, count=1)
+    return Markup(text)
+
+
+# -------------------------------------------------------------------------- Jinja
+
+
+def _template_text(name: str) -> str:
+    return (resources.files("earlysignal.report").joinpath(f"templates/{name}")
+            .read_text(encoding="utf-8"))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Autoescaping environment over the package's templates (read as resources)."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_template_text),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(fmt=fmt, pct=pct, day=day, iso=iso, label=label)
+    env.globals.update(band_colour=band_colour, source_colour=source_colour,
+                       label=label, fmt=fmt, pct=pct, day=day)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one of the package's templates."""
+    return environment().get_template(template).render(**context)
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars to Python, NaN/NaT to None, timestamps to ISO days.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain({"a": np.float64(1.5), "b": float("nan"), "c": pd.Timestamp("2023-09-01")})
+    {'a': 1.5, 'b': None, 'c': '2023-09-01'}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else f"{value:%Y-%m-%d}"
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NaT:
+        return None
+    return value
