@@ -110,7 +110,11 @@ class Engine:
 
             con.con.register(name, pa.Table.from_pandas(data, preserve_index=False))
             return con.table(name)
-        return con.create_view(name, ibis.memtable(data), overwrite=True)
+        # pandas 3 strings are Arrow-backed, which Spark's Arrow path cannot take
+        # (it falls back to a slow row-by-row copy); plain objects go through Arrow.
+        text = {c: object for c in data.columns
+                if pd.api.types.is_string_dtype(data[c])}
+        return con.create_view(name, ibis.memtable(data.astype(text)), overwrite=True)
 
     @contextmanager
     def slot(self) -> Iterator[str]:

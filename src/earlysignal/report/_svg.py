@@ -53,10 +53,9 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=mag)
     start = math.floor(lo / step) * step
-    out, v = [], start
-    while v <= hi + step * 1e-9:
-        out.append(round(v, 10))
-        v += step
+    out = [round(start, 10)]
+    while out[-1] < hi - step * 1e-9:
+        out.append(round(start + len(out) * step, 10))
     return out
 
 
@@ -65,10 +64,10 @@ def _tick_text(v: float) -> str:
 
 
 def _legend(names: Sequence[str], x: float, y: float, colours: Sequence[str],
-            dashes: Sequence[str] | None = None, width: float = 150) -> str:
+            dashes: Sequence[str] | None = None, width: float = 190) -> str:
     parts = []
     for i, name in enumerate(names):
-        col, row = i % 4, i // 4
+        col, row = i % 3, i // 3
         lx, ly = x + col * width, y + row * 16
         dash = f' stroke-dasharray="{dashes[i]}"' if dashes and dashes[i] else ""
         parts.append(
@@ -104,13 +103,15 @@ def line_chart(
         x0, x1 = min(x0, *(t for t, _ in x_ticks)), max(x1, *(t for t, _ in x_ticks))
     if x1 == x0:
         x0, x1 = x0 - 1, x1 + 1
+    pad_x = (x1 - x0) * 0.06
+    x0, x1 = x0 - pad_x, x1 + pad_x
     y0, y1 = y_range or (min(ys), max(ys))
     if not y_range:
         pad = (y1 - y0) * 0.08 or abs(y1) * 0.1 or 0.1
         y0, y1 = y0 - pad, y1 + pad
     yt = _ticks(y0, y1)
     y0, y1 = min(y0, yt[0]), max(y1, yt[-1])
-    rows = math.ceil(len(names) / 4)
+    rows = math.ceil(len(names) / 3)
     left, right, top, bottom = 56, 16, 14, 44 + 16 * rows
     pw, ph = width - left - right, height - top - bottom
 
@@ -179,13 +180,15 @@ def forest_plot(
             r.get("value")) if v is not None and float(v) > 0 and not r.get("suppressed")]
     lo = min([*vals, band[0] if band else reference, reference]) * 0.9
     hi = max([*vals, band[1] if band else reference, reference]) * 1.1
-    lo, hi = math.log(max(lo, 1e-3)), math.log(min(hi, 1e3))
-    left, right, top, row_h = 190, 20, 10, 18
+    # wide intervals of small groups would squash the rest: clip them, with arrows
+    lo, hi = math.log(max(lo, 0.1)), math.log(min(hi, 10.0))
+    left, right, top, row_h = 260, 20, 10, 18
     height = top + row_h * len(rows) + 46
     pw = width - left - right
 
     def px(v: float) -> float:
-        return left + (math.log(max(v, 1e-3)) - lo) / (hi - lo) * pw
+        x = (math.log(max(v, 1e-3)) - lo) / (hi - lo)
+        return left + min(max(x, 0.0), 1.0) * pw
 
     out = [_open(width, height, alt)]
     if band:
@@ -196,8 +199,10 @@ def forest_plot(
                f'y2="{top + row_h * len(rows)}" stroke="#555"/>')
     for i, r in enumerate(rows):
         y = top + row_h * i + row_h / 2
+        text = str(r["label"])
+        text = text if len(text) <= 44 else text[:43] + "\u2026"
         out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                   f"{_e(r['label'])}</text>")
+                   f"{_e(text)}</text>")
         if r.get("suppressed") or r.get("value") is None:
             out.append(f'<text x="{left + 6}" y="{y + 4:.1f}" fill="#666" '
                        f'font-style="italic">withheld (small numbers)</text>')
@@ -222,8 +227,8 @@ def forest_plot(
     out.append(f'<text x="{left + pw / 2}" y="{base + 30}" text-anchor="middle">'
                f"{_e(x_label)}</text>")
     out.append(f'<text x="{left}" y="{base + 42}" font-size="10" fill="#444">'
-               "circle: within the band or not significant; square: flagged; shaded:"
-               " the acceptable band</text>")
+               "circle: not flagged; square: flagged; shaded: the acceptable band"
+               "</text>")
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -251,7 +256,7 @@ def scatter_chart(
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = y1 if y1 > y0 else y0 + 1
     left, right, top = 56, 16, 14
-    bottom = 44 + 16 * math.ceil(len(series) / 4)
+    bottom = 44 + 16 * math.ceil(len(series) / 3)
     pw, ph = width - left - right, height - top - bottom
 
     def px(x: float) -> float:

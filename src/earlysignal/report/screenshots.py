@@ -1,0 +1,101 @@
+"""Screenshots of each report for the README, taken in a real Chromium.
+
+Usage::
+
+    python -m earlysignal.report.screenshots RUN OUT [--chromium /usr/bin/chromium]
+
+Renders the run's reports into a temporary folder and writes ``practitioner.png``,
+``caseload.png``, ``ethics.png`` and ``data_science.png`` into ``OUT`` (the top of
+each page, small enough for a README). Needs the ``playwright`` package (dev
+extra) and a Chromium binary; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BROWSER_ARGS", "launch", "main", "take_screenshots"]
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+#: Viewport (CSS pixels) and how much of each page to keep.
+WIDTH, HEIGHT = 1000, 1250
+
+
+def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
+    """Start Chromium headless with no background traffic."""
+    return playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+
+
+def offline_page(browser: Any, width: int = WIDTH, height: int = HEIGHT) -> Any:
+    """A page that refuses every request that is not a local file or data URL."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:", "about:")):
+            r.continue_()
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+    return page
+
+
+def take_screenshots(reports: dict[str, Path], out_dir: str | Path,
+                     executable: str = CHROMIUM) -> dict[str, Path]:
+    """Screenshot the top of each report (``reports``: name -> HTML path)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:  # pragma: no cover - dev extra missing
+        raise ImportError("screenshots need playwright: pip install "
+                          "'earlysignal[dev]'") from e
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shots: dict[str, Path] = {}
+    with sync_playwright() as p:
+        browser = launch(p, executable)
+        try:
+            for name, html in reports.items():
+                page = offline_page(browser)
+                page.goto(Path(html).resolve().as_uri())
+                target = out / f"{name}.png"
+                page.screenshot(path=str(target), full_page=False)
+                page.close()
+                shots[name] = target
+        finally:
+            browser.close()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> dict[str, Path]:
+    parser = argparse.ArgumentParser(
+        prog="python -m earlysignal.report.screenshots",
+        description="Render a run's reports and screenshot each for the README. "
+                    "Example: python -m earlysignal.report.screenshots reports/demo "
+                    "docs/img")
+    parser.add_argument("run", help="run folder (earlysignal run writes reports/NAME)")
+    parser.add_argument("out", help="folder for the PNG files")
+    parser.add_argument("--chromium", default=CHROMIUM, help="Chromium binary")
+    args = parser.parse_args(argv)
+    from earlysignal.report._render import render_reports
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = render_reports(args.run, tmp, max_people=1)
+        pick = {"practitioner": next((v for k, v in paths.items()
+                                      if k.startswith("person:")), None),
+                "caseload": paths.get("caseload"), "ethics": paths.get("ethics"),
+                "data_science": paths.get("data_science")}
+        shots = take_screenshots({k: v for k, v in pick.items() if v is not None},
+                                 args.out, args.chromium)
+    for name, path in shots.items():
+        print(f"{name}: {path} ({path.stat().st_size // 1024} KB)")
+    return shots
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
