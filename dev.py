@@ -68,7 +68,14 @@ def test(args: list[str]) -> None:
     _run(BIN / "python", "-m", "pytest", *extra, *args)
 
 
-COMMANDS = {"demo": demo, "test": test}
+def docs(args: list[str]) -> None:
+    """Regenerate the configuration reference in README.md from the config models."""
+    code = ("from pathlib import Path; from earlysignal.pipeline._reference import "
+            "update_readme as u; p = Path('README.md'); p.write_text(u(p.read_text()))")
+    _run(BIN / "python", "-c", code)
+
+
+COMMANDS = {"demo": demo, "test": test, "docs": docs}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

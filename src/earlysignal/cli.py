@@ -380,6 +380,36 @@ def explain_person(
     out.print(explain_run_person(run, person, when))
 
 
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="A run folder written by "
+                                        "`earlysignal run`.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the reports (default "
+                                  "RUN/reports).")
+    ] = None,
+    max_people: Annotated[int, typer.Option(help="Practitioner summaries for this "
+                                            "many of the highest-risk people.")] = 200,
+    person: Annotated[
+        list[str] | None, typer.Option(help="Also write this person's summary; "
+                                       "repeat for several.")
+    ] = None,
+) -> None:
+    """Render every report of a run: practitioner summaries, caseload, ethics-board
+    report with model card, data-scientist report.
+
+    Example: earlysignal report reports/demo --out reports/demo/html
+    """
+    from earlysignal.report import render_reports
+
+    pages = render_reports(run, out_dir, max_people=max_people, people=person or ())
+    where = out_dir or run / "reports"
+    out.print(f"{len(pages)} pages written to {where}")
+    for key in ("index", "caseload", "ethics", "data_science"):
+        if key in pages:
+            out.print(f"  {key:<13} {pages[key]}")
+
+
 def _print_run(result: Any) -> None:
     from rich.table import Table
 
@@ -391,10 +421,9 @@ def _print_run(result: Any) -> None:
         table.add_row(stage + reused, f"{secs:.1f}")
     out.print(table)
     out.print(f"run folder: {result.run_dir}")
-    reports = result.run_dir / "reports"
-    if reports.exists():
-        for page in sorted(reports.glob("*.html"))[:10]:
-            out.print(f"  report: {page}")
+    for key in ("index", "caseload", "ethics", "data_science"):
+        if key in result.reports:
+            out.print(f"  {key:<13} {result.reports[key]}")
     tracking = result.info.get("tracking")
     if tracking:
         out.print(f"MLflow run {tracking['run_id']}; open the UI with:\n  "

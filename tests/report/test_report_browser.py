@@ -152,11 +152,12 @@ def test_readable_on_a_phone(visit, rendered, name) -> None:
     assert size >= 14
 
 
-def test_screenshots_are_small(rendered, tmp_path) -> None:
+def test_screenshots_are_small(browser, rendered, tmp_path) -> None:
     from earlysignal.report.screenshots import take_screenshots
 
     shots = take_screenshots({"caseload": rendered["caseload"],
-                              "practitioner": _first_person(rendered)}, tmp_path)
+                              "practitioner": _first_person(rendered)}, tmp_path,
+                             browser=browser)
     for path in shots.values():
         data = path.read_bytes()
         assert data[:4] == b"\x89PNG" and 10_000 < len(data) < 300_000

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from earlysignal.report import Caseload, change_words, read_run
+
 from ._html import Page
 
 

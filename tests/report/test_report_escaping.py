@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from earlysignal.report._svg import bar_chart, forest_plot, line_chart
+
 from .conftest import PAYLOAD
 
 ESCAPED = "&lt;script&gt;window.pwned=1&lt;/script&gt;"

@@ -9,6 +9,7 @@ import pytest
 
 from earlysignal.report import EthicsReport, read_run
 from earlysignal.report._common import fmt
+
 from ._html import Page
 
 

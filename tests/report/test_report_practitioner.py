@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from earlysignal.report import PractitionerSummary, ReportError, read_run
+
 from ._html import Page
 
 

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 import pandas as pd
 
 from earlysignal.report import person_file, render_person, render_reports
+
 from ._html import Page
 
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from earlysignal.report._common import fmt
+
 from ._html import Page
 
 

@@ -19,7 +19,7 @@ from earlysignal.report._svg import (
 def test_ticks_cover_the_range() -> None:
     t = _ticks(0.013, 0.087)
     assert t[0] <= 0.013 and t[-1] >= 0.087
-    assert all(round(b - a, 10) == round(t[1] - t[0], 10) for a, b in zip(t, t[1:]))
+    assert all(round(b - a, 10) == round(t[1] - t[0], 10) for a, b in zip(t, t[1:], strict=False))
 
 
 def test_line_chart_places_points_by_value() -> None:

@@ -3,7 +3,12 @@ timelines."""
 
 from earlysignal.features._cohort import CohortResult, CohortSpec, build_cohort
 from earlysignal.features._compute import FeatureSet, compute_features, iter_features
-from earlysignal.features._engine import Engine
+from earlysignal.features._engine import Engine, spark_session
+from earlysignal.features._integrity import (
+    IntegrityReport,
+    check_temporal_integrity,
+    known_before,
+)
 from earlysignal.features._labels import LabelResult, LabelSpec, build_labels
 from earlysignal.features._matrix import (
     FeatureMatrix,
@@ -11,7 +16,12 @@ from earlysignal.features._matrix import (
     meta_from_dict,
     read_feature_matrix,
 )
-from earlysignal.features._metadata import FeatureMeta, feature_metadata
+from earlysignal.features._metadata import (
+    FeatureMeta,
+    feature_metadata,
+    metadata_frame,
+    rows_behind,
+)
 from earlysignal.features._spec import (
     FeatureSpec,
     load_feature_specs,
@@ -21,6 +31,13 @@ from earlysignal.features._timeline import timeline, timeline_text
 from earlysignal.features._windows import Window
 
 __all__ = [
+    "AGGREGATES",
+    "IntegrityReport",
+    "check_temporal_integrity",
+    "known_before",
+    "metadata_frame",
+    "rows_behind",
+    "spark_session",
     "CohortResult",
     "CohortSpec",
     "Engine",

@@ -116,15 +116,27 @@ class PipelineConfig(_Section):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     name: str = Field(description="Name of the pipeline; also names its run folder.")
-    data: DataSection
-    engine: Literal["duckdb", "spark"] = "duckdb"
-    cohort: CohortSpec
-    label: LabelSpec
-    features: list[FeatureSpec]
-    model: ModelSection = ModelSection()
-    fairness: FairnessSection = FairnessSection()
-    tracking: TrackingSection = TrackingSection()
-    reports: ReportsSection = ReportsSection()
+    data: DataSection = Field(description="Synthetic cohort, source mapping or "
+                              "Parquet folder (below).")
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="Where features are computed; spark needs the spark "
+        "extra and Java.")
+    cohort: CohortSpec = Field(description="Who is scored when (below).")
+    label: LabelSpec = Field(description="The escalation being predicted (below).")
+    features: list[FeatureSpec] = Field(description="Feature specs; may include a "
+                                        "shared library file.")
+    model: ModelSection = Field(ModelSection(), description="Model settings (below).")
+    fairness: FairnessSection = Field(FairnessSection(),
+                                      description="Audit settings (below).")
+    tracking: TrackingSection = Field(TrackingSection(),
+                                      description="MLflow settings (below).")
+    reports: ReportsSection = Field(ReportsSection(),
+                                    description="Report settings (below).")
+    model_card: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Facts only people can supply for the model card: "
+        "organisation, team, senior_responsible_owner, contact, dpia, eia, "
+        "review_date, decision_point, who_acts, out_of_scope, monitoring, appeals.")
     output: str | None = Field(None, description="Run folder (default reports/NAME).")
     base_dir: Path = Field(Path("."), exclude=True)
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
@@ -141,7 +153,7 @@ class PipelineConfig(_Section):
 
 
 _SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
-             "fairness", "tracking", "reports", "output")
+             "fairness", "tracking", "reports", "model_card", "output")
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -187,8 +199,9 @@ def config_from_dict(
     if problems:
         raise ConfigError(source, problems)
     try:
-        return PipelineConfig(**{k: raw[k] for k in ("name", "engine", "output")
-                                 if k in raw}, **parsed,
+        return PipelineConfig(**{k: raw[k] for k in ("name", "engine", "output",
+                                                     "model_card") if k in raw},
+                              **parsed,
                               base_dir=Path(base_dir), raw=raw)
     except ValidationError as e:
         raise config_error(e, source=source) from None

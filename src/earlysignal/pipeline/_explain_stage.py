@@ -65,9 +65,14 @@ def explain_stage(
     _evidence(ex, top, latest).to_parquet(out / "evidence.parquet", index=False)
     _changes(ex, top, latest, previous).to_parquet(out / "changes.parquet",
                                                     index=False)
-    ex.global_importance.to_parquet(out / "global_importance.parquet")
-    ex.family_importance.reset_index().to_parquet(out / "family_importance.parquet",
-                                                  index=False)
+    gi = ex.global_importance
+    gi.assign(mean_abs=gi["mean_abs_log_odds"]).to_parquet(
+        out / "global_importance.parquet")
+    fam = ex.family_importance.reset_index()
+    total = fam["mean_abs_points"].sum()
+    fam = fam.assign(mean_abs=fam["mean_abs_log_odds"],
+                     share=fam["mean_abs_points"] / total if total else 0.0)
+    fam.to_parquet(out / "family_importance.parquet", index=False)
     for name, svg in ex.plots.items():
         (out / f"{_PLOT_NAMES.get(name, name)}.svg").write_text(svg)
     return {"latest": str(pd.Timestamp(latest).date()), "scored": int(len(caseload)),
@@ -131,7 +136,9 @@ def _changes(ex: Any, top: pd.DataFrame, latest: Any, previous: Any) -> pd.DataF
             parts.append(ch.assign(person_id=pid, as_of=latest,
                                    previous_as_of=previous))
     if not parts:
-        return pd.DataFrame(columns=["person_id", "as_of", "previous_as_of", "family"])
-    out = pd.concat(parts, ignore_index=True)
+        return pd.DataFrame(columns=["person_id", "as_of", "previous_as_of", "family",
+                                     "family_label", "before", "after", "change",
+                                     "sentence"])
+    out = pd.concat(parts, ignore_index=True).rename(columns={"text": "sentence"})
     front = ["person_id", "as_of", "previous_as_of"]
     return out[front + [c for c in out.columns if c not in front]]

@@ -53,6 +53,7 @@ class RunResult:
     evaluation: Evaluation | None = None
     audit: Any = None
     explained: dict[str, Any] = field(default_factory=dict)
+    reports: dict[str, Path] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -151,6 +152,17 @@ def run_pipeline(
                                              result.data.tables, run_dir)
         log(f"explain: caseload of {result.explained['scored']:,} at "
             f"{result.explained['latest']}")
+    if "reports" in stages and config.reports.enabled:
+        with _timed(result, "reports"):
+            from earlysignal.report import render_reports
+
+            # run.json first, so the reports can name the run and its versions
+            (run_dir / "run.json").write_text(json.dumps(result.info, indent=2,
+                                                         default=str))
+            result.reports = render_reports(
+                run_dir, max_people=config.reports.max_people,
+                card=config.model_card or None)
+        log(f"reports: {len(result.reports)} pages in {run_dir / 'reports'}")
     if "tracking" in stages and config.tracking.enabled:
         with _timed(result, "tracking"):
             model = joblib.load(run_dir / "model.joblib")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+
 from earlysignal.report._common import label
 from earlysignal.report._svg import forest_plot, scatter_chart
 
@@ -23,7 +24,7 @@ def _none(v: Any) -> Any:
 
 def _group_tables(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     gm = pd.DataFrame(rows)
-    out = []
+    out: list[dict[str, Any]] = []
     if gm.empty:
         return out
     for group_by, frame in gm.groupby("group_by", sort=False):
@@ -48,7 +49,7 @@ def _group_tables(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _forest(disparities: list[dict[str, Any]], band: tuple[float, float]
             ) -> list[dict[str, Any]]:
     d = pd.DataFrame(disparities)
-    out = []
+    out: list[dict[str, Any]] = []
     if d.empty:
         return out
     d = d[d["metric"].isin(DISPARITY_METRICS)]
@@ -74,7 +75,7 @@ def _forest(disparities: list[dict[str, Any]], band: tuple[float, float]
 def _tradeoffs(mitigation: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per characteristic: outcomes caught against the largest TPR gap per option."""
     mt = pd.DataFrame(mitigation)
-    out = []
+    out: list[dict[str, Any]] = []
     if mt.empty:
         return out
     for group_by, frame in mt.groupby("group_by", sort=False):

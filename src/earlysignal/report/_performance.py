@@ -95,7 +95,10 @@ def calibration_chart(metrics: Mapping[str, Any]) -> Markup:
     if cal.empty:
         return Markup("")
     series = {}
-    for m in _order(list(dict.fromkeys(cal["model"]))):
+    models = _order(list(dict.fromkeys(cal["model"])))
+    # the model, the strongest simple baseline and the oracle: more is unreadable
+    models = [m for m in models if m in ("model", "logistic", "oracle")] or models
+    for m in models:
         part = cal[cal["model"] == m].sort_values("mean_score")
         series[model_name(m)] = [(float(x), float(y)) for x, y in
                                  zip(part["mean_score"], part["observed_rate"],

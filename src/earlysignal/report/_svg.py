@@ -81,7 +81,7 @@ def _legend(names: Sequence[str], x: float, y: float, colours: Sequence[str],
 
 
 def line_chart(
-    series: Mapping[str, Sequence[tuple[float, float]]],
+    series: Mapping[str, Sequence[tuple[float, float | None]]],
     *,
     alt: str,
     x_label: str = "",
@@ -145,7 +145,7 @@ def line_chart(
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" '
                    f'stroke-width="2"{dash_attr}/>')
-        for (x, y), (vx, vy) in zip(pts, [p for p in series[name] if p[1] is not None],
+        for (x, y), (_vx, vy) in zip(pts, [p for p in series[name] if p[1] is not None],
                                     strict=True):
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
                        f"<title>{_e(name)}: {vy:.3g}</title></circle>")

@@ -22,8 +22,10 @@ __all__ = ["BROWSER_ARGS", "launch", "main", "take_screenshots"]
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-#: Viewport (CSS pixels) and how much of each page to keep.
+#: Viewport (CSS pixels): the top of each page is kept; the practitioner page is
+#: taller so that its timeline shows.
 WIDTH, HEIGHT = 1000, 1250
+HEIGHTS = {"practitioner": 1900}
 
 
 def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
@@ -47,28 +49,38 @@ def offline_page(browser: Any, width: int = WIDTH, height: int = HEIGHT) -> Any:
 
 
 def take_screenshots(reports: dict[str, Path], out_dir: str | Path,
-                     executable: str = CHROMIUM) -> dict[str, Path]:
-    """Screenshot the top of each report (``reports``: name -> HTML path)."""
+                     executable: str = CHROMIUM, *, browser: Any = None
+                     ) -> dict[str, Path]:
+    """Screenshot the top of each report (``reports``: name -> HTML path).
+
+    Uses ``browser`` (a Playwright browser) when given, else starts Chromium.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if browser is not None:
+        return _shoot(browser, reports, out)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:  # pragma: no cover - dev extra missing
         raise ImportError("screenshots need playwright: pip install "
                           "'earlysignal[dev]'") from e
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    shots: dict[str, Path] = {}
     with sync_playwright() as p:
-        browser = launch(p, executable)
+        started = launch(p, executable)
         try:
-            for name, html in reports.items():
-                page = offline_page(browser)
-                page.goto(Path(html).resolve().as_uri())
-                target = out / f"{name}.png"
-                page.screenshot(path=str(target), full_page=False)
-                page.close()
-                shots[name] = target
+            return _shoot(started, reports, out)
         finally:
-            browser.close()
+            started.close()
+
+
+def _shoot(browser: Any, reports: dict[str, Path], out: Path) -> dict[str, Path]:
+    shots: dict[str, Path] = {}
+    for name, html in reports.items():
+        page = offline_page(browser, height=HEIGHTS.get(name, HEIGHT))
+        page.goto(Path(html).resolve().as_uri())
+        target = out / f"{name}.png"
+        page.screenshot(path=str(target), full_page=False)
+        page.close()
+        shots[name] = target
     return shots
 
 

@@ -1,0 +1,128 @@
+"""The whole pipeline on a small synthetic cohort: the run-folder contract, stage
+reuse, scoring with the logged model, and the command line's exit codes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from earlysignal.data.synth import SynthConfig, write_cohort
+from earlysignal.errors import DataError
+from earlysignal.pipeline import config_from_dict, run_pipeline, score_people
+from earlysignal.pipeline._yaml import read_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT = ("scores.parquet", "metrics.json", "fairness.json", "config.yaml",
+            "run.json", "bands.json", "caseload.parquet", "model.joblib")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("pipeline")
+    write_cohort(SynthConfig(people=1500, seed=5), base / "data")
+    raw = read_yaml(ROOT / "pipelines" / "demo.yaml")
+    raw["fairness"] = {"n_boot": 50}
+    raw["tracking"] = {"uri": f"sqlite:///{base}/mlflow.db"}
+    cfg = config_from_dict(raw, source="test.yaml", base_dir=ROOT / "pipelines")
+    result = run_pipeline(cfg, data_dir=base / "data", out=base / "run")
+    return cfg, result, base
+
+
+def test_run_folder_holds_every_file_of_the_contract(run):
+    _, result, _ = run
+    folder = result.run_dir
+    for name in CONTRACT:
+        assert (folder / name).exists(), name
+    assert (folder / "reports" / "fairness.html").exists()
+    scores = pd.read_parquet(folder / "scores.parquet")
+    for col in ("person_id", "as_of", "fold", "score", "label", "p_true", "model",
+                "group_sex", "group_ethnicity"):
+        assert col in scores.columns
+    assert scores["score"].between(0, 1).all()
+    # the score column is the model's calibrated probability
+    assert (scores["score"] == scores["model"]).all()
+
+
+def test_run_json_records_fingerprints_versions_timings_and_tracking(run):
+    _, result, _ = run
+    info = json.loads((result.run_dir / "run.json").read_text())
+    assert set(info["data"]["fingerprints"]) == {
+        "people", "events", "episodes", "periods", "characteristics"}
+    assert all(len(v) == 64 for v in info["data"]["fingerprints"].values())
+    assert info["versions"]["lightgbm"] != "missing"
+    assert {"data", "features", "model", "fairness", "explain", "tracking"} <= set(
+        info["timings_s"])
+    assert len(info["tracking"]["run_id"]) == 32
+    labels = info["features"]["labels"]
+    assert labels["rows"] == labels["positives"] + labels["negatives"] + \
+        labels["censored_excluded"]
+
+
+def test_metrics_compare_the_model_with_baselines_and_the_oracle(run):
+    _, result, _ = run
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    pooled = metrics["pooled"]
+    assert {"model", "oracle", "base_rate", "checklist"} <= set(pooled)
+    assert pooled["oracle"]["auc"] > 0.7
+    gap = metrics["oracle_gap"]["auc"]
+    assert gap["gap"] == pytest.approx(gap["model"] - gap["oracle"])
+    assert set(metrics["verdicts"]) >= {"base_rate", "checklist"}
+
+
+def test_caseload_is_sorted_and_banded_with_the_bands_of_the_evaluation(run):
+    _, result, _ = run
+    caseload = pd.read_parquet(result.run_dir / "caseload.parquet")
+    bands = json.loads((result.run_dir / "bands.json").read_text())["bands"]
+    assert caseload["score"].is_monotonic_decreasing
+    assert caseload["as_of"].nunique() == 1
+    for row in caseload.itertuples():
+        band = next(b for b in bands if b["name"] == row.band)
+        assert band["lower"] <= row.score
+    assert [b["name"] for b in bands] == ["Very high", "High", "Raised", "Typical"]
+    # practitioners see plain words, never a column name
+    assert not caseload["top_reason"].dropna().str.contains("__").any()
+
+
+def test_a_second_run_reuses_features_and_model(run):
+    cfg, result, base = run
+    again = run_pipeline(cfg, data_dir=base / "data", out=result.run_dir,
+                         stages=("features", "model"))
+    assert again.reused == ["features", "model"]
+
+
+def test_logged_model_scores_new_data_and_refuses_a_mismatched_feature_set(run):
+    _, result, base = run
+    tracking = result.info["tracking"]
+    scores = score_people(tracking["model_uri"], as_of="2024-03-01",
+                          data=base / "data", out=base / "scored.csv",
+                          tracking_uri=tracking["tracking_uri"])
+    assert len(scores) > 100 and scores["score"].between(0, 1).all()
+    assert set(scores["band"]) <= {"Very high", "High", "Raised", "Typical"}
+    assert pd.read_csv(base / "scored.csv").shape[0] == len(scores)
+
+    matrix = pd.read_parquet(result.run_dir / "features" / "features.parquet")
+    matrix.drop(columns=["suspensions__count__90d"]).to_parquet(base / "bad.parquet")
+    with pytest.raises(DataError) as err:
+        score_people(tracking["model_uri"], as_of="2023-09-01",
+                     data=base / "bad.parquet", tracking_uri=tracking["tracking_uri"])
+    assert "bad.parquet, column 'suspensions__count__90d'" in str(err.value)
+    assert "feature set does not match the model's" in str(err.value)
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "earlysignal.cli", *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_exit_codes_user_error_1_usage_2(tmp_path):
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"name": "x"}))
+    user = _cli("features", "bad.yaml", "--out", "o", cwd=tmp_path)
+    assert user.returncode == 1
+    assert "bad.yaml has 4 problems" in user.stderr
+    assert "Traceback" not in user.stderr
+    usage = _cli("features", "--no-such-flag", cwd=tmp_path)
+    assert usage.returncode == 2
