@@ -234,7 +234,7 @@ def _characteristics(tables, spec, t, persons):
     latest = ch.sort_values(["valid_from", "value"], ascending=False)
     latest = latest.drop_duplicates("person_id").set_index("person_id")["value"]
     latest.index = latest.index.astype(str)
-    return {"value__asof": latest.reindex(persons).astype(object)}
+    return {"value__asof": latest.reindex(persons).fillna("unknown").astype(object)}
 
 
 def _dob(tables, persons) -> pd.Series:
@@ -249,7 +249,7 @@ def _people(tables, spec, t, persons):
         return {"age__asof": days / DAYS_PER_YEAR}
     people = tables["people"]
     col = people.groupby(people["person_id"].astype(str))[spec.column].max()
-    return {"value__asof": col.reindex(persons).astype(object)}
+    return {"value__asof": col.reindex(persons).fillna("unknown").astype(object)}
 
 
 # ---------------------------------------------------------------- random tables

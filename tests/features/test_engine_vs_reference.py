@@ -201,7 +201,7 @@ def test_characteristics_and_age_by_hand(engine):
         {"characteristics": chars, "people": people}), cohort, specs,
         engine=engine).frame.iloc[0]
     assert got["sen__value__asof"] == "ehcp"   # the row from t itself is not known
-    assert pd.isna(got["fsm__value__asof"])    # ended the day before t
+    assert got["fsm__value__asof"] == "unknown"  # ended the day before t
     assert got["age__age__asof"] == pytest.approx((T - _day("2012-03-01")).days
                                                   / 365.25)
     assert got["school__value__asof"] == "S9"

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from earlysignal.features._metadata import FeatureMeta, feature_metadata
-from earlysignal.features._spec import FeatureSpec
+from earlysignal.features._spec import UNKNOWN_CATEGORY, FeatureSpec
 from earlysignal.features._windows import Window
 
 _DATE_COLS = {"events": "event_date", "episodes": "start_date",
@@ -435,9 +435,9 @@ def _value(spec: FeatureSpec, agg: str, w: Window | None, prev: bool, r: Any) ->
             v = ibis.ifelse(v.isnull(), ibis.null("float64"),
                             (v >= spec.threshold).cast("float64"))
     elif agg == "value" and spec.table == "people":
-        return r[f"pcol__{spec.column}"].cast("string")
+        return r[f"pcol__{spec.column}"].cast("string").fill_null(UNKNOWN_CATEGORY)
     elif agg == "value":
-        return raw("val").cast("string")
+        return raw("val").cast("string").fill_null(UNKNOWN_CATEGORY)
     elif agg == "age":
         v = _float(r.t - r.dob) / _DAYS_PER_YEAR
     else:  # pragma: no cover - the spec parser allows no other aggregate

@@ -9,7 +9,8 @@ Missing-data semantics, the same on every engine:
 - recency (``days_since_*``), ``ratio`` and ``persistent`` are NULL (NaN) when nothing
   was recorded (or the denominator is 0), and the spec gets one indicator column
   ``{name}__no_data__{window}`` per window: 1 when that is so, else 0;
-- characteristics and people values are NULL when none is known at the date;
+- characteristics and people values are the category ``unknown`` when none is
+  known at the date;
   ``rate_per_year`` over ``all`` is NULL when the date of birth is unknown;
 - a trend is NULL when either of its two windows is NULL.
 """

@@ -53,6 +53,11 @@ WHERE_COLUMNS: dict[str, tuple[str, ...]] = {
     "episodes": ("source", "episode_type"),
 }
 
+#: The category of a characteristic with no value known at the as-of date. A
+#: category rather than NULL, so that "not recorded" is something a model can use
+#: and every engine and file format reads it back the same way.
+UNKNOWN_CATEGORY = "unknown"
+
 #: Factor family given to a feature when its spec does not name one.
 SOURCE_FAMILY = {
     "school": "education",
