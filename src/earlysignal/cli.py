@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -52,7 +53,8 @@ def synth(
 
     if attendance not in ("termly", "daily"):
         raise typer.BadParameter("use termly or daily", param_hint="--attendance")
-    config = SynthConfig(people=people, seed=seed, attendance=attendance)
+    config = SynthConfig(people=people, seed=seed,
+                         attendance="daily" if attendance == "daily" else "termly")
     with console.status(f"generating {people:,} young people"):
         paths = write_cohort(config, out_dir)
     for name, path in paths.items():
@@ -154,7 +156,8 @@ def timeline(
         table.add_column(col)
     for row in tl.itertuples():
         known = "yes" if getattr(row, "known_by", True) else "recorded later"
-        table.add_row(str(row.date.date()), str(row.source), str(row.description),
+        table.add_row(str(pd.Timestamp(str(row.date)).date()), str(row.source),
+                      str(row.description),
                       known)
     out.print(table)
 
@@ -255,7 +258,8 @@ def impact(
         raise typer.BadParameter("use assumed or evaluated",
                                  param_hint="--effect-source")
     result = impact_for_run(run, capacity=capacity, effect=effect, costs=costs,
-                            out_dir=out_dir, seed=seed, effect_source=effect_source,
+                            out_dir=out_dir, seed=seed,
+                            effect_source=cast(Any, effect_source),
                             fair_group=fair_group)
     where = out_dir or run / "reports"
     out.print(f"impact report written to {where}")

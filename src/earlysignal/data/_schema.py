@@ -7,7 +7,7 @@ extra columns are carried along untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -161,10 +161,10 @@ def coerce_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 def _as_kind(s: pd.Series, kind: Kind) -> pd.Series:
     if kind == "date":
-        return pd.to_datetime(s).astype(DTYPES["date"])
+        return pd.to_datetime(s).astype(cast(Any, DTYPES["date"]))
     if kind == "number":
         return pd.to_numeric(s).astype(np.float64)
-    return s.astype("str").where(s.notna(), other=None)
+    return s.astype(cast(Any, "str")).where(s.notna(), other=None)
 
 
 def pandera_schema(name: str, *, file: str | None = None):  # type: ignore[no-untyped-def]

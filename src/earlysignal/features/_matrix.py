@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -147,7 +148,8 @@ def meta_from_dict(doc: Mapping[str, object]) -> FeatureMeta:
     True
     """
     d = dict(doc)
-    d["filter"] = tuple((str(c), tuple(v)) for c, v in d.get("filter") or ())
+    pairs: Any = d.get("filter") or ()
+    d["filter"] = tuple((str(c), tuple(v)) for c, v in pairs)
     span = d.get("span")
     d["span"] = Window(**span) if isinstance(span, Mapping) else None
     return FeatureMeta(**d)  # type: ignore[arg-type]

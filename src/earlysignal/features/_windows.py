@@ -86,7 +86,7 @@ class Window:
             raise WindowError("the window 'all' has no fixed length")
         if self.unit == "terms":
             return pd.DateOffset(months=4 * self.n)
-        return pd.DateOffset(**{self.unit: self.n})
+        return pd.DateOffset(**{self.unit: self.n})  # type: ignore[arg-type]
 
     def shift(self, when: pd.Timestamp, direction: int = 1) -> pd.Timestamp:
         """``when`` moved forward (``direction=1``) or back (``-1``) by this span."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -48,7 +48,7 @@ def explain_stage(
     latest, previous = dates[-1], (dates[-2] if len(dates) > 1 else None)
     rows = matrix.loc[matrix["as_of"].isin([d for d in (latest, previous) if d])]
     rows = rows.reset_index(drop=True)
-    inputs = model_inputs(metadata, config.model.use_protected)
+    inputs = model_inputs(cast(Any, metadata), config.model.use_protected)
     scores = model.predict_proba(rows[inputs])[:, 1]
 
     bands = _bands(config, run_dir)
@@ -85,7 +85,8 @@ def _bands(config: PipelineConfig, run_dir: Path) -> list[Any]:
     outcome = label.description or label.name.replace("_", " ")
     w = label.window
     horizon = f"{w.n} {w.unit}" if not w.is_all else "the follow-up"
-    return risk_bands(ev["score"], ev["label"], outcome=outcome, horizon=horizon)
+    return risk_bands(ev["score"].to_numpy(), ev["label"].to_numpy(dtype=float,
+                      na_value=float("nan")), outcome=outcome, horizon=horizon)
 
 
 def _caseload(scored: pd.DataFrame, reasons: pd.DataFrame,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 import joblib
 import pandas as pd
@@ -52,7 +53,7 @@ def explain_run_person(run_dir: str | Path, person: str, as_of: date | None) -> 
                         file=str(run_dir), column="person_id",
                         fix=f"choose another date or person; {hint}")
     model = joblib.load(run_dir / "model.joblib")
-    used = model_inputs(metadata)
+    used = model_inputs(cast(Any, metadata))
     cols = ["person_id", "as_of", *[c for c in used if c in rows.columns]]
     ex = explain(model, rows[cols], metadata, tables=run_tables(run_dir))
     score = float(ex.scores.loc[ex.scores.index[rows["person_id"] == person][0]]

@@ -108,13 +108,13 @@ def run_pipeline(
     _write_config(config, run_dir)
 
     with _timed(result, "data"):
-        result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
-        fingerprints = fingerprint_tables(result.data.tables)
-    log(f"data: {result.data.origin}")
+        data = result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
+        fingerprints = fingerprint_tables(data.tables)
+    log(f"data: {data.origin}")
     result.info = {
         "name": config.name,
-        "data": {"origin": result.data.origin, "fingerprints": fingerprints,
-                 **result.data.details},
+        "data": {"origin": data.origin, "fingerprints": fingerprints,
+                 **data.details},
         "versions": library_versions(),
         "timings_s": result.timings,
         "reused": result.reused,
@@ -125,7 +125,7 @@ def run_pipeline(
                          [f.model_dump(mode="json") for f in config.features],
                          fingerprints, library_versions()["earlysignal"])
     _cached(result, "features", feat_dir, feat_key, force,
-            lambda: features_stage(config, result.data, feat_dir, progress))
+            lambda: features_stage(config, data, feat_dir, progress))
     matrix, metadata = read_feature_matrix(feat_dir)
     feat_doc = json.loads((feat_dir / "features.meta.json").read_text())
     result.info["features"] = {"rows": len(matrix), "features": len(metadata),
@@ -137,7 +137,7 @@ def run_pipeline(
         model_key = stage_key(feat_key, config.raw.get("model"),
                               config.raw.get("fairness"))
         _cached(result, "model", run_dir, model_key, force,
-                lambda: model_stage(config, matrix, metadata, result.data.truth,
+                lambda: model_stage(config, matrix, metadata, data.truth,
                                     run_dir))
         log("model: scores.parquet, metrics.json, model.joblib")
     if "fairness" in stages:
@@ -149,7 +149,7 @@ def run_pipeline(
         with _timed(result, "explain"):
             model = joblib.load(run_dir / "model.joblib")
             result.explained = explain_stage(config, matrix, metadata, model,
-                                             result.data.tables, run_dir)
+                                             data.tables, run_dir)
         log(f"explain: caseload of {result.explained['scored']:,} at "
             f"{result.explained['latest']}")
     if "reports" in stages and config.reports.enabled:

@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import joblib
 import numpy as np
@@ -96,7 +96,8 @@ def model_stage(
                            source=str(config.base_dir / "config"))
     keyed = pd.concat([matrix[["person_id", "as_of"]], groups], axis=1)
     scores = ev.scores.merge(keyed, on=["person_id", "as_of"], how="left")
-    scores.insert(scores.columns.get_loc("model"), "score", scores["model"])
+    scores.insert(int(cast(int, scores.columns.get_loc("model"))), "score",
+                  scores["model"])
     scores.to_parquet(out / "scores.parquet", index=False)
     doc = {**ev.summary(), "per_fold": _records(ev.metrics),
            "calibration": _records(ev.calibration), "drift": _records(ev.drift)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -39,7 +39,7 @@ def track_stage(
          for m, row in metrics.get("pooled", {}).items() for k, v in row.items()
          if isinstance(v, int | float)],
         columns=["model", "metric", "value"])
-    inputs = model_inputs(metadata, config.model.use_protected)
+    inputs = model_inputs(cast(Any, metadata), config.model.use_protected)
     params = {"versions": info.get("versions", {}),
               "fingerprints": info.get("data", {}).get("fingerprints", {}),
               "model": config.model.model_dump(mode="json"),

@@ -145,17 +145,18 @@ def log_run(
         flat: dict[str, Any] = {}
         _flat("", params, flat)
         mlflow.log_params({k[:250]: str(v)[:6000] for k, v in flat.items()})
-        for row in metrics.itertuples():
-            if isinstance(row.value, float) and math.isnan(row.value):
+        for rec in metrics.to_dict("records"):
+            value = float(rec["value"])
+            if math.isnan(value):
                 continue
-            step = int(row.fold) if str(row.fold).isdigit() else 0
-            mlflow.log_metric(_metric_name(f"{row.model}.{row.metric}"),
-                              float(row.value), step=step)
-        for row in pooled.itertuples():
-            if isinstance(row.value, float) and math.isnan(row.value):
-                continue
-            mlflow.log_metric(_metric_name(f"pooled.{row.model}.{row.metric}"),
-                              float(row.value))
+            step = int(rec["fold"]) if str(rec["fold"]).isdigit() else 0
+            mlflow.log_metric(_metric_name(f"{rec['model']}.{rec['metric']}"),
+                              value, step=step)
+        for rec in pooled.to_dict("records"):
+            value = float(rec["value"])
+            if not math.isnan(value):
+                mlflow.log_metric(
+                    _metric_name(f"pooled.{rec['model']}.{rec['metric']}"), value)
         mlflow.log_text(json.dumps(config, indent=2, default=str), "config.json")
         for text_name, text in texts.items():
             mlflow.log_text(text, text_name)

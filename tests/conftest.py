@@ -1,5 +1,6 @@
-"""Engine fixtures: DuckDB by default; Spark started once per test session, and only
-when a test marked ``spark`` asks for it, so a DuckDB-only run never starts Java."""
+"""Engine fixtures shared by every test package: DuckDB by default; Spark started
+once per test session, and only when a test marked ``spark`` asks for it, so a
+DuckDB-only run never starts Java."""
 
 from __future__ import annotations
 
