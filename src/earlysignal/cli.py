@@ -29,6 +29,21 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
+ConfigArg = Annotated[Path, typer.Argument(help="A pipeline config YAML file.")]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="A folder of canonical Parquet tables; replaces "
+                 "the config's data section."),
+]
+RunOutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Run folder (default: the config's output, else "
+                 "reports/NAME)."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Recompute stages whose inputs are unchanged.")
+]
+
 
 @app.command()
 def synth(
@@ -92,13 +107,9 @@ def validate(
 
 @app.command()
 def features(
-    config: Annotated[Path, typer.Argument(help="A pipeline config YAML file.")],
+    config: ConfigArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the matrix.")],
-    data: Annotated[
-        Path | None,
-        typer.Option(help="A folder of canonical Parquet tables; replaces the "
-                     "config's data section."),
-    ] = None,
+    data: DataOpt = None,
     engine: Annotated[
         str | None, typer.Option(help="duckdb or spark; overrides the config.")
     ] = None,
@@ -269,64 +280,37 @@ def impact(
 
 
 @app.command()
-def run(
-    config: Annotated[Path, typer.Argument(help="A pipeline config YAML file.")],
-    data: Annotated[
-        Path | None,
-        typer.Option(help="A folder of canonical Parquet tables; replaces the "
-                     "config's data section."),
-    ] = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Run folder (default: the config's "
-                                  "output, else reports/NAME).")
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Recompute stages whose inputs are "
-                           "unchanged.")
-    ] = False,
-) -> None:
+def run(config: ConfigArg, data: DataOpt = None, out_dir: RunOutOpt = None,
+        force: ForceOpt = False) -> None:
     """Run a whole pipeline end to end: data, features, model, audit, reports.
 
     Example: earlysignal run pipelines/demo.yaml
     """
-    from earlysignal.pipeline import Progress, load_config, run_pipeline
-
-    cfg = load_config(config)
-    progress = Progress(console)
-    with progress.running():
-        result = run_pipeline(cfg, data_dir=data, out=out_dir, force=force,
-                              progress=progress, log=lambda m: console.print(m))
-    _print_run(result)
+    _run_stages(config, data, out_dir, force, stages=None)
 
 
 @app.command()
-def train(
-    config: Annotated[Path, typer.Argument(help="A pipeline config YAML file.")],
-    data: Annotated[
-        Path | None,
-        typer.Option(help="A folder of canonical Parquet tables; replaces the "
-                     "config's data section."),
-    ] = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Run folder (default: the config's "
-                                  "output, else reports/NAME).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Recompute every stage.")
-                     ] = False,
-) -> None:
+def train(config: ConfigArg, data: DataOpt = None, out_dir: RunOutOpt = None,
+          force: ForceOpt = False) -> None:
     """Build features, evaluate the model against baselines on temporal folds,
     train the final model and log it all to MLflow.
 
     Example: earlysignal train pipelines/demo.yaml
     """
-    from earlysignal.pipeline import Progress, load_config, run_pipeline
+    _run_stages(config, data, out_dir, force, stages=("features", "model",
+                                                      "tracking"))
+
+
+def _run_stages(config: Path, data: Path | None, out_dir: Path | None, force: bool,
+                stages: tuple[str, ...] | None) -> None:
+    from earlysignal.pipeline import STAGES, Progress, load_config, run_pipeline
 
     cfg = load_config(config)
     progress = Progress(console)
     with progress.running():
         result = run_pipeline(cfg, data_dir=data, out=out_dir, force=force,
-                              stages=("features", "model", "tracking"),
-                              progress=progress, log=lambda m: console.print(m))
+                              stages=stages or STAGES, progress=progress,
+                              log=lambda m: console.print(m))
     _print_run(result)
 
 

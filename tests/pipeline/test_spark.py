@@ -33,4 +33,4 @@ def test_demo_features_on_spark_match_duckdb(tmp_path, spark_engine, duckdb_engi
             assert np.allclose(a[col].astype(float), b[col].astype(float),
                                equal_nan=True), col
         else:
-            assert (a[col].astype(str) == b[col].astype(str)).all(), col
+            pd.testing.assert_series_equal(a[col], b[col], obj=col)

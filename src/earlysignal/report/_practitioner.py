@@ -275,7 +275,7 @@ class PractitionerSummary(Report):
                 rows = ev[(ev["family"] == r["family"])
                           & (ev["direction"] == r["direction"])]
                 rows = rows.sort_values("date", ascending=False, kind="stable")
-                links = [_link(e, index) for e in rows.to_dict("records")]
+                links = _unique([_link(e, index) for e in rows.to_dict("records")])
             direction = "raises" if r["direction"] == "raises" else "lowers"
             note = r.get("note")
             out[direction].append({
@@ -373,6 +373,18 @@ def _record_index(records: list[dict[str, Any]]) -> dict[tuple[str, ...], dict]:
         index.setdefault((r["date"], r["source"], r["type"]), r)
         index.setdefault((r["date"], r["source"], r["kind"]), r)
     return index
+
+
+def _unique(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One link per record row: a term's attendance measures share a row."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for link in links:
+        key = (link["anchor"], link["date"], link["text"])
+        if key not in seen:
+            seen.add(key)
+            out.append(link)
+    return out
 
 
 def _link(e: Mapping[str, Any], index: dict[tuple[str, ...], dict]) -> dict[str, Any]:
