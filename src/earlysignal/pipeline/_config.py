@@ -102,6 +102,21 @@ class TrackingSection(_Section):
                                    "earlysignal-NAME).")
 
 
+class ImpactSection(_Section):
+    """What targeting at the team's capacity would achieve (off unless enabled)."""
+
+    enabled: bool = False
+    capacity: str = Field("5%", description="Early-help places per as-of date: a "
+                          "count or a share.")
+    effect: str = Field("0.2:0.1-0.3", description="Assumed relative risk "
+                        "reduction, central:low-high.")
+    effect_source: Literal["assumed", "evaluated"] = "assumed"
+    costs: str | None = Field(None, description="Unit costs YAML (default: the "
+                              "documented defaults).")
+    fair_group: str | None = Field(None, description="Group for the "
+                                   "fairness-constrained strategy, e.g. ethnicity.")
+
+
 class ReportsSection(_Section):
     """Which reports a run writes."""
 
@@ -130,6 +145,8 @@ class PipelineConfig(_Section):
                                       description="Audit settings (below).")
     tracking: TrackingSection = Field(TrackingSection(),
                                       description="MLflow settings (below).")
+    impact: ImpactSection = Field(ImpactSection(),
+                                  description="Impact estimate (below).")
     reports: ReportsSection = Field(ReportsSection(),
                                     description="Report settings (below).")
     model_card: dict[str, Any] = Field(
@@ -153,7 +170,7 @@ class PipelineConfig(_Section):
 
 
 _SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
-             "fairness", "tracking", "reports", "model_card", "output")
+             "fairness", "impact", "tracking", "reports", "model_card", "output")
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -222,11 +239,12 @@ _PARSERS: dict[str, Any] = {
     "fairness": _section(FairnessSection, "fairness"),
     "tracking": _section(TrackingSection, "tracking"),
     "reports": _section(ReportsSection, "reports"),
+    "impact": _section(ImpactSection, "impact"),
     "cohort": lambda v, s: CohortSpec.from_config(v, source=s, path="cohort"),
     "label": lambda v, s: LabelSpec.from_config(v, source=s, path="label"),
     "features": lambda v, s: parse_feature_specs(v, source=s, path="features"),
 }
 
 __all__ = ["DataSection", "FairnessSection", "ModelSection", "PipelineConfig",
-           "ReportsSection", "SynthSource", "TrackingSection",
+           "ImpactSection", "ReportsSection", "SynthSource", "TrackingSection",
            "config_from_dict", "load_config"]

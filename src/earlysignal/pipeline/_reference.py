@@ -18,6 +18,7 @@ from earlysignal.features import CohortSpec, LabelSpec
 from earlysignal.pipeline._config import (
     DataSection,
     FairnessSection,
+    ImpactSection,
     ModelSection,
     PipelineConfig,
     ReportsSection,
@@ -35,6 +36,7 @@ _SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("label", LabelSpec, "What counts as escalation, over what horizon."),
     ("model", ModelSection, "How the model is trained and judged."),
     ("fairness", FairnessSection, "What the fairness audit compares."),
+    ("impact", ImpactSection, "What targeting at capacity would achieve."),
     ("tracking", TrackingSection, "Where the run is logged."),
     ("reports", ReportsSection, "Which reports are written."),
 )

@@ -75,7 +75,8 @@ def library_versions() -> dict[str, str]:
 
 
 #: Every stage of a full run, in order; ``train`` runs a prefix and tracking.
-STAGES = ("features", "model", "fairness", "explain", "reports", "tracking")
+STAGES = ("features", "model", "fairness", "explain", "impact", "reports",
+          "tracking")
 
 
 def run_pipeline(
@@ -152,6 +153,17 @@ def run_pipeline(
                                              data.tables, run_dir)
         log(f"explain: caseload of {result.explained['scored']:,} at "
             f"{result.explained['latest']}")
+    if "impact" in stages and config.impact.enabled:
+        with _timed(result, "impact"):
+            from earlysignal.impact import impact_for_run
+
+            imp = config.impact
+            costs = str(config.resolve(imp.costs)) if imp.costs else None
+            impact_for_run(run_dir, capacity=imp.capacity, effect=imp.effect,
+                           costs=costs, out_dir=run_dir, tables=data.tables,
+                           effect_source=imp.effect_source, fair_group=imp.fair_group)
+            (run_dir / "impact.html").replace(_reports(run_dir) / "impact.html")
+        log("impact: impact.json")
     if "reports" in stages and config.reports.enabled:
         with _timed(result, "reports"):
             from earlysignal.report import render_reports

@@ -18,14 +18,14 @@ class Params:
     """Fixed constants of the generator (rates are per month unless said otherwise)."""
 
     # person baseline b = w_dep*dep + w_need*need + w_male*male + w_unobs*u
-    w_dep: float = 0.45
-    w_need: float = 0.35
+    w_dep: float = 0.60
+    w_need: float = 0.45
     w_male: float = 0.35
     w_unobs: float = 0.80
     # time-varying part x: AR(1) on a grid (Tauchen), monthly persistence rho
     n_states: int = 11
-    rho: float = 0.95
-    sd_x: float = 0.75
+    rho: float = 0.98
+    sd_x: float = 0.55
     # escalation hazard h = h0 * prevalence * exp(beta * (b + x)) * age_mult
     h0: float = 0.00055
     beta: float = 1.0
@@ -69,22 +69,22 @@ class SignalSpec:
 
 
 SIGNALS: tuple[SignalSpec, ...] = (
-    SignalSpec("school", "behaviour_incident", 1.4, 0.75, 1.1, 13.0, 0.04,
+    SignalSpec("school", "behaviour_incident", 1.4, 1.0, 0.5, 13.0, 0.04,
                school_effect=True, school_days_only=True, lag_scale=0.3),
-    SignalSpec("school", "suspension", 0.09, 1.0, 1.7, 14.0, 0.08,
+    SignalSpec("school", "suspension", 0.09, 1.2, 0.8, 14.0, 0.08,
                school_effect=True, school_days_only=True, lag_scale=0.5),
     SignalSpec("school", "permanent_exclusion", 0.0011, 1.1, 0.5, 14.0, 0.08,
                min_age=11.0, school_effect=True, school_days_only=True),
-    SignalSpec("police", "police_contact", 0.04, 1.0, 1.0, 17.0, 0.05, min_age=10.0),
-    SignalSpec("police", "missing_episode", 0.02, 0.9, 1.1, 15.0, 0.06),
-    SignalSpec("social_care", "referral", 0.055, 0.7, 0.7, 12.0, 0.0,
+    SignalSpec("police", "police_contact", 0.04, 1.0, 0.6, 17.0, 0.05, min_age=10.0),
+    SignalSpec("police", "missing_episode", 0.02, 0.9, 0.6, 15.0, 0.06),
+    SignalSpec("social_care", "referral", 0.055, 0.7, 0.5, 12.0, 0.0,
                lag_scale=1.5),
 )
 
 # absence: logit of the per-session absence rate
 ABSENCE = {
-    "authorised_absence": {"alpha": -3.2, "gamma": 0.30, "sd": 0.45, "term_sd": 0.4},
-    "unauthorised_absence": {"alpha": -4.6, "gamma": 0.55, "sd": 1.0, "term_sd": 0.5},
+    "authorised_absence": {"alpha": -3.3, "gamma": 0.70, "sd": 0.20, "term_sd": 0.25},
+    "unauthorised_absence": {"alpha": -4.7, "gamma": 1.0, "sd": 0.40, "term_sd": 0.3},
 }
 
 # social care: outcome of a referral (probabilities before the risk tilt) and the
