@@ -27,11 +27,12 @@ Central).
 
 **Latent risk.** ``z(i, m) = b(i) + x(i, m)`` where
 
-* ``b = 0.45 dep + 0.35 need + 0.35 male + 0.80 u`` with independent standard
+* ``b = 0.60 dep + 0.45 need + 0.35 male + 0.80 u`` with independent standard
   normal ``dep`` (deprivation), ``need`` (special needs) and ``u`` (unobserved:
-  family, peers, anything no agency records). Ethnicity has no effect on true risk.
+  family, peers, anything no agency records directly; it shows only through the
+  signals below). Ethnicity has no effect on true risk.
 * ``x`` is a slowly varying, mean-reverting random walk: an AR(1) with monthly
-  persistence 0.95 and stationary s.d. 0.75, discretised onto 11 levels by Tauchen's
+  persistence 0.98 and stationary s.d. 0.55, discretised onto 11 levels by Tauchen's
   method, so it is a finite Markov chain (``x`` at the span start is drawn from its
   stationary distribution).
 
@@ -70,8 +71,12 @@ log rate
 (normalised so that the average rate does not depend on ``s``), where ``s`` is
 ``signal_strength``, ``eta`` a person-level log-normal effect unrelated to risk (plus
 a school effect for school events), and ``gamma`` the source's link to the latent
-risk. With ``s = 0`` every signal is pure noise. Sources and yearly base rates per
-pupil: ``behaviour_incident`` 1.4, ``suspension`` 0.09 (value = days, mostly 1-2),
+risk. With ``s = 0`` every signal is pure noise. The links are strong next to the
+risk-unrelated person effects (``gamma`` 0.7-1.2 per unit of ``z``, whose s.d. is
+about 1.2, against person s.d. 0.5-0.8), so a person's history of events and
+absence reveals most of the risk, while single months of sparse counts do not.
+Sources and yearly base rates per
+pupil: ``behaviour_incident`` 1.4, ``suspension`` 0.08 (value = days, mostly 1-2),
 ``permanent_exclusion`` 0.0011 (aged 11+), ``police_contact`` 0.04 (aged 10+),
 ``missing_episode`` 0.02, social-care ``referral`` 0.055. School events fall on school
 days only. A referral leads to no further action (37%), ``early_help`` (22%),
@@ -84,7 +89,10 @@ end).
 **Attendance.** Per term, authorised and unauthorised absence are binomial draws
 over the sessions possible (2 per school day on roll; about 190 school days a year on
 a fixed English calendar), with logit rates ``alpha + person effect + term effect + s
-* gamma * (z - mean z)`` (unauthorised absence also rises with age). Termly rows cover
+* gamma * (z - mean z)`` (unauthorised absence also rises with age). The risk link
+(``gamma`` 0.7 authorised, 1.0 unauthorised) outweighs the person effect (s.d. 0.2
+and 0.4) and the term effect (s.d. 0.25 and 0.3), so a year of attendance is the
+single most informative record, as it is in practice. Termly rows cover
 autumn (1 Sep-31 Dec), spring (1 Jan-31 Mar) and summer (1 Apr-31 Jul), clipped to
 the days on roll; with ``attendance="daily"`` there is one ``sessions_possible`` row
 (value 2) per school day on roll and a row for each day with an absence (1 or 2
@@ -118,19 +126,19 @@ Measured at the defaults (100,000 people, seed 7)
 ============================================================  ============  ============
 measure                                                       measured      published
 ============================================================  ============  ============
-oracle AUC of ``p_true`` (default as-of dates, 309,718 rows)  0.80
+oracle AUC of ``p_true`` (default as-of dates, 309,863 rows)  0.81
 escalation within 12 months, scored cohort                    1.5%
 mean ``p_true``                                               1.5%
-escalations with no warning event in the year before          27%
-escalation rate among those with a warning event              2.2%
-overall / authorised / unauthorised absence                   6.9/4.9/2.1%  7.4% overall
-persistent absence (>= 10% of sessions in a school year)      18.9%         21.2%
-suspensions per 100 pupils a year                             10.1          9.3
+escalations with no warning event in the year before          19%
+escalation rate among those with a warning event              2.3%
+overall / authorised / unauthorised absence                   7.0/5.2/1.9%  7.4% overall
+persistent absence (>= 10% of sessions in a school year)      21.2%         21.2%
+suspensions per 100 pupils a year                             9.5           9.3
 permanent exclusions per 100 pupils a year                    0.11          0.11
-referrals per 100 children a year                             5.7           5.4
-children in need (incl. CP, looked after) per 10,000          300           343
-child protection plans per 10,000                             38            43
-looked after per 10,000                                       76            71
+referrals per 100 children a year                             5.8           5.4
+children in need (incl. CP, looked after) per 10,000          345           343
+child protection plans per 10,000                             42            43
+looked after per 10,000                                       88            71
 FSM / SEN support / EHC plan                                  24/13/4%      24/13/4%
 first escalations per 10,000 person-years aged 10+            152           about 15
 ============================================================  ============  ============
@@ -157,7 +165,7 @@ Base rates and their sources (England)
   their characteristics" and "Special educational needs in England", 2023.
 * Youth justice: nationally about 8,000-9,000 first-time entrants a year, about 15
   per 10,000 aged 10-17 (MoJ/YJB, "Youth justice statistics", 2022 to 2023). The
-  generator deliberately uses an escalation rate about ten times higher (about 1.6%
+  generator deliberately uses an escalation rate about ten times higher (about 1.5%
   of the scored cohort within 12 months) so that a local-authority-sized cohort has
   enough outcomes to model; scale it with ``prevalence``.
 

@@ -71,7 +71,7 @@ class SignalSpec:
 SIGNALS: tuple[SignalSpec, ...] = (
     SignalSpec("school", "behaviour_incident", 1.4, 1.0, 0.5, 13.0, 0.04,
                school_effect=True, school_days_only=True, lag_scale=0.3),
-    SignalSpec("school", "suspension", 0.09, 1.2, 0.8, 14.0, 0.08,
+    SignalSpec("school", "suspension", 0.08, 1.2, 0.8, 14.0, 0.08,
                school_effect=True, school_days_only=True, lag_scale=0.5),
     SignalSpec("school", "permanent_exclusion", 0.0011, 1.1, 0.5, 14.0, 0.08,
                min_age=11.0, school_effect=True, school_days_only=True),
