@@ -154,7 +154,21 @@ def test_frame_keeps_cohort_order_and_index():
     assert res.frame.index.tolist() == [10, 11, 12]
     assert res.frame["label"].tolist() == [1, 0, 0]
     assert list(res.frame.columns) == ["person_id", "as_of", "label", "label_date",
-                                       "followup_end", "censored", "censor_reason"]
+                                       "label_known_at", "followup_end", "censored",
+                                       "censor_reason"]
+
+
+def test_label_known_at_is_when_the_escalation_was_first_recorded():
+    t = tables(people=people("a", "b"),
+               events=events(("a", "2022-01-10", "youth_justice", "caution",
+                              T("2022-03-01")),
+                             ("a", "2022-01-10", "youth_justice", "caution",
+                              T("2022-02-01")),
+                             ("b", "2022-02-01", "youth_justice", "caution")))
+    res = build_labels(t, cohort("a", "b"), spec())
+    known = dict(zip(res.frame["person_id"], res.frame["label_known_at"],
+                     strict=True))
+    assert known == {"a": T("2022-02-01"), "b": T("2022-02-01")}
 
 
 # --------------------------------------------------------------------------- censoring

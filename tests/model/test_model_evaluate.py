@@ -186,3 +186,17 @@ def test_protected_only_with_use_protected(small):
     assert "sex" not in off.features and "sex" in on.features
     assert "sex" not in off.final_model.feature_names_in_
     assert np.isin(["sex", "ethnicity"], on.final_model.feature_names_in_).all()
+
+
+def test_training_labels_recorded_after_the_test_start_count_as_negative():
+    from earlysignal.model._evaluate import _labels_known_by
+
+    data = pd.DataFrame({"label_known_at": pd.to_datetime(
+        ["2021-05-01", "2021-09-01", "2021-10-15", None, None])})
+    y = np.array([1, 1, 1, 1, 0])
+    got = _labels_known_by(data, y, np.arange(5), pd.Timestamp("2021-09-01"),
+                           "label_known_at")
+    # known before the test start: kept; on or after it: not yet in any extract
+    assert got.tolist() == [1, 0, 0, 1, 0]
+    assert _labels_known_by(data, y, np.arange(5), pd.Timestamp("2021-09-01"),
+                            None).tolist() == y.tolist()

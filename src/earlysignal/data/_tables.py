@@ -81,7 +81,7 @@ class CanonicalTables(Mapping[str, pd.DataFrame]):
             raise KeyError(name)
         if name not in self.frames:
             path = self.paths.get(name)
-            df = pd.read_parquet(path) if path else empty_table(name)
+            df = _read_parquet(path) if path else empty_table(name)
             self.frames[name] = coerce_table(name, df)
         return self.frames[name]
 
@@ -90,6 +90,12 @@ class CanonicalTables(Mapping[str, pd.DataFrame]):
 
     def __len__(self) -> int:
         return len(TABLE_NAMES)
+
+    @property
+    def missing(self) -> list[str]:
+        """Tables with no rows: not on disk and not given (or given empty)."""
+        return [n for n in TABLE_NAMES if n not in self.paths
+                and (n not in self.frames or self.frames[n].empty)]
 
     def write_dir(self, folder: str | Path) -> dict[str, Path]:
         """Write every table as ``{folder}/{table}.parquet``; returns the paths."""
@@ -100,3 +106,13 @@ class CanonicalTables(Mapping[str, pd.DataFrame]):
             out[name] = folder / f"{name}.parquet"
             self[name].to_parquet(out[name], index=False)
         return out
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise DataError(
+            f"cannot be read as Parquet ({e})", file=str(path),
+            fix="re-export the table as Parquet (earlysignal validate MAPPING --out "
+                "DIR writes canonical tables), or remove the file") from None

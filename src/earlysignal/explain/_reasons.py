@@ -140,7 +140,8 @@ def _records(meta: Any, rows: pd.DataFrame,
         "episodes": ("start_date", "end_date", "episode_type"),
         "periods": ("period_start", "period_end", "measure"),
         "characteristics": ("valid_from", "valid_to", "attribute"),
-        "people": ("date_of_birth", None, None),
+        # a date of birth is identifying: the record says only that it exists
+        "people": (None, None, None),
     }.get(table, (None, None, None))
     default_source = meta.source or {"periods": "school"}.get(table, "records")
     out = []

@@ -135,6 +135,9 @@ def _published_basis(
         *totals,
         *(r.members for i, r in enumerate(rows) if not r.kind and i != skip),
     ]
+    if not mats:  # nothing is published, so nothing can be worked out from it
+        width = len(rows[0].members) if rows else 0
+        return np.zeros((0, width))
     return _basis(np.vstack(mats).astype(float))
 
 

@@ -414,6 +414,8 @@ def is_active(
         "known_at": known_at(rule.table, rows).to_numpy(),
         "last_day": rows[last_day].astype(_DATE).fillna(far).to_numpy(),
     }).dropna(subset=["known_at"]).sort_values("known_at")
+    # an empty table gives an object column, which merge_asof will not match
+    right["person_id"] = right["person_id"].astype("str")
     right["last_day"] = right.groupby("person_id")["last_day"].cummax()
     left = pd.DataFrame({
         "person_id": frame["person_id"].astype("str").to_numpy(),

@@ -367,7 +367,9 @@ class LabelResult:
 
     ``frame`` has one row per cohort row: ``person_id``, ``as_of``, ``label``
     (Int8; ``NA`` for censored rows when ``censoring='exclude'``), ``label_date``
-    (the escalation, NaT if none observed), ``followup_end`` (last day observed),
+    (the escalation, NaT if none observed), ``label_known_at`` (when that
+    escalation was first recorded: a model trained at a date before it could not
+    have known the label), ``followup_end`` (last day observed),
     ``censored`` (follow-up ended before ``as_of + horizon``, whether or not an
     escalation was seen) and ``censor_reason`` (``left_area``, ``aged_out``, ``extract_ends`` or
     missing). ``counts`` says how many rows ended up where.
@@ -436,7 +438,9 @@ def build_labels(
     outcomes = outcomes.loc[outcomes["known_at"] <= extract]
     first = _first_after(f, outcomes)
     seen_until = horizon_end.where(horizon_end < followup_end, followup_end)
-    label_date = first.where(first <= seen_until)
+    seen = first["date"] <= seen_until
+    label_date = first["date"].where(seen)
+    label_known_at = first["known_at"].where(seen)
 
     positive = label_date.notna()
     censored = followup_end < horizon_end
@@ -448,6 +452,7 @@ def build_labels(
         "as_of": f["as_of"],
         "label": label,
         "label_date": label_date.astype(_DATE),
+        "label_known_at": label_known_at.astype(_DATE),
         "followup_end": followup_end.astype(_DATE),
         "censored": censored.astype(bool),
         "censor_reason": reason.where(censored).astype("str"),
@@ -524,18 +529,24 @@ def _first_min_column(ends: pd.DataFrame) -> pd.Series:
     return pd.Series(np.asarray(ends.columns)[days.argmin(axis=1)], index=ends.index)
 
 
-def _first_after(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Series:
-    """The first outcome date strictly after each row's ``as_of`` (NaT if none)."""
+def _first_after(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The first outcome strictly after each row's ``as_of``: its ``date`` and when it
+    was first ``known_at`` (NaT if none)."""
     left = frame[["person_id", "as_of"]].reset_index().sort_values("as_of")
     right = (
-        outcomes[["person_id", "date"]].dropna()
-        .drop_duplicates().sort_values("date")
+        outcomes[["person_id", "date", "known_at"]].dropna(subset=["date"])
+        .groupby(["person_id", "date"], as_index=False)["known_at"].min()
+        .sort_values("date")
     )
+    # empty frames come out as object columns, which merge_asof will not match
+    left["person_id"] = left["person_id"].astype("str")
+    right["person_id"] = right["person_id"].astype("str")
     merged = pd.merge_asof(
         left, right, left_on="as_of", right_on="date", by="person_id",
         direction="forward", allow_exact_matches=False,
     )
-    return merged.set_index("index")["date"].reindex(frame.index).astype(_DATE)
+    out = merged.set_index("index")[["date", "known_at"]].reindex(frame.index)
+    return out.astype(_DATE)
 
 
 def _label_counts(out: pd.DataFrame, spec: LabelSpec) -> dict[str, int]:

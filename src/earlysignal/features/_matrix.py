@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from earlysignal.errors import DataError
 from earlysignal.features._cohort import CohortResult, CohortSpec, build_cohort
 from earlysignal.features._compute import iter_features
 from earlysignal.features._engine import Engine, as_engine
@@ -28,7 +29,8 @@ from earlysignal.features._windows import Window
 
 #: Label columns added to the matrix; every one starts with ``label`` so that tools
 #: comparing features can tell them apart.
-LABEL_COLUMNS = ("label", "label_date", "label_censored", "label_followup_end")
+LABEL_COLUMNS = ("label", "label_date", "label_known_at", "label_censored",
+                 "label_followup_end")
 
 
 @dataclass
@@ -124,6 +126,16 @@ def build_feature_matrix(
     own = not isinstance(engine, Engine)
     try:
         scored = build_cohort(tables, cohort, outcome=label, base_dir=base_dir)
+        if scored.frame.empty:
+            missing = getattr(tables, "missing", [])
+            raise DataError(
+                "no one is eligible to be scored at any as-of date ("
+                + "; ".join(scored.summary()) + ")"
+                + (f"; these tables are absent: {', '.join(missing)}" if missing
+                   else ""),
+                file="cohort",
+                fix="check the cohort rules (age range, the 'active' source) against "
+                    "the data, and that every table the rules use is supplied")
         labels = build_labels(tables, scored.frame, label)
         metas = tuple(feature_metadata(list(features)))
         path = out / "features.parquet"
@@ -172,6 +184,7 @@ def _label_part(labels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "label": labels["label"],
         "label_date": labels["label_date"],
+        "label_known_at": labels["label_known_at"],
         "label_censored": labels["censored"],
         "label_followup_end": labels["followup_end"],
     }, index=labels.index)

@@ -133,6 +133,22 @@ def _num(v: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
+def _labels_known_by(data: pd.DataFrame, y: np.ndarray, rows: np.ndarray,
+                     when: pd.Timestamp, column: str | None) -> np.ndarray:
+    """Training labels as a model trained at ``when`` could have seen them.
+
+    An escalation that happened inside a training row's window but was recorded on
+    or after ``when`` was not in any extract taken then: the row reads as negative.
+    """
+    out = y[rows].copy()
+    if column is None or column not in data.columns:
+        return out
+    known = pd.to_datetime(data[column].iloc[rows]).to_numpy()
+    late = (out == 1) & ~np.isnat(known) & (known >= np.datetime64(when))
+    out[late] = 0
+    return out
+
+
 def _check_matrix(matrix: pd.DataFrame, metadata: Mapping[str, Any],
                   label_col: str) -> None:
     need = ["person_id", "as_of", label_col]
@@ -259,6 +275,7 @@ def evaluate(
     model_params: Mapping[str, Any] | None = None,
     n_jobs: int = 1,
     fit_final: bool = True,
+    label_known_col: str | None = "label_known_at",
     min_label_coverage: float = 0.5,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
@@ -293,6 +310,11 @@ def evaluate(
     n_jobs : int
     fit_final : bool
         Also train the final model on all labelled rows.
+    label_known_col : str or None
+        Column holding when each positive label's escalation was first recorded
+        (``label_known_at`` from the feature stage). In each fold, a training
+        escalation recorded on or after the test start counts as negative: an
+        extract taken then would not have held it.
     min_label_coverage : float
         As-of dates where a smaller share of rows has a label are left out of
         training and testing (listed in ``settings["dates_left_out"]``): when the
@@ -356,15 +378,17 @@ def evaluate(
             continue
         part = data.iloc[test][["person_id", "as_of"]].assign(
             fold=fold.index, label=y_all[test])
+        y_train = _labels_known_by(data, y_all, train, fold.test_start,
+                                   label_known_col)
         model = _make_model(calibration, seed, search_budget_s, n_jobs, model_params)
-        model.fit(X_all.iloc[train][features], y_all[train],
+        model.fit(X_all.iloc[train][features], y_train,
                   as_of=data["as_of"].iloc[train].to_numpy())
         part[MODEL] = model.predict_proba(X_all.iloc[test][features])[:, 1]
         for name, est in make_baselines(names, metadata).items():
             if name in skipped:
                 continue
             try:
-                est.fit(X_all.iloc[train], y_all[train])
+                est.fit(X_all.iloc[train], y_train)
             except MissingFeatureError as e:
                 if explicit:
                     raise
