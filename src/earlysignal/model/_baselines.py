@@ -19,7 +19,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from earlysignal.model._estimator import ModelInputError, model_inputs
@@ -302,11 +302,19 @@ class ChecklistScore(_Rule):
         return self.points(X).sum(axis=1).to_numpy(dtype=float)
 
 
+def _signed_log1p(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
 class LogisticBaseline(_Baseline):
     """Regularised logistic regression on the model's own features.
 
-    Numeric columns are median-imputed (with missing-value indicators) and scaled;
-    text columns are one-hot encoded (unseen categories ignored).
+    Numeric columns are median-imputed (with missing-value indicators), put on a
+    signed log scale (counts and days are heavily skewed, and a linear model on raw
+    counts lets a few extreme values dominate) and scaled; text columns are one-hot
+    encoded (unseen categories ignored). The default penalty is strong, because
+    there are many correlated features and few escalations: a weakly penalised
+    model overfits and would be a straw man to beat.
 
     Parameters
     ----------
@@ -329,7 +337,7 @@ class LogisticBaseline(_Baseline):
     """
 
     def __init__(self, metadata: Mapping[str, Any] | None = None,
-                 columns: Sequence[str] | None = None, C: float = 1.0,
+                 columns: Sequence[str] | None = None, C: float = 0.05,
                  use_protected: bool = False, max_iter: int = 2000) -> None:
         self.metadata = metadata
         self.columns = columns
@@ -357,6 +365,7 @@ class LogisticBaseline(_Baseline):
         prep = ColumnTransformer([
             ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
                                                 keep_empty_features=True),
+                                  FunctionTransformer(_signed_log1p),
                                   StandardScaler()), numeric),
             ("cat", make_pipeline(
                 SimpleImputer(strategy="constant", fill_value="missing"),

@@ -112,10 +112,13 @@ def run_pipeline(
         data = result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
         fingerprints = fingerprint_tables(data.tables)
     log(f"data: {data.origin}")
+    if data.tables.missing:
+        log(f"data: no rows in {', '.join(data.tables.missing)}; features from "
+            "them read as 'nothing recorded'")
     result.info = {
         "name": config.name,
         "data": {"origin": data.origin, "fingerprints": fingerprints,
-                 **data.details},
+                 "absent_tables": data.tables.missing, **data.details},
         "versions": library_versions(),
         "timings_s": result.timings,
         "reused": result.reused,

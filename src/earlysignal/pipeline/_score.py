@@ -55,11 +55,10 @@ def score_people(
     when = pd.Timestamp(as_of)
     source = Path(data)
     if source.suffix == ".parquet" and source.is_file():
-        frame = pd.read_parquet(source)
-        frame = frame.loc[pd.to_datetime(frame["as_of"]) == when].reset_index(
-            drop=True) if "as_of" in frame.columns else frame
+        frame = _matrix_at(source, when)
     else:
         tables = _tables(source)
+        _check_date(tables, when, source)
         frame = _features(tables, bundle, when)
         _check_sources(tables, metadata.values(), source)
     check_feature_set(frame, metadata, str(source))
@@ -111,6 +110,39 @@ def check_feature_set(frame: pd.DataFrame, metadata: Mapping[str, Any],
 def _is_text(s: pd.Series) -> bool:
     return bool(pd.api.types.is_string_dtype(s) or isinstance(s.dtype,
                                                                pd.CategoricalDtype))
+
+
+#: How long after the data's last record a score may still be taken: scores later
+#: than this would read everything since as "nothing recorded".
+STALE_AFTER = pd.Timedelta(days=62)
+
+
+def _matrix_at(source: Path, when: pd.Timestamp) -> pd.DataFrame:
+    frame = pd.read_parquet(source)
+    if "as_of" not in frame.columns:
+        return frame
+    dates = pd.to_datetime(frame["as_of"])
+    rows = frame.loc[dates == when].reset_index(drop=True)
+    if rows.empty:
+        present = ", ".join(str(d.date()) for d in sorted(dates.unique())[:10])
+        raise DataError(f"has no rows at {when.date()} (as-of dates present: "
+                        f"{present})", file=str(source), column="as_of",
+                        fix="pass --as-of with one of those dates, or build the "
+                            "features at this date from canonical tables")
+    return rows
+
+
+def _check_date(tables: CanonicalTables, when: pd.Timestamp, source: Path) -> None:
+    from earlysignal.features._labels import latest_date
+
+    last = latest_date(tables)
+    if pd.notna(last) and when > last + STALE_AFTER:
+        raise DataError(
+            f"the data ends on {last.date()}, but the scoring date is {when.date()}: "
+            "every record since would read as 'nothing recorded' and the scores "
+            "would be too low", file=str(source), column="as_of",
+            fix=f"score at a date up to {(last + STALE_AFTER).date()}, or supply a "
+                "newer extract")
 
 
 def _tables(source: Path) -> CanonicalTables:

@@ -135,7 +135,7 @@ def log_run(
     32
     """
     mlflow = _mlflow()
-    uri = tracking_uri or DEFAULT_URI
+    uri = absolute_uri(tracking_uri or DEFAULT_URI)
     mlflow.set_tracking_uri(uri)
     exp_name = experiment or f"earlysignal-{name}"
     if mlflow.get_experiment_by_name(exp_name) is None:
@@ -169,6 +169,22 @@ def log_run(
             _log_model(mlflow, model, model_input, metadata or [], bundle or {})
         info = active.info
     return TrackedRun(info.run_id, info.experiment_id, uri)
+
+
+def absolute_uri(uri: str) -> str:
+    """A local SQLite store's URI with an absolute path, so that the URI recorded
+    in ``run.json`` finds the store from any working directory.
+
+    Examples
+    --------
+    >>> absolute_uri("sqlite:////tmp/x/mlflow.db")
+    'sqlite:////tmp/x/mlflow.db'
+    >>> absolute_uri("http://127.0.0.1:5000")
+    'http://127.0.0.1:5000'
+    """
+    if uri.startswith("sqlite:///"):
+        return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
+    return uri
 
 
 def _artifact_root(uri: str) -> str | None:
@@ -226,7 +242,7 @@ def load_scorer(model_uri: str, tracking_uri: str | None = None
     """
     mlflow = _mlflow()
     uri, tracking_uri = _resolve(model_uri, tracking_uri)
-    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(absolute_uri(tracking_uri))
     try:
         local = Path(mlflow.artifacts.download_artifacts(uri))
         model = mlflow.sklearn.load_model(str(local))
