@@ -48,7 +48,13 @@ def load_data(
     if src.mapping:
         return _mapping(config.resolve(src.mapping), work / "data")
     assert src.synth is not None
-    return _synth(src.synth.model_dump(), work / "data")
+    settings = src.synth.model_dump()
+    dates = getattr(config.cohort.as_of, "dates", None)
+    if callable(dates) and "as_of_dates" not in settings["options"]:
+        # the truth (each person's true risk) at exactly the dates the cohort scores
+        settings["options"] = {**settings["options"], "as_of_dates": [
+            str(d.date()) for d in dates()], "horizon": config.label.horizon}
+    return _synth(settings, work / "data")
 
 
 def _folder(folder: Path, *, origin: str) -> LoadedData:
