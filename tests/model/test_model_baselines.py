@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Meta
+from model_simulation import Meta
 
 from earlysignal.model import (
     AnySuspensionRule,

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import simulate
+from model_simulation import simulate
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from earlysignal.errors import DataError, EarlysignalError

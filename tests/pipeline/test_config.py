@@ -17,8 +17,8 @@ def test_demo_config_validates_with_the_shared_feature_library():
     assert cfg.name == "demo"
     assert cfg.data.synth is not None and cfg.data.synth.people == 20_000
     assert cfg.label.window.label == "12m"
-    # the library holds 20 specs; the include put them all in place
-    assert len(cfg.features) == 20
+    # the library holds 21 specs; the include put them all in place
+    assert len(cfg.features) == 21
     assert {f.name for f in cfg.features} >= {"suspensions", "attendance_rate", "sex"}
     assert cfg.model.capacity == "5%"
 

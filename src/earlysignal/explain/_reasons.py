@@ -217,7 +217,8 @@ def format_reasons(
             for e in ev[:evidence]:
                 span = f" to {e['end_date']}" if e.get("end_date") else ""
                 value = _value_text(e)
-                lines.append(f"{'':15}{e['date']}{span}  {e['source']}: "
+                when = f"{e['date']}{span}  " if e.get("date") else ""
+                lines.append(f"{'':15}{when}{e['source']}: "
                              f"{str(e['type']).replace('_', ' ')}{value}")
             if len(ev) > evidence:
                 lines.append(f"{'':15}... and {len(ev) - evidence} more records")
