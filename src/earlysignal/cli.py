@@ -432,7 +432,7 @@ def main() -> None:
     try:
         app()  # standalone: usage errors print help and exit 2
     except EarlysignalError as e:
-        console.print("[bold red]error:[/]", Text(str(e)))
+        console.print("[bold red]error:[/]", Text(str(e)), soft_wrap=True)
         sys.exit(1)
 
 
