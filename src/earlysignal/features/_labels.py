@@ -533,11 +533,9 @@ def _first_after(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     """The first outcome strictly after each row's ``as_of``: its ``date`` and when it
     was first ``known_at`` (NaT if none)."""
     left = frame[["person_id", "as_of"]].reset_index().sort_values("as_of")
-    right = (
-        outcomes[["person_id", "date", "known_at"]].dropna(subset=["date"])
-        .groupby(["person_id", "date"], as_index=False)["known_at"].min()
-        .sort_values("date")
-    )
+    firsts = (outcomes[["person_id", "date", "known_at"]].dropna(subset=["date"])
+              .groupby(["person_id", "date"], as_index=False)["known_at"].min())
+    right = pd.DataFrame(firsts).sort_values("date")
     # empty frames come out as object columns, which merge_asof will not match
     left["person_id"] = left["person_id"].astype("str")
     right["person_id"] = right["person_id"].astype("str")
