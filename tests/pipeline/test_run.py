@@ -126,3 +126,30 @@ def test_cli_exit_codes_user_error_1_usage_2(tmp_path):
     assert "Traceback" not in user.stderr
     usage = _cli("features", "--no-such-flag", cwd=tmp_path)
     assert usage.returncode == 2
+
+
+def test_pseudonymised_run_writes_no_raw_identifier(tmp_path, monkeypatch):
+    write_cohort(SynthConfig(people=600, seed=3), tmp_path / "data")
+    raw_ids = set(pd.read_parquet(tmp_path / "data" / "people.parquet")["person_id"])
+    monkeypatch.setenv("EARLYSIGNAL_PSEUDONYM_KEY", "a test key that is long enough")
+    raw = read_yaml(ROOT / "pipelines" / "demo.yaml")
+    raw["data"] = {"folder": str(tmp_path / "data"), "pseudonymise": True}
+    raw["fairness"] = {"n_boot": 20}
+    raw["tracking"] = {"enabled": False}
+    raw["impact"] = {"enabled": False}
+    raw["reports"] = {"max_people": 5}
+    cfg = config_from_dict(raw, source="test.yaml", base_dir=ROOT / "pipelines")
+    result = run_pipeline(cfg, out=tmp_path / "run")
+    written = [p for p in result.run_dir.rglob("*") if p.is_file()
+               and "data-pseudonymised" not in p.parts]
+    assert len(written) > 20
+    for path in written:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            if "person_id" in frame.columns:
+                ids = set(frame["person_id"].astype(str))
+                assert not ids & raw_ids, path
+                assert all(i.startswith("p_") for i in ids), path
+        elif path.suffix in (".html", ".json", ".csv", ".yaml"):
+            text = path.read_text(errors="ignore")
+            assert not any(i in text for i in list(raw_ids)[:200]), path

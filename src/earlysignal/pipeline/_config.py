@@ -45,10 +45,16 @@ class DataSection(_Section):
     synth: SynthSource | None = None
     mapping: str | None = Field(None, description="A source-mapping YAML file.")
     folder: str | None = Field(None, description="A folder of canonical Parquet tables.")
+    pseudonymise: bool = Field(
+        False, description="Replace person ids with keyed pseudonyms (HMAC-SHA256) "
+        "before anything is written; the key comes from EARLYSIGNAL_PSEUDONYM_KEY or "
+        "key_file, never from the config. Mappings have their own switch.")
+    key_file: str | None = Field(None, description="A file holding the pseudonym key.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DataSection:
-        given = [k for k in ("synth", "mapping", "folder") if getattr(self, k)]
+        given = [k for k in ("synth", "mapping", "folder")
+                 if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
                 f"give exactly one of synth, mapping or folder (found {given or 'none'})"

@@ -40,6 +40,34 @@ def load_data(
     as Parquet so that engines can read them straight from disk.
     """
     work = Path(work_dir) if work_dir is not None else config.run_dir
+    loaded = _load(config, data_dir, work)
+    if config.data.pseudonymise:
+        key_file = config.resolve(config.data.key_file) if config.data.key_file \
+            else None
+        loaded = _pseudonymised(loaded, key_file, work / "data-pseudonymised")
+    return loaded
+
+
+def _pseudonymised(loaded: LoadedData, key_file: Path | None,
+                   folder: Path) -> LoadedData:
+    """The same tables with every person id replaced by its keyed pseudonym."""
+    from earlysignal.data import Pseudonymiser
+
+    pseudo = Pseudonymiser.from_environment(key_file=key_file, origin="data")
+    frames = {name: loaded.tables[name].assign(
+        person_id=pseudo(loaded.tables[name]["person_id"])) for name in loaded.tables}
+    CanonicalTables.from_frames(frames).write_dir(folder)
+    truth = None if loaded.truth is None else loaded.truth.assign(
+        person_id=pseudo(loaded.truth["person_id"]))
+    out = _folder(folder, origin=f"{loaded.origin}, pseudonymised")
+    out.truth, out.load_report = truth, loaded.load_report
+    out.details = {**loaded.details, "pseudonymised": True,
+                   "folder": str(folder.resolve())}
+    return out
+
+
+def _load(config: PipelineConfig, data_dir: str | Path | None,
+          work: Path) -> LoadedData:
     if data_dir is not None:
         return _folder(Path(data_dir), origin=f"folder {data_dir}")
     src = config.data

@@ -16,12 +16,13 @@ from earlysignal.features import read_feature_matrix
 
 
 def run_tables(run_dir: str | Path) -> CanonicalTables:
-    """The canonical tables a run was built from (``RUN/data`` or its ``--data``)."""
+    """The canonical tables a run was built from (its recorded folder, else
+    ``RUN/data``)."""
     run_dir = Path(run_dir)
-    if (run_dir / "data" / "people.parquet").exists():
-        return CanonicalTables.read_dir(run_dir / "data")
     info = json.loads((run_dir / "run.json").read_text())
     folder = info.get("data", {}).get("folder")
+    if not folder and (run_dir / "data" / "people.parquet").exists():
+        return CanonicalTables.read_dir(run_dir / "data")
     if not folder:
         raise DataError("names no data folder in run.json", file=str(run_dir),
                         fix="re-run the pipeline; its data step records the folder")

@@ -116,16 +116,15 @@ class RunFolder:
 
     @cached_property
     def data_dir(self) -> Path | None:
-        """The canonical tables' folder: RUN/data, else run.json's data.folder."""
-        own = self.path / "data"
-        if (own / "people.parquet").exists():
-            return own
+        """The canonical tables' folder: run.json's data.folder (the tables the run
+        used, pseudonymised when asked), else RUN/data."""
         folder = (self.run.get("data") or {}).get("folder")
         if folder:
             for cand in (Path(folder), self.path / folder):
                 if (cand / "people.parquet").exists():
                     return cand
-        return None
+        own = self.path / "data"
+        return own if (own / "people.parquet").exists() else None
 
     @cached_property
     def tables(self) -> Mapping[str, pd.DataFrame] | None:
