@@ -92,7 +92,7 @@ ABSENCE = {
 CARE_OUTCOMES = ("none", "early_help", "child_in_need", "child_protection",
                  "looked_after")
 CARE_BASE = np.array([0.37, 0.22, 0.33, 0.05, 0.03])
-CARE_TILT = np.array([0.0, 0.0, 0.3, 0.7, 0.9])  # log-odds per unit of risk
+CARE_TILT = np.array([0.0, 0.0, 0.3, 0.7, 0.7])  # log-odds per unit of risk
 CARE_MONTHS = {"early_help": 6.0, "child_in_need": 18.0, "child_protection": 10.0,
                "looked_after": 48.0}
 
