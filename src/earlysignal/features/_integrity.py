@@ -20,6 +20,7 @@ from earlysignal.errors import LeakageError
 from earlysignal.features._compile import needed_tables
 from earlysignal.features._compute import Specs, as_specs, compute_features
 from earlysignal.features._engine import Engine, as_engine
+from earlysignal.features._labels import known_on
 from earlysignal.features._metadata import feature_metadata
 
 
@@ -54,25 +55,18 @@ def known_before(tables: Mapping[str, pd.DataFrame], cut: pd.Timestamp
     out: dict[str, pd.DataFrame] = {}
     for name, df in tables.items():
         if name == "events":
-            df = df[_known(df, "event_date") < cut]
+            df = df[known_on(df, "event_date") < cut]
         elif name == "episodes":
-            df = df[_known(df, "start_date") < cut].copy()
+            df = df[known_on(df, "start_date") < cut].copy()
             df.loc[pd.to_datetime(df["end_date"]) >= cut, "end_date"] = pd.NaT
         elif name == "periods":
-            df = df[_known(df, "period_end") < cut]
+            df = df[known_on(df, "period_end") < cut]
         elif name == "characteristics":
-            df = df[_known(df, "valid_from") < cut].copy()
+            df = df[known_on(df, "valid_from") < cut].copy()
             if "valid_to" in df.columns:
                 df.loc[pd.to_datetime(df["valid_to"]) >= cut, "valid_to"] = pd.NaT
         out[name] = df
     return out
-
-
-def _known(df: pd.DataFrame, col: str) -> pd.Series:
-    d = pd.to_datetime(df[col])
-    if "recorded_at" in df.columns:
-        d = pd.concat([d, pd.to_datetime(df["recorded_at"])], axis=1).max(axis=1)
-    return d
 
 
 def check_temporal_integrity(

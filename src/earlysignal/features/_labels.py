@@ -83,10 +83,27 @@ def known_at(table: str, df: pd.DataFrame) -> pd.Series:
     >>> known_at("events", ev).dt.strftime("%Y-%m-%d").tolist()
     ['2021-02-01', '2021-01-05']
     """
-    own = pd.to_datetime(df[OWN_DATE[table]]).astype(_DATE)
+    return known_on(df, OWN_DATE[table])
+
+
+def known_on(df: pd.DataFrame, date_col: str) -> pd.Series:
+    """The day each row became known, from its own date column ``date_col``.
+
+    The one pandas statement of the "known, not happened" rule (the compiled
+    queries state it in Ibis): ``recorded_at`` when given and later, else the
+    row's own date, as a day.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"period_end": pd.to_datetime(["2021-03-31"]),
+    ...                    "recorded_at": pd.to_datetime(["2021-04-09 14:30"])})
+    >>> known_on(df, "period_end").dt.strftime("%Y-%m-%d").tolist()
+    ['2021-04-09']
+    """
+    own = pd.to_datetime(df[date_col]).astype(_DATE).dt.normalize()
     if "recorded_at" not in df.columns:
         return own
-    rec = pd.to_datetime(df["recorded_at"]).astype(_DATE)
+    rec = pd.to_datetime(df["recorded_at"]).astype(_DATE).dt.normalize()
     return rec.where(rec > own, own)
 
 

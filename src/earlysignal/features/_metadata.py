@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from earlysignal.features._labels import known_on
 from earlysignal.features._spec import AS_OF_AGGREGATES, NULLABLE, FeatureSpec
 from earlysignal.features._windows import Window
 
@@ -217,14 +218,6 @@ def _day(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s).dt.normalize()
 
 
-def _known(df: pd.DataFrame, col: str) -> pd.Series:
-    d = _day(df[col])
-    if "recorded_at" in df.columns:
-        rec = _day(df["recorded_at"])
-        d = d.where(rec.isna() | (rec <= d), rec)
-    return d
-
-
 def rows_behind(
     meta: FeatureMeta, tables: Mapping[str, pd.DataFrame], person_id: object,
     as_of: pd.Timestamp,
@@ -257,7 +250,7 @@ def rows_behind(
         return df.reset_index(drop=True)
     date_col = {"events": "event_date", "episodes": "start_date",
                 "periods": "period_end", "characteristics": "valid_from"}[meta.table]
-    df = df[_known(df, date_col) < t]
+    df = df[known_on(df, date_col) < t]
     for col, values in meta.filter:
         df = df[df[col].astype(str).isin(values)]
     if meta.table == "characteristics":
