@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("features", "model", "fairness", "explain", "reports", "tracking")
+STEPS = ("features", "model", "fairness", "explain", "impact", "reports", "tracking")
 
 _DRIVER = """
 import json, resource, sys
