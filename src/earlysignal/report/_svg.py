@@ -80,6 +80,29 @@ def _legend(names: Sequence[str], x: float, y: float, colours: Sequence[str],
 # ------------------------------------------------------------------ line chart
 
 
+def _plot_area(width: float, height: float, alt: str, xs: tuple[float, float],
+               ys: tuple[float, float], y_ticks: Sequence[float], legend_rows: int,
+               ) -> tuple[list[str], Any, Any, tuple[float, float, float, float]]:
+    """The opening of an x-y chart: its scales, and grid lines at ``y_ticks``."""
+    (x0, x1), (y0, y1) = xs, ys
+    left, right, top = 56, 16, 14
+    bottom = 44 + 16 * legend_rows
+    pw, ph = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * pw
+
+    def py(y: float) -> float:
+        return top + (1 - (y - y0) / (y1 - y0)) * ph
+
+    out = [_open(width, height, alt)]
+    for v in y_ticks:
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(v):.1f}" '
+                   f'y2="{py(v):.1f}" stroke="#ddd"/><text x="{left - 6}" '
+                   f'y="{py(v) + 4:.1f}" text-anchor="end">{_tick_text(v)}</text>')
+    return out, px, py, (left, top, pw, ph)
+
+
 def line_chart(
     series: Mapping[str, Sequence[tuple[float, float | None]]],
     *,
@@ -111,21 +134,8 @@ def line_chart(
         y0, y1 = y0 - pad, y1 + pad
     yt = _ticks(y0, y1)
     y0, y1 = min(y0, yt[0]), max(y1, yt[-1])
-    rows = math.ceil(len(names) / 3)
-    left, right, top, bottom = 56, 16, 14, 44 + 16 * rows
-    pw, ph = width - left - right, height - top - bottom
-
-    def px(x: float) -> float:
-        return left + (x - x0) / (x1 - x0) * pw
-
-    def py(y: float) -> float:
-        return top + (1 - (y - y0) / (y1 - y0)) * ph
-
-    out = [_open(width, height, alt)]
-    for v in yt:
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(v):.1f}" '
-                   f'y2="{py(v):.1f}" stroke="#ddd"/><text x="{left - 6}" '
-                   f'y="{py(v) + 4:.1f}" text-anchor="end">{_tick_text(v)}</text>')
+    out, px, py, (left, top, pw, ph) = _plot_area(
+        width, height, alt, (x0, x1), (y0, y1), yt, math.ceil(len(names) / 3))
     ticks = x_ticks or [(v, _tick_text(v)) for v in _ticks(x0, x1)
                         if x0 <= v <= x1]
     for v, text in ticks:
@@ -255,21 +265,8 @@ def scatter_chart(
     x0, x1, y0, y1 = xt[0], xt[-1], yt[0], yt[-1]
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = y1 if y1 > y0 else y0 + 1
-    left, right, top = 56, 16, 14
-    bottom = 44 + 16 * math.ceil(len(series) / 3)
-    pw, ph = width - left - right, height - top - bottom
-
-    def px(x: float) -> float:
-        return left + (x - x0) / (x1 - x0) * pw
-
-    def py(y: float) -> float:
-        return top + (1 - (y - y0) / (y1 - y0)) * ph
-
-    out = [_open(width, height, alt)]
-    for v in yt:
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(v):.1f}" '
-                   f'y2="{py(v):.1f}" stroke="#ddd"/><text x="{left - 6}" '
-                   f'y="{py(v) + 4:.1f}" text-anchor="end">{_tick_text(v)}</text>')
+    out, px, py, (left, top, pw, ph) = _plot_area(
+        width, height, alt, (x0, x1), (y0, y1), yt, math.ceil(len(series) / 3))
     for v in xt:
         out.append(f'<text x="{px(v):.1f}" y="{top + ph + 16}" text-anchor="middle">'
                    f"{_tick_text(v)}</text>")
