@@ -168,6 +168,30 @@ def _explain(caseload: pd.DataFrame, tables, people: list[str]):
     return pd.DataFrame(reasons), ev, pd.DataFrame(changes)
 
 
+def _through_a_code_mapping(root: Path, person: str) -> pd.DataFrame:
+    """One event whose canonical type comes from a code mapping onto PAYLOAD."""
+    from earlysignal.data import load_mapping
+
+    folder = root / "export"
+    folder.mkdir()
+    (folder / "pupils.csv").write_text(f"UPN,DOB\n{person},01/09/2009\n")
+    (folder / "incidents.csv").write_text(f"UPN,Date,Code,Entered\n"
+                                          f"{person},02/05/2023,X1,03/05/2023\n")
+    (folder / "mapping.yaml").write_text(
+        "tables:\n"
+        "  people: {file: pupils.csv, columns: {person_id: UPN, date_of_birth: DOB}}\n"
+        "  events:\n"
+        "    - file: incidents.csv\n"
+        "      columns: {person_id: UPN, event_date: Date, event_type: Code,\n"
+        "                recorded_at: Entered}\n"
+        "      values: {source: school}\n"
+        f"      codes: {{event_type: {{X1: '{PAYLOAD}'}}}}\n")
+    loaded, _ = load_mapping(folder / "mapping.yaml")
+    events = loaded["events"]
+    assert events["event_type"].tolist() == [PAYLOAD]
+    return events
+
+
 def make_run(root: Path) -> Path:
     """Write a complete run folder under ``root`` and return it."""
     from earlysignal.data.synth import SynthConfig, generate
@@ -186,11 +210,10 @@ def make_run(root: Path) -> Path:
     sc = sc.sort_values(["as_of", "person_id"]).reset_index(drop=True)
     top_person = sc[sc["as_of"] == pd.Timestamp(AS_OF_DATES[-1])].nlargest(
         1, "score")["person_id"].iloc[0]
-    # an event type carrying markup, for the person with the highest score
-    events = pd.concat([events, pd.DataFrame({
-        "person_id": [top_person], "event_date": [pd.Timestamp("2023-05-02")],
-        "source": ["school"], "event_type": [PAYLOAD], "value": [1.0],
-        "recorded_at": [pd.Timestamp("2023-05-03")]})], ignore_index=True)
+    # an event type carrying markup, for the person with the highest score, the
+    # way a user's data would bring it: a local code mapped onto it by a mapping
+    events = pd.concat([events, _through_a_code_mapping(root, top_person)],
+                       ignore_index=True)
     events["event_date"] = events["event_date"].astype("datetime64[us]")
     events["recorded_at"] = events["recorded_at"].astype("datetime64[us]")
     frames = {n: tables[n] for n in ("people", "episodes", "periods",
