@@ -10,21 +10,12 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-HEADLINE_METRICS = (
-    "size",
-    "base_rate",
-    "selection_rate",
-    "tpr",
-    "fpr",
-    "fnr",
-    "precision",
-    "npv",
-    "roc_auc",
-    "mean_score",
-    "oe_ratio",
-    "ece",
-    "brier",
-)
+from earlysignal.fairness._metrics import METRICS
+
+#: The metrics shown in the page's tables: every group metric but the raw counts
+#: behind the rates and the signed calibration gap (the O/E ratio says it better).
+HEADLINE_METRICS = tuple(m for m in METRICS if m not in (
+    "positives", "selected", "tp", "calibration_gap"))
 
 
 def fmt(value: Any, digits: int = 3) -> str:
