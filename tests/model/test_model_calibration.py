@@ -60,6 +60,34 @@ def test_calibrator_sees_only_the_latest_dates():
     assert model.calibrator_.x_.min() >= X[latest, 0].min() ** 0.3 - 1e-12
 
 
+class Counting(Overconfident):
+    """Records how many rows each fit saw."""
+
+    def fit(self, X, y):
+        self.n_rows_ = len(y)
+        return super().fit(X, y)
+
+
+def test_scoring_model_learns_from_every_row_by_default():
+    X, y, as_of = simulated()
+    model = CalibratedModel(Counting(), calibration_fraction=0.25).fit(
+        X, y, as_of=as_of)
+    # the map came from a model fitted without the latest date; the model that
+    # scores was refitted on every row, so the most recent dates are learned too
+    assert model.estimator_.n_rows_ == len(y)
+    early_only = CalibratedModel(Counting(), calibration_fraction=0.25,
+                                 refit=False).fit(X, y, as_of=as_of)
+    assert early_only.estimator_.n_rows_ == len(y) * 3 // 4
+
+
+def test_sigmoid_keeps_the_order_of_scores_across_dates():
+    X, y, as_of = simulated()
+    model = CalibratedModel(Overconfident(), method="sigmoid").fit(X, y, as_of=as_of)
+    grid = np.linspace(0.001, 0.999, 500)[:, None]
+    calibrated = model.predict_proba(grid)[:, 1]
+    assert (np.diff(calibrated) > 0).all()
+
+
 def test_no_escalations_in_the_later_slice_is_explained():
     X, y, as_of = simulated()
     y = y.copy()

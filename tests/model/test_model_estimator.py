@@ -103,3 +103,56 @@ def test_model_learns_the_signal(data):
 
     clf = EarlyWarningClassifier(**SMALL).fit(X, y, as_of)
     assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.75
+
+
+def test_monotone_directions_match_spearman_with_a_z_threshold():
+    from scipy.stats import spearmanr
+
+    from earlysignal.model import monotone_directions
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    X = rng.normal(size=(n, 6))
+    y = (X[:, 0] - 0.6 * X[:, 1] + 0.05 * X[:, 2] + rng.normal(size=n) > 1.5)
+    X[rng.uniform(size=n) < 0.3, 1] = np.nan        # missing values are left out
+    X[:, 4] = 1.0                                   # constant: no direction
+    got = monotone_directions(X, y.astype(int), z=3.0, skip=[5])
+    want = []
+    for j in range(6):
+        ok = ~np.isnan(X[:, j])
+        rho = spearmanr(X[ok, j], y[ok]).statistic if j not in (4, 5) else 0.0
+        want.append(int(np.sign(rho)) if abs(rho) * np.sqrt(ok.sum() - 1) >= 3 else 0)
+    assert got.tolist() == want
+    assert got[0] == 1 and got[1] == -1 and got[4] == 0 and got[5] == 0
+
+
+def test_monotone_auto_makes_risk_move_one_way_in_a_clear_feature():
+    rng = np.random.default_rng(2)
+    n = 6000
+    x = rng.uniform(-3, 3, size=n)
+    noise = rng.normal(size=n)
+    # overall risk rises with x, with a wiggle a free model follows
+    logit = x + 2.5 * np.sin(3 * x) - 2
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = pd.DataFrame({"x": x, "noise": noise})
+    grid = pd.DataFrame({"x": np.linspace(-3, 3, 200), "noise": 0.0})
+    kwargs = {"n_estimators": 200, "min_child_samples": 20, "num_leaves": 7}
+    free = EarlyWarningClassifier(**kwargs).fit(X, y)
+    tied = EarlyWarningClassifier(**kwargs, monotone="auto").fit(X, y)
+    assert tied.monotone_ == {"x": 1, "noise": 0}
+    assert (np.diff(free.predict_proba(grid)[:, 1]) < -1e-6).any()
+    assert (np.diff(tied.predict_proba(grid)[:, 1]) >= -1e-12).all()
+
+
+def test_unknown_monotone_rule_is_refused(data):
+    X, y, as_of = data
+    with pytest.raises(ModelInputError, match="monotone must be 'auto' or None"):
+        EarlyWarningClassifier(**SMALL, monotone="yes").fit(X, y, as_of)
+
+
+def test_lightgbm_settings_pass_through(data):
+    X, y, as_of = data
+    clf = EarlyWarningClassifier(**SMALL, lgb_params={"extra_trees": True,
+                                                      "max_bin": 31}).fit(X, y, as_of)
+    assert clf.booster_.params["extra_trees"] is True
+    assert clf.booster_.params["max_bin"] == 31

@@ -45,6 +45,25 @@ def test_a_bad_config_lists_every_problem_with_its_path(tmp_path):
     assert "fairness.min_cell: Input should be greater than or equal to 1" in text
 
 
+def test_model_settings_are_checked_against_the_model_and_lightgbm(tmp_path):
+    demo = (ROOT / "pipelines" / "demo.yaml").read_text()
+    bad = demo.replace("params: {", "params: {num_leafs: 4, ")
+    assert bad != demo
+    (tmp_path / "features").symlink_to(ROOT / "pipelines" / "features")
+    (tmp_path / "bad.yaml").write_text(bad)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "bad.yaml")
+    assert "model.params: unknown model setting(s) ['num_leafs']: not a setting of " \
+        "the model nor a LightGBM parameter (did you mean num_leaves?)" in str(err.value)
+    # LightGBM's own parameters, under any alias, pass through to the model
+    good = demo.replace("params: {", "params: {extra_trees: true, max_bin: 63, ")
+    (tmp_path / "good.yaml").write_text(good)
+    model = load_config(tmp_path / "good.yaml").model
+    assert model.model_params() is not None
+    assert model.model_params()["extra_trees"] is True
+    assert model.model_params()["monotone"] == "auto"
+
+
 def test_missing_sections_and_two_data_sources_are_named(tmp_path):
     (tmp_path / "c.yaml").write_text("name: x\ndata: {mapping: m.yaml, folder: d}\n")
     with pytest.raises(ConfigError) as err:

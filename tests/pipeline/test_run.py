@@ -153,3 +153,20 @@ def test_pseudonymised_run_writes_no_raw_identifier(tmp_path, monkeypatch):
         elif path.suffix in (".html", ".json", ".csv", ".yaml"):
             text = path.read_text(errors="ignore")
             assert not any(i in text for i in list(raw_ids)[:200]), path
+
+
+def test_synthetic_data_takes_a_study_start_written_as_a_yaml_date(tmp_path):
+    from earlysignal.pipeline._data import load_data
+
+    raw = read_yaml(ROOT / "pipelines" / "demo.yaml")
+    assert raw["data"]["synth"]["options"]["start"].year == 2016   # a date, not text
+    raw["data"]["synth"] = {"people": 300, "seed": 2,
+                            "options": {"start": raw["data"]["synth"]["options"]["start"]}}
+    cfg = config_from_dict(raw, source="test.yaml", base_dir=ROOT / "pipelines")
+    loaded = load_data(cfg, work_dir=tmp_path)
+    first = pd.to_datetime(loaded.tables["events"]["event_date"]).min()
+    assert pd.Timestamp("2016-09-01") <= first < pd.Timestamp("2017-01-01")
+    # the same settings are recognised and the cohort is not generated again
+    stamp = (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns
+    load_data(cfg, work_dir=tmp_path)
+    assert (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns == stamp

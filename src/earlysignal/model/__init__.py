@@ -25,7 +25,9 @@ from earlysignal.model._estimator import (
     EarlyWarningClassifier,
     FeatureMetaLike,
     ModelInputError,
+    known_model_settings,
     model_inputs,
+    monotone_directions,
     temporal_holdout,
 )
 from earlysignal.model._evaluate import Evaluation, evaluate
@@ -76,8 +78,10 @@ __all__ = [
     "expected_calibration_error",
     "find_feature",
     "folds_svg",
+    "known_model_settings",
     "make_baselines",
     "model_inputs",
+    "monotone_directions",
     "reliability_svg",
     "temporal_folds",
     "temporal_holdout",

@@ -38,6 +38,20 @@ def _fit_params(estimator: Any) -> tuple[str, ...]:
     return tuple(inspect.signature(estimator.fit).parameters)
 
 
+def _with_rounds_of(fitted: Any, estimator: Any) -> Any:
+    """A fresh clone; one that early-stops reuses the rounds ``fitted`` chose.
+
+    Choosing the rounds again on all rows would hold out the calibration slice a
+    second time for the same answer, and cost a whole extra fit.
+    """
+    fresh = clone(estimator)
+    rounds = getattr(fitted, "best_iteration_", None)
+    params = fresh.get_params()
+    if rounds and {"n_estimators", "early_stopping_rounds"} <= set(params):
+        fresh.set_params(n_estimators=int(rounds), early_stopping_rounds=None)
+    return fresh
+
+
 def _take(X: Any, idx: np.ndarray) -> Any:
     return X.iloc[idx] if isinstance(X, pd.DataFrame | pd.Series) else np.asarray(X)[idx]
 
@@ -47,8 +61,10 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
 
     ``fit`` trains a clone of ``estimator`` on the earlier part of the training rows
     and fits the calibration map (isotonic, or Platt's sigmoid on the log-odds) on
-    the latest ``calibration_fraction`` of the as-of dates. With ``refit=True`` the
-    estimator is then trained again on all rows and the same map applied.
+    the latest ``calibration_fraction`` of the as-of dates. With ``refit=True`` (the
+    default) the estimator is then trained again on all rows, with the number of
+    boosting rounds it chose, and the same map applied: the model that scores has
+    learned from the most recent dates too.
 
     Parameters
     ----------
@@ -74,7 +90,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, estimator: Any, method: str = "isotonic",
-                 calibration_fraction: float = 0.15, refit: bool = False) -> None:
+                 calibration_fraction: float = 0.15, refit: bool = True) -> None:
         self.estimator = estimator
         self.method = method
         self.calibration_fraction = calibration_fraction
@@ -104,7 +120,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         raw = est.predict_proba(_take(X, late))[:, 1]
         self.calibrator_ = self._fit_map(raw, y[late])
         if self.refit:
-            est = _fit_with_as_of(clone(self.estimator), X, y, dates)
+            est = _fit_with_as_of(_with_rounds_of(est, self.estimator), X, y, dates)
         self.estimator_ = est
         self.classes_ = np.array([0, 1])
         return self

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import average_precision_score, log_loss
 from sklearn.preprocessing import LabelEncoder
@@ -34,7 +35,9 @@ __all__ = [
     "EarlyWarningClassifier",
     "FeatureMetaLike",
     "ModelInputError",
+    "known_model_settings",
     "model_inputs",
+    "monotone_directions",
     "SEARCH_CANDIDATES",
 ]
 
@@ -88,6 +91,60 @@ SEARCH_CANDIDATES: tuple[dict[str, Any], ...] = (
 
 # lightgbm 4.7 renamed eval_set to eval_X / eval_y; older releases know only eval_set
 _EVAL_XY = "eval_X" in inspect.signature(lgb.LGBMClassifier.fit).parameters
+
+
+def known_model_settings(*, aliases: bool = True) -> frozenset[str]:
+    """Names the model accepts as settings: its own and LightGBM's.
+
+    With ``aliases=False`` only LightGBM's main names (for suggestions). Empty when this LightGBM release does not list its parameters, so that nothing
+    is refused for want of the list.
+
+    Examples
+    --------
+    >>> names = known_model_settings()
+    >>> {"num_leaves", "monotone", "extra_trees"} <= names, "num_leafs" in names
+    (True, False)
+    """
+    own = set(inspect.signature(EarlyWarningClassifier.__init__).parameters) - {"self"}
+    try:
+        table = lgb.basic._ConfigAliases._get_all_param_aliases()
+    except AttributeError:  # a LightGBM without the (private) parameter list
+        return frozenset()
+    other = {a for v in table.values() for a in v} if aliases else set()
+    return frozenset(own | set(table) | other)
+
+
+def monotone_directions(X: np.ndarray, y: np.ndarray, *, z: float = 3.0,
+                        skip: Sequence[int] = ()) -> np.ndarray:
+    """Direction (+1, -1 or 0) of each column's clear rank correlation with ``y``.
+
+    Spearman's rho over the rows where the column is present; a direction is kept
+    when ``|rho| * sqrt(n - 1) >= z`` (about a z-test of no correlation), else 0.
+    Columns in ``skip`` (categorical codes) and constant columns get 0.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(2000, 3))
+    >>> y = (x[:, 0] - x[:, 1] + rng.normal(size=2000) > 1).astype(int)
+    >>> monotone_directions(x, y).tolist()
+    [1, -1, 0]
+    """
+    out = np.zeros(X.shape[1], dtype=int)
+    skipped = set(skip)
+    for j in range(X.shape[1]):
+        present = ~np.isnan(X[:, j])
+        n = int(present.sum())
+        if j in skipped or n < 3:
+            continue
+        rx = rankdata(X[present, j])
+        ry = rankdata(y[present])
+        if rx.std() == 0 or ry.std() == 0:
+            continue
+        rho = float(np.corrcoef(rx, ry)[0, 1])
+        if abs(rho) * math.sqrt(n - 1) >= z:
+            out[j] = int(np.sign(rho))
+    return out
 
 
 def _is_categorical(s: pd.Series) -> bool:
@@ -157,6 +214,16 @@ reg_lambda : LightGBM settings.
         a slower machine tries fewer of them.
     search_metric : {"log_loss", "average_precision"}
         How candidates are compared.
+    monotone : {"auto"} or None
+        ``"auto"``: each numeric column whose rank correlation with the label on the
+        fitting rows is clear (``|rho| * sqrt(n) >= monotone_z``) may only raise, or
+        only lower, the risk, in that direction (``monotone_`` records it). With few
+        escalations this keeps the trees from learning noise that contradicts a
+        clear trend; ``None`` leaves every column free.
+    monotone_z : float
+        How clear a correlation must be (a z-score) to fix a direction.
+    lgb_params : dict, optional
+        Further LightGBM settings (``extra_trees``, ``max_bin``, ...), passed through.
     random_state : int
         Seed; with ``n_jobs`` fixed, the same data give identical scores.
     n_jobs : int
@@ -201,6 +268,9 @@ reg_lambda : LightGBM settings.
         refit: bool = True,
         search_budget_s: float = 0.0,
         search_metric: str = "log_loss",
+        monotone: str | None = None,
+        monotone_z: float = 3.0,
+        lgb_params: Mapping[str, Any] | None = None,
         random_state: int | None = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -216,6 +286,9 @@ reg_lambda : LightGBM settings.
         self.refit = refit
         self.search_budget_s = search_budget_s
         self.search_metric = search_metric
+        self.monotone = monotone
+        self.monotone_z = monotone_z
+        self.lgb_params = lgb_params
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -326,14 +399,30 @@ reg_lambda : LightGBM settings.
             "subsample_freq": 1 if self.subsample < 1 else 0,
             "colsample_bytree": self.colsample_bytree,
             "reg_lambda": self.reg_lambda,
+            **dict(self.lgb_params or {}),
         }
         params.update(extra)
         params["subsample_freq"] = 1 if params["subsample"] < 1 else 0
+        if any(getattr(self, "monotone_", {}).values()):
+            params["monotone_constraints"] = list(self.monotone_.values())
+            params.setdefault("monotone_constraints_method", "intermediate")
         params.update(
             random_state=seed, n_jobs=self.n_jobs, deterministic=True,
             force_row_wise=True, verbosity=-1,
         )
         return params
+
+    def _monotone(self, X: np.ndarray, y: np.ndarray, names: Any,
+                  cat_idx: list[int]) -> dict[str, int]:
+        if self.monotone is None:
+            return {}
+        if self.monotone != "auto":
+            raise ModelInputError(
+                f"monotone must be 'auto' or None, got {self.monotone!r}")
+        labels = (list(map(str, names)) if names is not None
+                  else [f"x{i}" for i in range(X.shape[1])])
+        signs = monotone_directions(X, y, z=self.monotone_z, skip=cat_idx)
+        return dict(zip(labels, signs.tolist(), strict=True))
 
     def _train(
         self, X: np.ndarray, y: np.ndarray, params: dict[str, Any],
@@ -381,6 +470,7 @@ reg_lambda : LightGBM settings.
         names = getattr(self, "feature_names_in_", None)
         cat_idx = ([i for i, c in enumerate(names) if str(c) in self.categories_]
                    if names is not None else [])
+        self.monotone_ = self._monotone(Xn, yn, names, cat_idx)
         early, late = temporal_holdout(len(yn), as_of, self.validation_fraction,
                                        min_rows=20)
         usable = (self.early_stopping_rounds and len(late)

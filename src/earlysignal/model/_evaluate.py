@@ -250,8 +250,15 @@ def _verdict(name: str, pooled: pd.DataFrame, metrics: pd.DataFrame,
 
 def _make_model(calibration: str | None, seed: int, search_budget_s: float,
                 n_jobs: int, model_params: Mapping[str, Any] | None) -> Any:
+    # settings the estimator does not name are LightGBM's own and pass through
+    own = set(EarlyWarningClassifier().get_params())
+    given = dict(model_params or {})
+    passed = {k: v for k, v in given.items() if k not in own}
+    named = {k: v for k, v in given.items() if k in own}
+    if passed:
+        named["lgb_params"] = {**dict(named.get("lgb_params") or {}), **passed}
     base = EarlyWarningClassifier(random_state=seed, search_budget_s=search_budget_s,
-                                  n_jobs=n_jobs, **dict(model_params or {}))
+                                  n_jobs=n_jobs, **named)
     if calibration is None or calibration == "none":
         return base
     return CalibratedModel(base, method=calibration)
@@ -272,6 +279,8 @@ def evaluate(
     use_protected: bool = False,
     test_dates: Sequence[Any] | None = None,
     max_train_span: str | int | None = None,
+    min_train_dates: int = 1,
+    test_from: Any = None,
     model_params: Mapping[str, Any] | None = None,
     n_jobs: int = 1,
     fit_final: bool = True,
@@ -304,7 +313,11 @@ def evaluate(
         Hyper-parameter search budget per fit (0 = defaults only).
     use_protected : bool
         Let the model use protected characteristics (off by default).
-    test_dates, max_train_span : passed to :func:`temporal_folds`.
+    test_dates, max_train_span, min_train_dates : passed to :func:`temporal_folds`.
+    test_from : date, optional
+        Test only as-of dates on or after this one (earlier dates still train): the
+        first folds of a schedule learn from very few dates and judge a model no
+        council would deploy.
     model_params : dict, optional
         Extra EarlyWarningClassifier parameters.
     n_jobs : int
@@ -359,8 +372,13 @@ def evaluate(
     data = matrix[keep].reset_index(drop=True)
     data = data.assign(as_of=pd.to_datetime(data["as_of"]).dt.normalize())
     y_all = data[label_col].astype(int).to_numpy()
+    if test_dates is None and test_from is not None:
+        start = pd.Timestamp(test_from)
+        test_dates = [d for d in data["as_of"].drop_duplicates().sort_values()
+                      if d >= start]
     folds = temporal_folds(data["as_of"], horizon=h, test_dates=test_dates,
-                           max_train_span=max_train_span)
+                           max_train_span=max_train_span,
+                           min_train_dates=min_train_dates)
     if not folds:
         seen = sorted({d.date().isoformat() for d in data["as_of"]})
         raise EarlysignalError(

@@ -11,10 +11,18 @@ feature library can be shared between pipelines.
 from __future__ import annotations
 
 import difflib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from earlysignal.errors import ConfigError
 from earlysignal.features import CohortSpec, FeatureSpec, LabelSpec, parse_feature_specs
@@ -67,7 +75,10 @@ class ModelSection(_Section):
 
     capacity: str = Field("5%", description="People a team can work with per as-of "
                           "date: a count (200) or a share (5%).")
-    calibration: Literal["isotonic", "sigmoid"] | None = "isotonic"
+    calibration: Literal["isotonic", "sigmoid"] | None = Field(
+        "sigmoid", description="Map scores to probabilities on the latest training "
+        "dates: sigmoid (Platt) keeps every date's order; isotonic needs many more "
+        "escalations.")
     baselines: str | list[str] = Field(
         "all", description="base_rate, persistent_absence, any_suspension, checklist, "
         "logistic, or all.")
@@ -75,11 +86,43 @@ class ModelSection(_Section):
                                    "hyper-parameter search (0: defaults).")
     use_protected: bool = Field(False, description="Let protected characteristics "
                                 "be model inputs (they are always kept for audits).")
+    monotone: Literal["auto"] | None = Field(
+        "auto", description="auto: a feature clearly linked to the outcome in the "
+        "training data may only push risk in that direction; null: no constraint.")
     seed: int = 0
     max_train_span: str | None = Field(None, description="Train only on the most "
                                        "recent span of as-of dates, e.g. 2y.")
+    min_train_dates: int = Field(1, ge=1, description="Skip test dates with fewer "
+                                 "earlier as-of dates to train on.")
+    test_from: date | None = Field(None, description="Test only as-of dates on or "
+                                   "after this one (earlier ones still train).")
     params: dict[str, Any] = Field(default_factory=dict,
-                                   description="Extra LightGBM parameters.")
+                                   description="Model settings (num_leaves, "
+                                   "learning_rate, ...) and any other LightGBM "
+                                   "parameter.")
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from earlysignal.model import known_model_settings
+
+        known = known_model_settings()
+        unknown = sorted(k for k in value if known and k not in known)
+        if unknown:
+            main = sorted(known_model_settings(aliases=False))
+            near = [m for k in unknown
+                    for m in difflib.get_close_matches(k, main, n=1)]
+            hint = f"did you mean {', '.join(near)}?" if near else "check the spelling"
+            raise ValueError(
+                f"unknown model setting(s) {unknown}: not a setting of the model nor "
+                f"a LightGBM parameter ({hint})")
+        return value
+
+    def model_params(self) -> dict[str, Any] | None:
+        """The estimator settings: ``params`` plus the monotone rule."""
+        out = {**self.params}
+        out.setdefault("monotone", self.monotone)
+        return out
 
 
 class FairnessSection(_Section):

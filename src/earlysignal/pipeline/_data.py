@@ -95,7 +95,9 @@ def _folder(folder: Path, *, origin: str) -> LoadedData:
 def _synth(settings: dict[str, Any], folder: Path) -> LoadedData:
     from earlysignal.data.synth import SynthConfig, write_cohort
 
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    # YAML reads 2016-09-01 as a date; str() keys it as the generator reads it
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
+                         .encode()).hexdigest()
     stamp = folder / ".synth-settings"
     if not (stamp.exists() and stamp.read_text() == key
             and (folder / "people.parquet").exists()):

@@ -90,7 +90,8 @@ def model_stage(
         matrix, metadata, horizon=config.label.horizon, capacity=m.capacity,
         baselines=m.baselines, calibration=m.calibration, truth=truth, seed=m.seed,
         search_budget_s=m.search_budget_s, use_protected=m.use_protected,
-        max_train_span=m.max_train_span, model_params=m.params or None,
+        max_train_span=m.max_train_span, min_train_dates=m.min_train_dates,
+        test_from=m.test_from, model_params=m.model_params(),
     )
     groups = group_columns(matrix, metadata, config.fairness.groups,
                            source=str(config.base_dir / "config"))
