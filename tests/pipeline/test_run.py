@@ -23,7 +23,7 @@ CONTRACT = ("scores.parquet", "metrics.json", "fairness.json", "config.yaml",
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     base = tmp_path_factory.mktemp("pipeline")
-    write_cohort(SynthConfig(people=1500, seed=5), base / "data")
+    write_cohort(SynthConfig(people=1500, seed=5, start="2016-09-01"), base / "data")
     raw = read_yaml(ROOT / "pipelines" / "demo.yaml")
     raw["fairness"] = {"n_boot": 50}
     raw["tracking"] = {"uri": f"sqlite:///{base}/mlflow.db"}
