@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 from earlysignal.model import EarlyWarningClassifier, ModelInputError, model_inputs
@@ -156,3 +158,26 @@ def test_lightgbm_settings_pass_through(data):
                                                       "max_bin": 31}).fit(X, y, as_of)
     assert clf.booster_.params["extra_trees"] is True
     assert clf.booster_.params["max_bin"] == 31
+
+
+@settings(max_examples=60, deadline=None)
+@given(months=st.lists(st.integers(0, 60), min_size=2, max_size=12, unique=True),
+       fraction=st.floats(0.05, 0.6), horizon_months=st.integers(1, 24),
+       repeat=st.integers(1, 4))
+def test_holdout_gap_keeps_every_early_label_window_before_the_later_slice(
+        months, fraction, horizon_months, repeat):
+    from earlysignal.model._estimator import gapped_holdout
+
+    dates = pd.DatetimeIndex([pd.Timestamp("2019-01-01") + pd.DateOffset(months=m)
+                              for m in sorted(months) for _ in range(repeat)])
+    early, late, gap = gapped_holdout(len(dates), dates, fraction,
+                                      f"{horizon_months}m", min_rows=1)
+    assert len(late) > 0 and len(set(early) & set(late)) == 0
+    first_late = dates[late].min()
+    assert (dates[early] < first_late).all()
+    closes = dates[early] + pd.DateOffset(months=horizon_months)
+    if gap:
+        assert (closes <= first_late).all()
+    else:  # no earlier date's window closes in time: the split falls back
+        every = dates[dates < first_late].unique()
+        assert ((every + pd.DateOffset(months=horizon_months)) > first_late).all()

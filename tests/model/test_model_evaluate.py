@@ -200,3 +200,17 @@ def test_training_labels_recorded_after_the_test_start_count_as_negative():
     assert got.tolist() == [1, 0, 0, 1, 0]
     assert _labels_known_by(data, y, np.arange(5), pd.Timestamp("2021-09-01"),
                             None).tolist() == y.tolist()
+
+
+def test_holdout_gap_and_test_from_reach_every_fit(small):
+    matrix, metadata, _ = small
+    kw = {"baselines": ["base_rate"], "model_params": FAST, "calibration": "sigmoid"}
+    loose = evaluate(matrix, metadata, **kw)
+    assert loose.final_model.horizon is None and not loose.final_model.holdout_gap_
+    last = loose.folds[-1].test_start
+    strict = evaluate(matrix, metadata, holdout_gap=True, test_from=last, **kw)
+    assert [f.test_start for f in strict.folds] == [last] and len(loose.folds) > 1
+    model = strict.final_model
+    assert model.horizon == "12m" and model.estimator.horizon == "12m"
+    # six half-yearly dates leave room for the gap before the calibration slice
+    assert model.holdout_gap_

@@ -17,7 +17,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from earlysignal.model._estimator import ModelInputError, temporal_holdout
+from earlysignal.model._estimator import ModelInputError, gapped_holdout
 from earlysignal.model._metrics import calibration_table
 from earlysignal.model._plots import reliability_svg_from
 
@@ -72,6 +72,10 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     method : {"isotonic", "sigmoid"}
     calibration_fraction : float
     refit : bool
+    horizon : str, optional
+        The label horizon: the model that feeds the map learns only from dates
+        whose labels closed before the calibration slice begins (where the dates
+        allow; ``holdout_gap_`` says whether they did).
 
     Attributes
     ----------
@@ -90,11 +94,13 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, estimator: Any, method: str = "isotonic",
-                 calibration_fraction: float = 0.15, refit: bool = True) -> None:
+                 calibration_fraction: float = 0.15, refit: bool = True,
+                 horizon: str | None = None) -> None:
         self.estimator = estimator
         self.method = method
         self.calibration_fraction = calibration_fraction
         self.refit = refit
+        self.horizon = horizon
 
     def fit(self, X: Any, y: Any, as_of: Any | None = None) -> CalibratedModel:
         """Fit the estimator on earlier rows and the calibration map on later ones."""
@@ -104,8 +110,8 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
                 f"{self.method!r}"
             )
         y = np.asarray(pd.Series(y).astype(int))
-        early, late = temporal_holdout(len(y), as_of, self.calibration_fraction,
-                                       min_rows=20)
+        early, late, self.holdout_gap_ = gapped_holdout(
+            len(y), as_of, self.calibration_fraction, self.horizon)
         if len(late) == 0 or len(np.unique(y[late])) < 2:
             raise ModelInputError(
                 f"calibration needs a later slice with both outcomes; the latest "

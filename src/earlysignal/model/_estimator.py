@@ -30,6 +30,8 @@ from sklearn.utils.validation import (
 )
 
 from earlysignal.errors import EarlysignalError
+from earlysignal.features._windows import Window
+from earlysignal.model._folds import _label_ends
 
 __all__ = [
     "EarlyWarningClassifier",
@@ -152,14 +154,18 @@ def _is_categorical(s: pd.Series) -> bool:
 
 
 def temporal_holdout(
-    n: int, as_of: Any | None, fraction: float, *, min_rows: int = 1
+    n: int, as_of: Any | None, fraction: float, *, min_rows: int = 1,
+    horizon: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split rows into an earlier part and a later part (about ``fraction``).
 
     With ``as_of``, the latest ``ceil(fraction * n_dates)`` distinct dates form the
     later part (while at least one date is left earlier); otherwise the last rows.
-    Returns positional indices ``(early, late)``; ``late`` is empty when either part
-    would be smaller than ``min_rows``.
+    With a label ``horizon`` too, the earlier part keeps only dates whose label
+    window closes on or before the first later date, as the temporal folds do, so
+    that nothing learned from it has seen the later part's outcomes; the dates in
+    between are in neither part. Returns positional indices ``(early, late)``;
+    ``late`` is empty when either part would be smaller than ``min_rows``.
 
     Examples
     --------
@@ -167,6 +173,10 @@ def temporal_holdout(
     (array([0, 1]), array([2, 3]))
     >>> temporal_holdout(10, None, 0.2)
     (array([0, 1, 2, 3, 4, 5, 6, 7]), array([8, 9]))
+    >>> quarters = pd.to_datetime(["2021-01-01", "2021-04-01", "2021-07-01",
+    ...                            "2021-10-01", "2022-01-01"])
+    >>> temporal_holdout(5, quarters, 0.2, horizon="6m")
+    (array([0, 1, 2]), array([4]))
     """
     rows = np.arange(n)
     late_mask = np.zeros(n, dtype=bool)
@@ -180,13 +190,43 @@ def temporal_holdout(
     if dates is not None and distinct is not None and len(distinct) >= 2:
         n_late = min(max(1, math.ceil(fraction * len(distinct))), len(distinct) - 1)
         late_mask = np.asarray(dates >= distinct[-n_late])
+        early_mask = ~late_mask
+        if horizon is not None:
+            closed = distinct[_label_ends(distinct, Window.parse(horizon))
+                              <= distinct[-n_late]]
+            early_mask &= np.asarray(dates.isin(closed))
     else:
         n_late = int(round(fraction * n))
         late_mask[n - n_late:] = n_late > 0
-    early, late = rows[~late_mask], rows[late_mask]
+        early_mask = ~late_mask
+    early, late = rows[early_mask], rows[late_mask]
     if len(late) < min_rows or len(early) < min_rows:
         return rows, rows[:0]
     return early, late
+
+
+def gapped_holdout(
+    n: int, as_of: Any | None, fraction: float, horizon: str | None,
+    min_rows: int = 20,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """:func:`temporal_holdout` with the horizon gap where the dates allow one.
+
+    When too few dates are left before the gap (the first folds of a schedule),
+    the split is made without it; the third value says whether the gap was kept.
+
+    Examples
+    --------
+    >>> halves = pd.to_datetime(["2021-01-01", "2021-07-01", "2022-01-01"] * 20)
+    >>> gapped_holdout(60, halves, 0.3, "1y")[2], gapped_holdout(60, halves, 0.3, "18m")[2]
+    (True, False)
+    """
+    if horizon is not None:
+        early, late = temporal_holdout(n, as_of, fraction, min_rows=min_rows,
+                                       horizon=horizon)
+        if len(late):
+            return early, late, True
+    early, late = temporal_holdout(n, as_of, fraction, min_rows=min_rows)
+    return early, late, False
 
 
 class EarlyWarningClassifier(ClassifierMixin, BaseEstimator):
@@ -204,6 +244,9 @@ reg_lambda : LightGBM settings.
     validation_fraction : float
         Share of the latest as-of dates (or, without ``as_of``, of the last rows)
         held out for early stopping and the search.
+    horizon : str, optional
+        The label horizon (``"12m"``): rows whose label window reaches the held-out
+        dates do not train the early-stopping model (see :func:`temporal_holdout`).
     refit : bool
         After choosing the number of rounds on the held-out slice, train again on all
         rows with that many rounds, so the most recent data is learned from too.
@@ -239,6 +282,9 @@ reg_lambda : LightGBM settings.
         Categories of each text column, fixed at fit; unseen values become missing.
     booster_ : lightgbm.Booster
     best_iteration_ : int
+    holdout_gap_ : bool
+        Whether the early-stopping slice was kept a horizon apart from the rows
+        trained before it.
     best_params_ : dict
     search_results_ : list of dict
 
@@ -265,6 +311,7 @@ reg_lambda : LightGBM settings.
         reg_lambda: float = 1.0,
         early_stopping_rounds: int | None = 50,
         validation_fraction: float = 0.15,
+        horizon: str | None = None,
         refit: bool = True,
         search_budget_s: float = 0.0,
         search_metric: str = "log_loss",
@@ -283,6 +330,7 @@ reg_lambda : LightGBM settings.
         self.reg_lambda = reg_lambda
         self.early_stopping_rounds = early_stopping_rounds
         self.validation_fraction = validation_fraction
+        self.horizon = horizon
         self.refit = refit
         self.search_budget_s = search_budget_s
         self.search_metric = search_metric
@@ -471,8 +519,8 @@ reg_lambda : LightGBM settings.
         cat_idx = ([i for i, c in enumerate(names) if str(c) in self.categories_]
                    if names is not None else [])
         self.monotone_ = self._monotone(Xn, yn, names, cat_idx)
-        early, late = temporal_holdout(len(yn), as_of, self.validation_fraction,
-                                       min_rows=20)
+        early, late, self.holdout_gap_ = gapped_holdout(
+            len(yn), as_of, self.validation_fraction, self.horizon)
         usable = (self.early_stopping_rounds and len(late)
                   and len(np.unique(yn[early])) == len(self.classes_))
         candidates = (SEARCH_CANDIDATES if usable and self.search_budget_s > 0

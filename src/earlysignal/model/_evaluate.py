@@ -249,7 +249,8 @@ def _verdict(name: str, pooled: pd.DataFrame, metrics: pd.DataFrame,
 
 
 def _make_model(calibration: str | None, seed: int, search_budget_s: float,
-                n_jobs: int, model_params: Mapping[str, Any] | None) -> Any:
+                n_jobs: int, model_params: Mapping[str, Any] | None,
+                horizon: str | None = None) -> Any:
     # settings the estimator does not name are LightGBM's own and pass through
     own = set(EarlyWarningClassifier().get_params())
     given = dict(model_params or {})
@@ -257,11 +258,12 @@ def _make_model(calibration: str | None, seed: int, search_budget_s: float,
     named = {k: v for k, v in given.items() if k in own}
     if passed:
         named["lgb_params"] = {**dict(named.get("lgb_params") or {}), **passed}
+    named.setdefault("horizon", horizon)
     base = EarlyWarningClassifier(random_state=seed, search_budget_s=search_budget_s,
                                   n_jobs=n_jobs, **named)
     if calibration is None or calibration == "none":
         return base
-    return CalibratedModel(base, method=calibration)
+    return CalibratedModel(base, method=calibration, horizon=horizon)
 
 
 def evaluate(
@@ -281,6 +283,7 @@ def evaluate(
     max_train_span: str | int | None = None,
     min_train_dates: int = 1,
     test_from: Any = None,
+    holdout_gap: bool = False,
     model_params: Mapping[str, Any] | None = None,
     n_jobs: int = 1,
     fit_final: bool = True,
@@ -314,6 +317,11 @@ def evaluate(
     use_protected : bool
         Let the model use protected characteristics (off by default).
     test_dates, max_train_span, min_train_dates : passed to :func:`temporal_folds`.
+    holdout_gap : bool
+        Keep the early-stopping and calibration slice of each fit a horizon apart
+        from the rows trained before it. Stricter, but those rows are the most
+        recent: on the demo cohorts it cost about 0.002 AUC, so it is off by
+        default. The test folds always keep the gap.
     test_from : date, optional
         Test only as-of dates on or after this one (earlier dates still train): the
         first folds of a schedule learn from very few dates and judge a model no
@@ -372,6 +380,7 @@ def evaluate(
     data = matrix[keep].reset_index(drop=True)
     data = data.assign(as_of=pd.to_datetime(data["as_of"]).dt.normalize())
     y_all = data[label_col].astype(int).to_numpy()
+    gap = h.label if holdout_gap else None
     if test_dates is None and test_from is not None:
         start = pd.Timestamp(test_from)
         test_dates = [d for d in data["as_of"].drop_duplicates().sort_values()
@@ -398,7 +407,8 @@ def evaluate(
             fold=fold.index, label=y_all[test])
         y_train = _labels_known_by(data, y_all, train, fold.test_start,
                                    label_known_col)
-        model = _make_model(calibration, seed, search_budget_s, n_jobs, model_params)
+        model = _make_model(calibration, seed, search_budget_s, n_jobs, model_params,
+                            gap)
         model.fit(X_all.iloc[train][features], y_train,
                   as_of=data["as_of"].iloc[train].to_numpy())
         part[MODEL] = model.predict_proba(X_all.iloc[test][features])[:, 1]
@@ -457,7 +467,8 @@ def evaluate(
     verdicts = {n: _verdict(n, pooled, metrics, cap) for n in models if n != MODEL}
     final = None
     if fit_final:
-        final = _make_model(calibration, seed, search_budget_s, n_jobs, model_params)
+        final = _make_model(calibration, seed, search_budget_s, n_jobs, model_params,
+                            gap)
         final.fit(X_all[features], y_all, as_of=data["as_of"].to_numpy())
     settings = {"horizon": h.label, "capacity": cap.label, "calibration": calibration,
                 "seed": seed, "search_budget_s": search_budget_s,

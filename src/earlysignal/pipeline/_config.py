@@ -96,6 +96,10 @@ class ModelSection(_Section):
                                  "earlier as-of dates to train on.")
     test_from: date | None = Field(None, description="Test only as-of dates on or "
                                    "after this one (earlier ones still train).")
+    holdout_gap: bool = Field(False, description="Keep the early-stopping and "
+                              "calibration slice a horizon apart from the rows "
+                              "trained before it (stricter; cost 0.002 AUC on the "
+                              "demo).")
     params: dict[str, Any] = Field(default_factory=dict,
                                    description="Model settings (num_leaves, "
                                    "learning_rate, ...) and any other LightGBM "
