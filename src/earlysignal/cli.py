@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 a user error (with a message saying what and how to fix it),
 from __future__ import annotations
 
 import sys
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from earlysignal.errors import EarlysignalError
+from earlysignal.errors import EarlysignalError, EarlysignalWarning
 
 app = typer.Typer(
     name="earlysignal",
@@ -427,8 +428,21 @@ def _parse_date(text: str, option: str) -> date:
         ) from e
 
 
+def _show_warning(message: Any, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    if issubclass(category, EarlysignalWarning):
+        console.print("[bold yellow]warning:[/]", Text(str(message)), soft_wrap=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main() -> None:
     """Entry point of the console script: turn our errors into a message and exit 1."""
+    # our own warnings read as a sentence, not as a line of source code
+    warnings.showwarning = _show_warning
     try:
         app()  # standalone: usage errors print help and exit 2
     except EarlysignalError as e:

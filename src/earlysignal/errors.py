@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "EarlysignalError",
+    "EarlysignalWarning",
     "EngineError",
     "LeakageError",
     "config_error_from_pydantic",
@@ -21,6 +22,10 @@ __all__ = [
 
 class EarlysignalError(Exception):
     """Base class of every error that earlysignal raises for a user mistake."""
+
+
+class EarlysignalWarning(UserWarning):
+    """Something that runs but is probably not what the user meant."""
 
 
 def _rows_text(rows: Sequence[int] | None, limit: int = 5) -> str:

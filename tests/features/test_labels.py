@@ -191,7 +191,9 @@ def test_extract_date_censors_and_both_rules():
     assert excl.counts == {
         "rows": 3, "positives": 0, "negatives": 0, "censored_excluded": 3,
         "censored_excluded_with_escalation": 1, "censored_negative": 0,
-        "censored_left_area": 0, "censored_aged_out": 0, "censored_extract_ends": 3}
+        "censored_left_area": 0, "censored_aged_out": 0, "censored_extract_ends": 3,
+        # the cohort date precedes every record here, which the labels warn about
+        "rows_before_first_record": 3}
     assert excl.training_frame().empty
 
     neg = build_labels(t, cohort("early", "late", "none"),
@@ -366,3 +368,33 @@ def test_labels_on_many_rows_agree_with_searchsorted_reference():
         want.append(int(i < len(d) and d[i] <= np.datetime64(a + pd.DateOffset(
             months=12))))
     assert res.frame["label"].tolist() == want
+
+
+def test_a_cohort_that_starts_before_the_outcome_records_is_warned_about():
+    import warnings as w
+
+    from earlysignal.data import CanonicalTables
+    from earlysignal.errors import EarlysignalWarning
+    from earlysignal.features import LabelSpec, build_labels
+
+    t = CanonicalTables.from_frames({
+        "people": pd.DataFrame({"person_id": ["a", "b"],
+                                "date_of_birth": ["2008-01-01"] * 2}),
+        "events": pd.DataFrame({"person_id": ["a", "b"],
+                                "event_date": ["2020-03-05", "2021-06-01"],
+                                "source": ["school", "youth_justice"],
+                                "event_type": ["suspension", "caution"]})})
+    spec = LabelSpec(horizon="12m", outcome=[{"table": "events",
+                                              "source": "youth_justice"}],
+                     followup={"extract_date": "2022-12-31"})
+    cohort = pd.DataFrame({"person_id": ["a", "b", "a", "b"], "as_of": pd.to_datetime(
+        ["2019-09-01", "2019-09-01", "2020-09-01", "2020-09-01"])})
+    with pytest.warns(EarlysignalWarning, match=r"2 cohort rows at as-of dates "
+                      r"before the first record of the outcome table \(2020-03-05\): "
+                      r"2019-09-01\. .*Fix: start the cohort on or after 2020-03-05"):
+        res = build_labels(t, cohort, spec)
+    assert res.counts["rows_before_first_record"] == 2
+    with w.catch_warnings():
+        w.simplefilter("error")
+        later = build_labels(t, cohort.iloc[2:], spec)
+    assert later.counts["rows_before_first_record"] == 0

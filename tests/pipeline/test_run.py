@@ -170,3 +170,17 @@ def test_synthetic_data_takes_a_study_start_written_as_a_yaml_date(tmp_path):
     stamp = (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns
     load_data(cfg, work_dir=tmp_path)
     assert (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns == stamp
+
+
+def test_cli_warns_in_words_when_the_cohort_starts_before_the_data(tmp_path):
+    # the demo's cohort starts in 2018; a cohort generated from 2019 cannot label it
+    write_cohort(SynthConfig(people=200, seed=1), tmp_path / "data")
+    res = _cli("features", str(ROOT / "pipelines" / "demo.yaml"), "--data", "data",
+               "--out", "o", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stderr.split())
+    assert "warning: " in text and "before the first record of the outcome table" in text
+    assert "Fix: start the cohort on or after 2019-09" in text
+    assert "EarlysignalWarning" not in text and "warnings.warn" not in text
+    meta = json.loads((tmp_path / "o" / "features.meta.json").read_text())
+    assert meta["labels"]["rows_before_first_record"] > 0

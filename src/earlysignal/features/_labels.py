@@ -26,6 +26,7 @@ of rows (table, source, type) is matched, and when a row became known.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from earlysignal.errors import ConfigError, DataError
+from earlysignal.errors import ConfigError, DataError, EarlysignalWarning
 from earlysignal.features._windows import Window, WindowError
 
 __all__ = [
@@ -475,7 +476,35 @@ def build_labels(
         "censor_reason": reason.where(censored).astype("str"),
     })
     out.index = cohort_frame.index
-    return LabelResult(out, _label_counts(out, spec), extract)
+    counts = _label_counts(out, spec)
+    counts["rows_before_first_record"] = _before_first_record(tables, spec, f)
+    return LabelResult(out, counts, extract)
+
+
+def _before_first_record(tables: Mapping[str, pd.DataFrame], spec: LabelSpec,
+                         f: pd.DataFrame) -> int:
+    """Rows whose label window opens before the outcome table's first record.
+
+    Escalations there cannot be seen, so those rows read as negatives that may
+    not be; a cohort that starts before its data does is warned about.
+    """
+    firsts = [pd.to_datetime(tables[t][OWN_DATE[t]]).min()
+              for t in {rule.table for rule in spec.outcome}
+              if t in tables and len(tables[t])]
+    if not firsts:
+        return 0
+    first = min(firsts)
+    early = f["as_of"] < first
+    if early.any():
+        dates = sorted({d.date().isoformat() for d in f.loc[early, "as_of"]})
+        warnings.warn(
+            f"{int(early.sum())} cohort rows at as-of dates before the first record "
+            f"of the outcome table ({first.date()}): {', '.join(dates[:4])}"
+            f"{' ...' if len(dates) > 4 else ''}. Escalations in their label "
+            "windows cannot be seen, so they read as negatives. Fix: start the "
+            f"cohort on or after {first.date()}, or supply the earlier records",
+            EarlysignalWarning, stacklevel=3)
+    return int(early.sum())
 
 
 def latest_date(tables: Mapping[str, pd.DataFrame]) -> pd.Timestamp:
