@@ -126,6 +126,16 @@ def test_monotone_directions_match_spearman_with_a_z_threshold():
         want.append(int(np.sign(rho)) if abs(rho) * np.sqrt(ok.sum() - 1) >= 3 else 0)
     assert got.tolist() == want
     assert got[0] == 1 and got[1] == -1 and got[4] == 0 and got[5] == 0
+    # a label that is not 0/1 is ranked as Spearman ranks it
+    score = X[:, 0] + rng.normal(size=n)
+    ok = ~np.isnan(X[:, 2])
+    rho = spearmanr(X[ok, 2], score[ok]).statistic
+    assert monotone_directions(X[:, [2]], score, z=0.0).tolist() == [int(np.sign(rho))]
+    # past max_rows a fixed sample decides, and a clear direction stays
+    sampled = monotone_directions(X, y.astype(int), skip=[5], max_rows=1500)
+    assert sampled[0] == 1 and sampled[1] == -1
+    assert (sampled == monotone_directions(X, y.astype(int), skip=[5],
+                                           max_rows=1500)).all()
 
 
 def test_monotone_auto_makes_risk_move_one_way_in_a_clear_feature():
