@@ -100,3 +100,18 @@ def test_reliability_svg_has_one_line_per_model():
     svg = reliability_svg([0, 1, 0, 1], {"model": [0.1, 0.8, 0.3, 0.6],
                                          "logistic": [0.2, 0.7, 0.2, 0.7]}, n_bins=2)
     assert "logistic" in svg and "perfect calibration" in svg
+
+
+def test_refit_keeps_the_settings_and_rounds_the_first_fit_chose():
+    from earlysignal.model import EarlyWarningClassifier
+    from earlysignal.model._calibration import _with_rounds_of
+
+    template = EarlyWarningClassifier(search_budget_s=30.0)
+    fitted = EarlyWarningClassifier(search_budget_s=30.0)
+    fitted.best_params_ = {"num_leaves": 31, "reg_lambda": 5.0}
+    fitted.best_iteration_ = 17
+    fresh = _with_rounds_of(fitted, template).get_params()
+    assert fresh["num_leaves"] == 31 and fresh["reg_lambda"] == 5.0
+    assert fresh["n_estimators"] == 17 and fresh["early_stopping_rounds"] is None
+    assert fresh["search_budget_s"] == 0.0
+    assert template.get_params()["num_leaves"] == 15      # the template is untouched

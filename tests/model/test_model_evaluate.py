@@ -210,6 +210,7 @@ def test_holdout_gap_and_test_from_reach_every_fit(small):
     last = loose.folds[-1].test_start
     strict = evaluate(matrix, metadata, holdout_gap=True, test_from=last, **kw)
     assert [f.test_start for f in strict.folds] == [last] and len(loose.folds) > 1
+    assert strict.folds[0].index == 0 and strict.settings["test_from"] == str(last.date())
     model = strict.final_model
     assert model.horizon == "12m" and model.estimator.horizon == "12m"
     # six half-yearly dates leave room for the gap before the calibration slice

@@ -55,6 +55,14 @@ def test_model_settings_are_checked_against_the_model_and_lightgbm(tmp_path):
         load_config(tmp_path / "bad.yaml")
     assert "model.params: unknown model setting(s) ['num_leafs']: not a setting of " \
         "the model nor a LightGBM parameter (did you mean num_leaves?)" in str(err.value)
+    clash = demo.replace("params: {", "params: {eta: 0.1, seed: 3, n_jobs: 2, ")
+    (tmp_path / "clash.yaml").write_text(clash)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "clash.yaml")
+    text = str(err.value)
+    assert "'eta' is LightGBM's name for learning_rate: use learning_rate" in text
+    assert "'seed' is set by model.seed" in text
+    assert "'n_jobs' is fixed (one thread" in text
     # LightGBM's own parameters, under any alias, pass through to the model
     good = demo.replace("params: {", "params: {extra_trees: true, max_bin: 63, ")
     (tmp_path / "good.yaml").write_text(good)

@@ -39,7 +39,7 @@ def _fit_params(estimator: Any) -> tuple[str, ...]:
 
 
 def _with_rounds_of(fitted: Any, estimator: Any) -> Any:
-    """A fresh clone; one that early-stops reuses the rounds ``fitted`` chose.
+    """A fresh clone; one that early-stops reuses the settings and rounds ``fitted`` chose.
 
     Choosing the rounds again on all rows would hold out the calibration slice a
     second time for the same answer, and cost a whole extra fit.
@@ -48,7 +48,10 @@ def _with_rounds_of(fitted: Any, estimator: Any) -> Any:
     rounds = getattr(fitted, "best_iteration_", None)
     params = fresh.get_params()
     if rounds and {"n_estimators", "early_stopping_rounds"} <= set(params):
-        fresh.set_params(n_estimators=int(rounds), early_stopping_rounds=None)
+        chosen = {k: v for k, v in getattr(fitted, "best_params_", {}).items()
+                  if k in params}
+        fresh.set_params(**chosen, n_estimators=int(rounds),
+                         early_stopping_rounds=None, search_budget_s=0.0)
     return fresh
 
 
@@ -111,7 +114,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
             )
         y = np.asarray(pd.Series(y).astype(int))
         early, late, self.holdout_gap_ = gapped_holdout(
-            len(y), as_of, self.calibration_fraction, self.horizon)
+            len(y), as_of, self.calibration_fraction, self.horizon, y=y)
         if len(late) == 0 or len(np.unique(y[late])) < 2:
             raise ModelInputError(
                 f"calibration needs a later slice with both outcomes; the latest "

@@ -39,6 +39,7 @@ __all__ = [
     "ModelInputError",
     "known_model_settings",
     "model_inputs",
+    "own_setting_aliases",
     "monotone_directions",
     "SEARCH_CANDIDATES",
 ]
@@ -115,6 +116,29 @@ def known_model_settings(*, aliases: bool = True) -> frozenset[str]:
         return frozenset()
     other = {a for v in table.values() for a in v} if aliases else set()
     return frozenset(own | set(table) | other)
+
+
+def own_setting_aliases() -> dict[str, str]:
+    """LightGBM's other names for the settings the model names itself.
+
+    Examples
+    --------
+    >>> aliases = own_setting_aliases()
+    >>> aliases.get("eta"), aliases.get("num_iterations"), aliases.get("seed")
+    ('learning_rate', 'n_estimators', 'random_state')
+    """
+    try:
+        table = lgb.basic._ConfigAliases._get_all_param_aliases()
+    except AttributeError:
+        return {}
+    own = set(inspect.signature(EarlyWarningClassifier.__init__).parameters)
+    out: dict[str, str] = {}
+    for key, group in table.items():
+        names = {key, *group}
+        mine = sorted(names & own)
+        for alias in names - own if mine else ():
+            out[alias] = mine[0]
+    return out
 
 
 def monotone_directions(X: np.ndarray, y: np.ndarray, *, z: float = 3.0,
@@ -217,12 +241,13 @@ def temporal_holdout(
 
 def gapped_holdout(
     n: int, as_of: Any | None, fraction: float, horizon: str | None,
-    min_rows: int = 20,
+    min_rows: int = 20, y: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """:func:`temporal_holdout` with the horizon gap where the dates allow one.
 
-    When too few dates are left before the gap (the first folds of a schedule),
-    the split is made without it; the third value says whether the gap was kept.
+    When too few dates (or, given ``y``, no escalation) are left before the gap
+    (the first folds of a schedule), the split is made without it; the third
+    value says whether the gap was kept.
 
     Examples
     --------
@@ -233,7 +258,7 @@ def gapped_holdout(
     if horizon is not None:
         early, late = temporal_holdout(n, as_of, fraction, min_rows=min_rows,
                                        horizon=horizon)
-        if len(late):
+        if len(late) and (y is None or len(np.unique(np.asarray(y)[early])) > 1):
             return early, late, True
     early, late = temporal_holdout(n, as_of, fraction, min_rows=min_rows)
     return early, late, False
@@ -269,7 +294,7 @@ reg_lambda : LightGBM settings.
         How candidates are compared.
     monotone : {"auto"} or None
         ``"auto"``: each numeric column whose rank correlation with the label on the
-        fitting rows is clear (``|rho| * sqrt(n) >= monotone_z``) may only raise, or
+        fitting rows is clear (``|rho| * sqrt(n - 1) >= monotone_z``) may only raise, or
         only lower, the risk, in that direction (``monotone_`` records it). With few
         escalations this keeps the trees from learning noise that contradicts a
         clear trend; ``None`` leaves every column free.
@@ -461,7 +486,8 @@ reg_lambda : LightGBM settings.
         }
         params.update(extra)
         params["subsample_freq"] = 1 if params["subsample"] < 1 else 0
-        if any(getattr(self, "monotone_", {}).values()):
+        if any(getattr(self, "monotone_", {}).values()) and \
+                "monotone_constraints" not in params:
             params["monotone_constraints"] = list(self.monotone_.values())
             params.setdefault("monotone_constraints_method", "intermediate")
         params.update(
@@ -530,7 +556,7 @@ reg_lambda : LightGBM settings.
                    if names is not None else [])
         self.monotone_ = self._monotone(Xn, yn, names, cat_idx)
         early, late, self.holdout_gap_ = gapped_holdout(
-            len(yn), as_of, self.validation_fraction, self.horizon)
+            len(yn), as_of, self.validation_fraction, self.horizon, y=yn)
         usable = (self.early_stopping_rounds and len(late)
                   and len(np.unique(yn[early])) == len(self.classes_))
         candidates = (SEARCH_CANDIDATES if usable and self.search_budget_s > 0

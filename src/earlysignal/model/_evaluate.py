@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -327,7 +327,8 @@ def evaluate(
         first folds of a schedule learn from very few dates and judge a model no
         council would deploy.
     model_params : dict, optional
-        Extra EarlyWarningClassifier parameters.
+        EarlyWarningClassifier settings; any other LightGBM parameter passes
+        through to LightGBM.
     n_jobs : int
     fit_final : bool
         Also train the final model on all labelled rows.
@@ -381,13 +382,18 @@ def evaluate(
     data = data.assign(as_of=pd.to_datetime(data["as_of"]).dt.normalize())
     y_all = data[label_col].astype(int).to_numpy()
     gap = h.label if holdout_gap else None
-    if test_dates is None and test_from is not None:
-        start = pd.Timestamp(test_from)
-        test_dates = [d for d in data["as_of"].drop_duplicates().sort_values()
-                      if d >= start]
     folds = temporal_folds(data["as_of"], horizon=h, test_dates=test_dates,
                            max_train_span=max_train_span,
                            min_train_dates=min_train_dates)
+    if test_from is not None and test_dates is None:
+        start = pd.Timestamp(test_from)
+        folds = [replace(f, index=i) for i, f in
+                 enumerate(f for f in folds if f.test_start >= start)]
+        if not folds:
+            last = data["as_of"].max().date()
+            raise EarlysignalError(
+                f"no test date on or after test_from={start.date()} (the last "
+                f"labelled as-of date is {last}). Fix: give an earlier test_from")
     if not folds:
         seen = sorted({d.date().isoformat() for d in data["as_of"]})
         raise EarlysignalError(
@@ -473,6 +479,11 @@ def evaluate(
     settings = {"horizon": h.label, "capacity": cap.label, "calibration": calibration,
                 "seed": seed, "search_budget_s": search_budget_s,
                 "use_protected": use_protected, "label_col": label_col,
+                "test_from": None if test_from is None else
+                pd.Timestamp(test_from).date().isoformat(),
+                "min_train_dates": min_train_dates, "holdout_gap": holdout_gap,
+                "max_train_span": max_train_span,
+                "model_params": dict(model_params or {}),
                 "baselines": models[1:], "n_rows_labelled": len(data),
                 "n_rows_censored": int(matrix[label_col].isna().sum()),
                 "dates_left_out": [d.date().isoformat() for d in thin.index],

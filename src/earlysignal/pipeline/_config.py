@@ -109,7 +109,22 @@ class ModelSection(_Section):
     @classmethod
     def _known_params(cls, value: dict[str, Any]) -> dict[str, Any]:
         from earlysignal.model import known_model_settings
+        from earlysignal.model._estimator import own_setting_aliases
 
+        elsewhere = {"random_state": "model.seed", "n_jobs": None,
+                     "search_budget_s": "model.search_budget_s", "lgb_params": None,
+                     "monotone": "model.monotone", "horizon": "label.horizon"}
+        problems = []
+        aliases = own_setting_aliases()
+        for key in sorted(value):
+            own = aliases.get(key, key)
+            if own in elsewhere:
+                where = elsewhere[own]
+                problems.append(f"'{key}' is set by {where}" if where else
+                                f"'{key}' is fixed (one thread, for results that do "
+                                "not depend on the machine)")
+            elif own != key:
+                problems.append(f"'{key}' is LightGBM's name for {own}: use {own}")
         known = known_model_settings()
         unknown = sorted(k for k in value if known and k not in known)
         if unknown:
@@ -117,12 +132,14 @@ class ModelSection(_Section):
             near = [m for k in unknown
                     for m in difflib.get_close_matches(k, main, n=1)]
             hint = f"did you mean {', '.join(near)}?" if near else "check the spelling"
-            raise ValueError(
+            problems.append(
                 f"unknown model setting(s) {unknown}: not a setting of the model nor "
                 f"a LightGBM parameter ({hint})")
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
-    def model_params(self) -> dict[str, Any] | None:
+    def model_params(self) -> dict[str, Any]:
         """The estimator settings: ``params`` plus the monotone rule."""
         out = {**self.params}
         out.setdefault("monotone", self.monotone)

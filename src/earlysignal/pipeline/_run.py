@@ -138,8 +138,9 @@ def run_pipeline(
     log(f"features: {len(matrix):,} rows x {len(metadata)} features")
 
     if "model" in stages:
-        model_key = stage_key(feat_key, config.raw.get("model"),
-                              config.raw.get("fairness"))
+        # the validated sections, so that a changed default is a changed key
+        model_key = stage_key(feat_key, config.model.model_dump(mode="json"),
+                              config.fairness.model_dump(mode="json"))
         _cached(result, "model", run_dir, model_key, force,
                 lambda: model_stage(config, matrix, metadata, data.truth,
                                     run_dir))
