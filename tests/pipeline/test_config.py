@@ -45,30 +45,34 @@ def test_a_bad_config_lists_every_problem_with_its_path(tmp_path):
     assert "fairness.min_cell: Input should be greater than or equal to 1" in text
 
 
-def test_model_settings_are_checked_against_the_model_and_lightgbm(tmp_path):
+def _demo_with_params(tmp_path, extra: str):
+    """Load the demo config with ``extra`` put first in ``model.params``."""
     demo = (ROOT / "pipelines" / "demo.yaml").read_text()
-    bad = demo.replace("params: {", "params: {num_leafs: 4, ")
-    assert bad != demo
-    (tmp_path / "features").symlink_to(ROOT / "pipelines" / "features")
-    (tmp_path / "bad.yaml").write_text(bad)
+    if not (tmp_path / "features").exists():
+        (tmp_path / "features").symlink_to(ROOT / "pipelines" / "features")
+    path = tmp_path / f"demo{len(list(tmp_path.glob('demo*.yaml')))}.yaml"
+    path.write_text(demo.replace("params: {", "params: {" + extra + ", ", 1))
+    return load_config(path)
+
+
+def _problems(tmp_path, extra: str) -> str:
     with pytest.raises(ConfigError) as err:
-        load_config(tmp_path / "bad.yaml")
+        _demo_with_params(tmp_path, extra)
+    return str(err.value)
+
+
+def test_model_settings_are_checked_against_the_model_and_lightgbm(tmp_path):
     assert "model.params: unknown model setting(s) ['num_leafs']: not a setting of " \
-        "the model nor a LightGBM parameter (did you mean num_leaves?)" in str(err.value)
-    clash = demo.replace("params: {", "params: {eta: 0.1, seed: 3, n_jobs: 2, ")
-    (tmp_path / "clash.yaml").write_text(clash)
-    with pytest.raises(ConfigError) as err:
-        load_config(tmp_path / "clash.yaml")
-    text = str(err.value)
+        "the model nor a LightGBM parameter (did you mean num_leaves?)" in \
+        _problems(tmp_path, "num_leafs: 4")
+    text = _problems(tmp_path, "eta: 0.1, seed: 3, n_jobs: 2")
     assert "'eta' is LightGBM's name for learning_rate: use learning_rate" in text
     assert "'seed' is set by model.seed" in text
     assert "'n_jobs' is fixed (one thread" in text
     # LightGBM's own parameters, under any alias, pass through to the model
-    good = demo.replace("params: {", "params: {extra_trees: true, max_bin: 63, ")
-    (tmp_path / "good.yaml").write_text(good)
-    model = load_config(tmp_path / "good.yaml").model
-    assert model.model_params() is not None
+    model = _demo_with_params(tmp_path, "extra_trees: true, max_bin: 63").model
     assert model.model_params()["extra_trees"] is True
+    assert model.model_params()["max_bin"] == 63
     assert model.model_params()["monotone"] == "auto"
 
 
