@@ -48,10 +48,9 @@ def _with_rounds_of(fitted: Any, estimator: Any) -> Any:
     rounds = getattr(fitted, "best_iteration_", None)
     params = fresh.get_params()
     if rounds and {"n_estimators", "early_stopping_rounds"} <= set(params):
-        chosen = {k: v for k, v in getattr(fitted, "best_params_", {}).items()
-                  if k in params}
-        fresh.set_params(**chosen, n_estimators=int(rounds),
-                         early_stopping_rounds=None, search_budget_s=0.0)
+        chosen = {**getattr(fitted, "best_params_", {}), "n_estimators": int(rounds),
+                  "early_stopping_rounds": None, "search_budget_s": 0.0}
+        fresh.set_params(**{k: v for k, v in chosen.items() if k in params})
     return fresh
 
 

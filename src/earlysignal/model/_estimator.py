@@ -40,6 +40,7 @@ __all__ = [
     "known_model_settings",
     "model_inputs",
     "own_setting_aliases",
+    "split_settings",
     "monotone_directions",
     "SEARCH_CANDIDATES",
 ]
@@ -96,6 +97,17 @@ SEARCH_CANDIDATES: tuple[dict[str, Any], ...] = (
 _EVAL_XY = "eval_X" in inspect.signature(lgb.LGBMClassifier.fit).parameters
 
 
+def _own_settings() -> set[str]:
+    return set(inspect.signature(EarlyWarningClassifier.__init__).parameters) - {"self"}
+
+
+def _lightgbm_aliases() -> dict[str, list[str]]:
+    try:
+        return dict(lgb.basic._ConfigAliases._get_all_param_aliases())
+    except AttributeError:  # a LightGBM without the (private) parameter list
+        return {}
+
+
 def known_model_settings(*, aliases: bool = True) -> frozenset[str]:
     """Names the model accepts as settings: its own and LightGBM's.
 
@@ -109,13 +121,11 @@ def known_model_settings(*, aliases: bool = True) -> frozenset[str]:
     >>> {"num_leaves", "monotone", "extra_trees"} <= names, "num_leafs" in names
     (True, False)
     """
-    own = set(inspect.signature(EarlyWarningClassifier.__init__).parameters) - {"self"}
-    try:
-        table = lgb.basic._ConfigAliases._get_all_param_aliases()
-    except AttributeError:  # a LightGBM without the (private) parameter list
+    table = _lightgbm_aliases()
+    if not table:
         return frozenset()
     other = {a for v in table.values() for a in v} if aliases else set()
-    return frozenset(own | set(table) | other)
+    return frozenset(_own_settings() | set(table) | other)
 
 
 def own_setting_aliases() -> dict[str, str]:
@@ -127,18 +137,32 @@ def own_setting_aliases() -> dict[str, str]:
     >>> aliases.get("eta"), aliases.get("num_iterations"), aliases.get("seed")
     ('learning_rate', 'n_estimators', 'random_state')
     """
-    try:
-        table = lgb.basic._ConfigAliases._get_all_param_aliases()
-    except AttributeError:
-        return {}
-    own = set(inspect.signature(EarlyWarningClassifier.__init__).parameters)
+    own = _own_settings()
     out: dict[str, str] = {}
-    for key, group in table.items():
+    for key, group in _lightgbm_aliases().items():
         names = {key, *group}
         mine = sorted(names & own)
         for alias in names - own if mine else ():
             out[alias] = mine[0]
     return out
+
+
+def split_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Constructor arguments of the model: its own settings by name, every other
+    (LightGBM) setting gathered into ``lgb_params``.
+
+    Examples
+    --------
+    >>> split_settings({"num_leaves": 7, "extra_trees": True})
+    {'num_leaves': 7, 'lgb_params': {'extra_trees': True}}
+    """
+    own = _own_settings()
+    given = dict(settings or {})
+    named = {k: v for k, v in given.items() if k in own}
+    passed = {k: v for k, v in given.items() if k not in own}
+    if passed:
+        named["lgb_params"] = {**dict(named.get("lgb_params") or {}), **passed}
+    return named
 
 
 def monotone_directions(X: np.ndarray, y: np.ndarray, *, z: float = 3.0,

@@ -21,7 +21,11 @@ from earlysignal.errors import DataError, EarlysignalError
 from earlysignal.features._windows import Window
 from earlysignal.model._baselines import BASELINE_LABELS, make_baselines
 from earlysignal.model._calibration import CalibratedModel
-from earlysignal.model._estimator import EarlyWarningClassifier, model_inputs
+from earlysignal.model._estimator import (
+    EarlyWarningClassifier,
+    model_inputs,
+    split_settings,
+)
 from earlysignal.model._folds import Fold, folds_svg, temporal_folds
 from earlysignal.model._lookup import MissingFeatureError
 from earlysignal.model._metrics import (
@@ -251,13 +255,7 @@ def _verdict(name: str, pooled: pd.DataFrame, metrics: pd.DataFrame,
 def _make_model(calibration: str | None, seed: int, search_budget_s: float,
                 n_jobs: int, model_params: Mapping[str, Any] | None,
                 horizon: str | None = None) -> Any:
-    # settings the estimator does not name are LightGBM's own and pass through
-    own = set(EarlyWarningClassifier().get_params())
-    given = dict(model_params or {})
-    passed = {k: v for k, v in given.items() if k not in own}
-    named = {k: v for k, v in given.items() if k in own}
-    if passed:
-        named["lgb_params"] = {**dict(named.get("lgb_params") or {}), **passed}
+    named = split_settings(model_params)
     named.setdefault("horizon", horizon)
     base = EarlyWarningClassifier(random_state=seed, search_budget_s=search_budget_s,
                                   n_jobs=n_jobs, **named)
@@ -317,6 +315,7 @@ def evaluate(
     use_protected : bool
         Let the model use protected characteristics (off by default).
     test_dates, max_train_span, min_train_dates : passed to :func:`temporal_folds`.
+        Explicit ``test_dates`` win over ``test_from``.
     holdout_gap : bool
         Keep the early-stopping and calibration slice of each fit a horizon apart
         from the rows trained before it. Stricter, but those rows are the most

@@ -111,18 +111,22 @@ class ModelSection(_Section):
         from earlysignal.model import known_model_settings
         from earlysignal.model._estimator import own_setting_aliases
 
-        elsewhere = {"random_state": "model.seed", "n_jobs": None,
-                     "search_budget_s": "model.search_budget_s", "lgb_params": None,
-                     "monotone": "model.monotone", "horizon": "label.horizon"}
+        elsewhere = {
+            "random_state": "is set by model.seed",
+            "search_budget_s": "is set by model.search_budget_s",
+            "monotone": "is set by model.monotone",
+            "horizon": "is set by label.horizon",
+            "n_jobs": "is fixed (one thread, for results that do not depend on "
+                      "the machine)",
+            "lgb_params": "is not needed: give LightGBM parameters directly in "
+                          "model.params",
+        }
         problems = []
         aliases = own_setting_aliases()
         for key in sorted(value):
             own = aliases.get(key, key)
             if own in elsewhere:
-                where = elsewhere[own]
-                problems.append(f"'{key}' is set by {where}" if where else
-                                f"'{key}' is fixed (one thread, for results that do "
-                                "not depend on the machine)")
+                problems.append(f"'{key}' {elsewhere[own]}")
             elif own != key:
                 problems.append(f"'{key}' is LightGBM's name for {own}: use {own}")
         known = known_model_settings()
