@@ -49,8 +49,8 @@ def test_hand_computed_estimates() -> None:
     assert pa["net"] == pytest.approx(7 / 12 * 1000 - 200)
     # random: 2 of 5 in each round, 2 escalations per round
     assert t.loc["random", "escalations_selected"] == pytest.approx(0.8)
-    # intervals: the effect range 0.4-0.6 bounds the averted draws
-    assert 0.4 <= m["averted_lower"] < 0.5 < m["averted_upper"] <= 0.6
+    # intervals add a bootstrap of the ten people to the effect range 0.4-0.6
+    assert m["averted_lower"] < 0.5 < m["averted_upper"]
     assert m["intervention_cost_lower"] == m["intervention_cost_upper"] == 200
 
 
@@ -65,7 +65,7 @@ def test_ties_match_model_metrics_expected_caught() -> None:
 
 def test_equal_capacity_and_group_counts() -> None:
     r = impact(tiny(), capacity=2, effect="0.2", costs=COSTS, draws=10,
-               fair_group="sex")
+               fair_group="sex", min_cell=1)  # ten people: no disclosure here
     assert set(r.strategies["strategy"]) == {
         "model", "persistent_absence", "random", "fair_selection_rate", "fair_tpr"}
     assert np.allclose(r.strategies["places"], 2)
@@ -86,7 +86,9 @@ def test_fair_selection_rate_is_proportional() -> None:
                       "label": (rng.random(n) < 0.1).astype(int),
                       # group B scores higher, so plain top-k over-selects it
                       "model": rng.random(n) + (g == "B") * 0.5, "group_eth": g})
-    r = impact(s, capacity=100, effect="0.2", costs=COSTS, draws=10)
+    # min_cell=0: the plain top-k selects none of group A, which the disclosure
+    # rule would otherwise withhold
+    r = impact(s, capacity=100, effect="0.2", costs=COSTS, draws=10, min_cell=0)
     bg = r.by_group.set_index(["strategy", "group"])
     assert bg.loc[("model", "B"), "selection_rate"] > 0.3
     rates = bg.loc["fair_selection_rate", "selection_rate"]
@@ -148,3 +150,51 @@ def test_scores_errors_name_the_column() -> None:
         impact(bad, capacity=2, effect="0.2")
     with pytest.raises(DataError, match="no group column 'group_ethnicity'"):
         impact(tiny(), capacity=2, effect="0.2", fair_group="ethnicity")
+
+
+def _repeated_people(n_people: int = 300, rounds: int = 4, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    risk = rng.beta(1, 6, n_people)
+    ever = rng.random(n_people) < risk  # a person's label repeats across rounds
+    return pd.DataFrame({
+        "person_id": np.tile([f"p{i}" for i in range(n_people)], rounds),
+        "as_of": np.repeat(pd.date_range("2022-01-01", periods=rounds, freq="QS"),
+                           n_people),
+        "label": np.tile(ever.astype(int), rounds),
+        "model": np.tile(risk, rounds) + rng.normal(0, 0.05, n_people * rounds),
+    })
+
+
+def test_averted_interval_carries_person_level_sampling():
+    s = _repeated_people()
+    r = impact(s, capacity="20%", effect="0.5", draws=2000, percents=[0, 20])
+    row = r.strategies.set_index("strategy").loc["model"]
+    # A naive bootstrap of people (all their rounds with them), list held fixed.
+    rounds = s["as_of"].nunique()
+    from earlysignal.impact._targeting import capacity_plan, strategy_weights
+    from earlysignal.model._metrics import Capacity
+    w = strategy_weights(s, "model", capacity_plan(s, Capacity.parse("20%")))[0]
+    caught = pd.Series(w * s["label"].to_numpy()).groupby(s["person_id"]).sum()
+    rng = np.random.default_rng(11)
+    reps = [caught.to_numpy()[rng.integers(0, len(caught), len(caught))].sum()
+            for _ in range(2000)]
+    naive = 0.5 * np.percentile(reps, [2.5, 97.5]) / rounds
+    width = row["averted_upper"] - row["averted_lower"]
+    assert width == pytest.approx(naive[1] - naive[0], rel=0.15)
+    assert row["averted_lower"] < row["averted"] < row["averted_upper"]
+
+
+def test_small_groups_are_withheld_by_people_not_rows():
+    # 6 people of one group at 4 rounds: 24 rows, but only 6 young people
+    s = _repeated_people(n_people=300)
+    ids = s["person_id"].str[1:].astype(int)
+    s["group_ethnicity"] = np.where(ids < 6, "Small", "Large")
+    r = impact(s, capacity="20%", effect="0.5", draws=200, percents=[0, 20],
+               min_cell=10)
+    g = r.by_group.set_index(["strategy", "group"])
+    small, large = g.loc[("model", "Small")], g.loc[("model", "Large")]
+    assert small["withheld"] and np.isnan(small["escalations"])
+    # Large = total - Small, so it is withheld too (secondary suppression)
+    assert large["withheld"] and np.isnan(large["cohort"])
+    html = r.html()
+    assert "withheld (small numbers)" in html

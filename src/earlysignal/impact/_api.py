@@ -39,6 +39,9 @@ _NOTES = [
     "The effect is applied equally to everyone selected; in practice early help may "
     "work better for some young people than others.",
     "Rounds are as-of dates; a young person selected in two rounds uses two places.",
+    "Intervals combine the uncertainty of the effect and the unit costs with a "
+    "bootstrap of the young people scored (each resample draws people, with all "
+    "their rounds), holding each strategy's list fixed.",
     "Demand projections follow the young people on roll at the origin (a closed "
     "cohort); new joiners add to every count unless entrants='repeat' is used.",
     "The demand model assumes tomorrow's transition rates (by state and school age) "
@@ -61,6 +64,7 @@ def impact(
     flow_draws: int = 200,
     percents: Sequence[float] = DEFAULT_PERCENTS,
     origin: str | None = None,
+    min_cell: int = 10,
 ) -> ImpactResult:
     """Estimate what targeting at capacity would achieve, and demand by service.
 
@@ -88,6 +92,9 @@ def impact(
     draws, years, flow_draws, percents, origin
         Monte Carlo draws; projection years, posterior draws and origin (default:
         the month after the last record); capacity-curve percentages.
+    min_cell : int
+        Groups with fewer people (in size, outcomes or selection) are withheld
+        from the by-group table, by the same rule as the fairness audit.
 
     Returns
     -------
@@ -108,10 +115,11 @@ def impact(
     unit = load_costs(costs)
     group = resolve_group(scores, fair_group)
     names = available_strategies(scores, group)
-    mc = Draws.make(eff, unit, draws, seed)
-    table, by_group, reach = targeting_tables(scores, cap, eff, unit, mc, names, group)
+    mc = Draws.make(eff, unit, draws, seed, scores["person_id"].to_numpy())
+    table, by_group, reach = targeting_tables(scores, cap, eff, unit, mc, names, group,
+                                              min_cell)
     curve = curve_table(scores, eff, unit, mc, names, group, percents)
-    settings = _settings(scores, cap, eff, unit, draws, seed, group)
+    settings = _settings(scores, cap, eff, unit, draws, seed, group, min_cell)
     projections = pd.DataFrame()
     if tables is not None:
         dm = DemandModel(tables, origin=origin)
@@ -134,7 +142,8 @@ def impact(
 
 
 def _settings(scores: pd.DataFrame, cap: Capacity, eff: Effect, unit: UnitCosts,
-              draws: int, seed: int, group: str | None) -> dict[str, Any]:
+              draws: int, seed: int, group: str | None, min_cell: int
+              ) -> dict[str, Any]:
     plan = capacity_plan(scores, cap)
     rounds = len(plan)
     pos = float(scores["label"].sum()) / rounds
@@ -170,7 +179,7 @@ def _settings(scores: pd.DataFrame, cap: Capacity, eff: Effect, unit: UnitCosts,
         "escalations_per_round": pos,
         "effect": {**eff.to_dict(), "label": eff.label},
         "costs": unit.table(), "costs_file": unit.source_file,
-        "currency": unit.currency, "draws": draws, "seed": seed,
+        "currency": unit.currency, "draws": draws, "seed": seed, "min_cell": min_cell,
         "fair_group": group, "has_p_true": "p_true" in scores.columns,
         "break_even_averted_per_place": per_place / unit.per_escalation,
         "assumptions": assumptions,
@@ -189,6 +198,7 @@ def impact_for_run(
     effect_source: Literal["assumed", "evaluated"] = "assumed",
     fair_group: str | None = None,
     flow_draws: int = 200,
+    min_cell: int = 10,
 ) -> ImpactResult:
     """Read ``RUN/scores.parquet`` (and ``RUN/data`` tables), write the report.
 
@@ -217,6 +227,6 @@ def impact_for_run(
         tables = CanonicalTables.read_dir(run / "data")
     result = impact(scores, capacity=capacity, effect=effect, costs=costs,
                     tables=tables, seed=seed, effect_source=effect_source,
-                    fair_group=fair_group, flow_draws=flow_draws)
+                    fair_group=fair_group, flow_draws=flow_draws, min_cell=min_cell)
     result.write(Path(out_dir) if out_dir is not None else run / "reports")
     return result

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from earlysignal.bootstrap import people, person_draws
+from earlysignal.disclosure import decide, withhold
 from earlysignal.errors import DataError
 from earlysignal.impact._costs import UnitCosts
 from earlysignal.impact._effect import Effect
@@ -204,29 +206,51 @@ def resolve_group(scores: pd.DataFrame, fair_group: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Draws:
-    """Monte Carlo draws shared by every strategy (common random numbers)."""
+    """Monte Carlo draws shared by every strategy (common random numbers).
+
+    Draw ``i`` pairs an effect and unit costs with a person-level bootstrap
+    resample of the scored people (``people[i]``: how often each person was drawn,
+    all their rounds with them), so that intervals carry both the uncertainty of
+    the assumptions and that of who happened to escalate.
+    """
 
     effect: np.ndarray
     per_escalation: np.ndarray
     per_place: np.ndarray
+    people: np.ndarray  # (draws, people) bootstrap multiplicities
+    person_codes: np.ndarray  # person of each row of the scores
 
     @classmethod
-    def make(cls, effect: Effect, costs: UnitCosts, n: int, seed: int) -> Draws:
+    def make(cls, effect: Effect, costs: UnitCosts, n: int, seed: int,
+             person_ids: Sequence[object] | np.ndarray) -> Draws:
         rng = np.random.default_rng(seed)
+        who = people(person_ids)
+        (block,) = person_draws(who, n, np.random.default_rng([seed, 1]), block=n)
         return cls(effect.draw(n, rng), costs.draw_per_escalation(n, rng),
-                   costs.intervention.cost_per_place.draw(n, rng))
+                   costs.intervention.cost_per_place.draw(n, rng), block, who.codes)
+
+    def resampled(self, row_values: np.ndarray) -> np.ndarray:
+        """The sum of ``row_values`` in each resample of people."""
+        per_person = np.bincount(self.person_codes, weights=row_values,
+                                 minlength=self.people.shape[1])
+        return self.people @ per_person
 
 
 def money(caught: float, places: float, effect: Effect, costs: UnitCosts,
-          draws: Draws) -> dict[str, float]:
-    """Averted escalations, costs and net effect: central value and 95% interval."""
+          draws: Draws, caught_draws: np.ndarray | None = None) -> dict[str, float]:
+    """Averted escalations, costs and net effect: central value and 95% interval.
+
+    ``caught_draws`` are escalations among the selected in each resample of people
+    (default: ``caught`` in every draw, i.e. the assumptions' uncertainty only).
+    """
     central = {
         "averted": effect.central * caught,
         "cost_averted": effect.central * caught * costs.per_escalation,
         "intervention_cost": places * costs.intervention.cost_per_place.value,
     }
     central["net"] = central["cost_averted"] - central["intervention_cost"]
-    sim = {"averted": draws.effect * caught}
+    c = caught if caught_draws is None else caught_draws
+    sim = {"averted": draws.effect * c}
     sim["cost_averted"] = sim["averted"] * draws.per_escalation
     sim["intervention_cost"] = places * draws.per_place
     sim["net"] = sim["cost_averted"] - sim["intervention_cost"]
@@ -245,9 +269,13 @@ def capacity_plan(scores: pd.DataFrame, capacity: Capacity) -> dict[object, int]
 
 def targeting_tables(scores: pd.DataFrame, capacity: Capacity, effect: Effect,
                      costs: UnitCosts, draws: Draws, strategies: Sequence[str],
-                     fair_group: str | None
+                     fair_group: str | None, min_cell: int = 10
                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Per-strategy estimates and who is reached, averaged per selection round."""
+    """Per-strategy estimates and who is reached, averaged per selection round.
+
+    Groups that fewer than ``min_cell`` people stand behind (in size, outcomes or
+    selection) are withheld by the disclosure rule (:mod:`earlysignal.disclosure`).
+    """
     plan = capacity_plan(scores, capacity)
     rounds = len(plan)
     y = scores["label"].to_numpy(dtype=float)
@@ -267,12 +295,13 @@ def targeting_tables(scores: pd.DataFrame, capacity: Capacity, effect: Effect,
                    else np.nan),
                "precision": caught / places if places else np.nan,
                "reach": reach[name]}
-        row.update(money(caught, places, effect, costs, draws))
+        row.update(money(caught, places, effect, costs, draws,
+                         draws.resampled(w * y) / rounds))
         row["cost_per_averted"] = (row["intervention_cost"] / row["averted"]
                                    if row["averted"] else np.nan)
         rows.append(row)
-        for g in groups:
-            group_rows.append(_by_group(scores, g, name, w, y, rounds))
+        if groups:
+            group_rows.append(_disclosed(scores, groups, name, w, y, rounds, min_cell))
     table = pd.DataFrame(rows)
     by_group = (pd.concat(group_rows, ignore_index=True) if group_rows
                 else pd.DataFrame(columns=_GROUP_COLUMNS))
@@ -281,7 +310,24 @@ def targeting_tables(scores: pd.DataFrame, capacity: Capacity, effect: Effect,
 
 _GROUP_COLUMNS = ["strategy", "attribute", "group", "cohort", "cohort_share",
                   "selected", "selected_share", "selection_rate", "escalations",
-                  "escalations_reached", "reach"]
+                  "escalations_reached", "reach", "withheld"]
+
+
+def _disclosed(scores: pd.DataFrame, groups: Sequence[str], strategy: str,
+               w: np.ndarray, y: np.ndarray, rounds: int, min_cell: int
+               ) -> pd.DataFrame:
+    """One strategy's reach by group, with small groups withheld."""
+    frame = pd.concat([_by_group(scores, g, strategy, w, y, rounds) for g in groups],
+                      ignore_index=True)
+    values = {g.removeprefix("group_"): scores[g].astype(str).fillna("unknown")
+              .to_numpy() for g in groups}
+    decisions = decide(values, person=scores["person_id"].to_numpy(), label=y,
+                       selected=w, min_cell=min_cell)
+    pooled = decisions[decisions["period"] == ""]
+    numbers = [c for c in _GROUP_COLUMNS if c not in ("strategy", "attribute",
+                                                      "group", "withheld")]
+    return withhold(frame, pooled, group_by="attribute", group="group",
+                    values=numbers)[_GROUP_COLUMNS]
 
 
 def _by_group(scores: pd.DataFrame, column: str, strategy: str, w: np.ndarray,
@@ -301,7 +347,7 @@ def _by_group(scores: pd.DataFrame, column: str, strategy: str, w: np.ndarray,
     agg = agg.reset_index().rename(columns={"g": "group"})
     agg["strategy"] = strategy
     agg["attribute"] = column.removeprefix("group_")
-    return agg[_GROUP_COLUMNS]
+    return agg[_GROUP_COLUMNS[:-1]]
 
 
 def _label(name: str, fair_group: str | None) -> str:
@@ -327,7 +373,8 @@ def curve_table(scores: pd.DataFrame, effect: Effect, costs: UnitCosts, draws: D
             caught = float((w * y).sum()) / rounds
             row = {"strategy": name, "label": _label(name, fair_group),
                    "percent": float(pct), "places": places, "caught": caught}
-            row.update(money(caught, places, effect, costs, draws))
+            row.update(money(caught, places, effect, costs, draws,
+                             draws.resampled(w * y) / rounds))
             if prev is None or places == prev[0]:
                 row["marginal_averted_per_place"] = np.nan
             else:

@@ -165,7 +165,8 @@ def run_pipeline(
             costs = str(config.resolve(imp.costs)) if imp.costs else None
             impact_for_run(run_dir, capacity=imp.capacity, effect=imp.effect,
                            costs=costs, out_dir=run_dir, tables=data.tables,
-                           effect_source=imp.effect_source, fair_group=imp.fair_group)
+                           effect_source=imp.effect_source, fair_group=imp.fair_group,
+                           min_cell=config.fairness.min_cell)
             (run_dir / "impact.html").replace(_reports(run_dir) / "impact.html")
         log("impact: impact.json")
     if "reports" in stages and config.reports.enabled:
