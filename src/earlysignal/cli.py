@@ -46,6 +46,22 @@ ForceOpt = Annotated[
 ]
 
 
+def _quarter_starts(start: str, end: str) -> list[str]:
+    """The truth's dates: each quarter's first day (Sep, Dec, Mar, Jun) in the
+    span, so that quarterly as-of schedules such as the demo's find the oracle."""
+    try:
+        days = pd.date_range(start, end, freq="QS-SEP")
+    except ValueError:
+        return []  # the generator's own check names the bad date
+    return [d.date().isoformat() for d in days if d > pd.Timestamp(start)]
+
+
+# The record span of pipelines/demo.yaml (data.synth.options.start and
+# label.followup.extract_date); a test keeps them in step.
+DEMO_START = "2016-09-01"
+DEMO_END = "2024-08-31"
+
+
 @app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the tables to.")],
@@ -57,11 +73,18 @@ def synth(
     csv: Annotated[
         bool, typer.Option("--csv", help="Also write messy CSV exports and a mapping.")
     ] = False,
+    start: Annotated[
+        str, typer.Option(help="First month of the records (YYYY-MM-01); the demo's.")
+    ] = DEMO_START,
+    end: Annotated[
+        str, typer.Option(help="Last day of the records, the extract date (YYYY-MM-DD).")
+    ] = DEMO_END,
 ) -> None:
     """Generate the synthetic multi-agency cohort as canonical Parquet tables.
 
     Writes people, events, episodes, periods, characteristics and truth (each
-    person's true risk) as Parquet.
+    person's true risk) as Parquet. The default record span is the demo's
+    (pipelines/demo.yaml), so the two can be used together.
 
     Example: earlysignal synth --people 2000 --seed 7 --out data/synth
     """
@@ -69,7 +92,8 @@ def synth(
 
     if attendance not in ("termly", "daily"):
         raise typer.BadParameter("use termly or daily", param_hint="--attendance")
-    config = SynthConfig(people=people, seed=seed,
+    config = SynthConfig(people=people, seed=seed, start=start, end=end,
+                         as_of_dates=_quarter_starts(start, end),
                          attendance="daily" if attendance == "daily" else "termly")
     with console.status(f"generating {people:,} young people"):
         paths = write_cohort(config, out_dir)

@@ -3,6 +3,7 @@ traceback; a clean run exits 0."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -57,3 +58,25 @@ def test_audit_of_a_tiny_file_withholds_every_group_instead_of_failing(tmp_path)
     groups = tidy[tidy["group_by"] == "sex"]
     assert len(groups) and groups["suppressed"].all()
     assert groups["value"].isna().all()
+
+
+def test_synth_defaults_agree_with_the_demo_config():
+    from earlysignal import cli
+    from earlysignal.pipeline._yaml import read_yaml
+
+    demo = read_yaml(Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
+    assert cli.DEMO_START == str(demo["data"]["synth"]["options"]["start"])
+    assert cli.DEMO_END == str(demo["label"]["followup"]["extract_date"])
+
+
+def test_synth_writes_the_record_span_asked_for(tmp_path):
+    res = cli("synth", "--people", "30", "--seed", "1", "--start", "2018-09-01",
+              "--end", "2020-08-31", "--out", "a", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    events = pd.read_parquet(tmp_path / "a" / "events.parquet")
+    assert events["event_date"].min() >= pd.Timestamp("2018-09-01")
+    assert events["event_date"].max() <= pd.Timestamp("2020-08-31")
+    res = cli("synth", "--people", "30", "--start", "2018-09-02", "--out", "b",
+              cwd=tmp_path)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "start: must be the first of a month" in res.stderr

@@ -184,3 +184,28 @@ def test_cli_warns_in_words_when_the_cohort_starts_before_the_data(tmp_path):
     assert "EarlysignalWarning" not in text and "warnings.warn" not in text
     meta = json.loads((tmp_path / "o" / "features.meta.json").read_text())
     assert meta["labels"]["rows_before_first_record"] > 0
+
+
+def test_mlflow_plain_names_hold_the_pooled_metrics_and_folds_are_steps(run):
+    import mlflow
+
+    _, result, _ = run
+    tracking = result.info["tracking"]
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    client = mlflow.tracking.MlflowClient(tracking["tracking_uri"])
+    logged = client.get_run(tracking["run_id"]).data.metrics
+    # the plain name is the pooled figure the reports quote, not the last fold's
+    assert logged["model.auc"] == pytest.approx(metrics["pooled"]["model"]["auc"])
+    history = client.get_metric_history(tracking["run_id"], "fold.model.auc")
+    per_fold = {r["fold"]: r["value"] for r in metrics["per_fold"]
+                if r["model"] == "model" and r["metric"] == "auc"}
+    assert {m.step: m.value for m in history} == pytest.approx(per_fold)
+
+
+def test_printed_mlflow_ui_command_works_as_printed(run):
+    _, result, _ = run
+    cmd = result.info["tracking"]["ui_command"].replace(" ui ", " ui --help ", 1)
+    done = subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                          timeout=300, cwd="/")
+    assert done.returncode == 0, done.stderr
+    assert "--backend-store-uri" in done.stdout

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
+import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +46,13 @@ class TrackedRun:
         return f"runs:/{self.run_id}/{SCORER}"
 
     def ui_command(self) -> str:
-        """The one-line command that opens the MLflow UI on this run's store."""
-        return f"mlflow ui --backend-store-uri {self.tracking_uri}"
+        """The one-line command that opens the MLflow UI on this run's store.
+
+        It names the Python that runs earlysignal, so it works as printed without
+        activating a virtual environment.
+        """
+        return (f"{shlex.quote(sys.executable)} -m mlflow ui "
+                f"--backend-store-uri {shlex.quote(self.tracking_uri)}")
 
     def ui_url(self, port: int = 5000) -> str:
         return (f"http://127.0.0.1:{port}/#/experiments/{self.experiment_id}/runs/"
@@ -145,18 +153,7 @@ def log_run(
         flat: dict[str, Any] = {}
         _flat("", params, flat)
         mlflow.log_params({k[:250]: str(v)[:6000] for k, v in flat.items()})
-        for rec in metrics.to_dict("records"):
-            value = float(rec["value"])
-            if math.isnan(value):
-                continue
-            step = int(rec["fold"]) if str(rec["fold"]).isdigit() else 0
-            mlflow.log_metric(_metric_name(f"{rec['model']}.{rec['metric']}"),
-                              value, step=step)
-        for rec in pooled.to_dict("records"):
-            value = float(rec["value"])
-            if not math.isnan(value):
-                mlflow.log_metric(
-                    _metric_name(f"pooled.{rec['model']}.{rec['metric']}"), value)
+        _log_metrics(mlflow, metrics, pooled)
         mlflow.log_text(json.dumps(config, indent=2, default=str), "config.json")
         for text_name, text in texts.items():
             mlflow.log_text(text, text_name)
@@ -169,6 +166,33 @@ def log_run(
             _log_model(mlflow, model, model_input, metadata or [], bundle or {})
         info = active.info
     return TrackedRun(info.run_id, info.experiment_id, uri)
+
+
+def _log_metrics(mlflow: Any, metrics: pd.DataFrame, pooled: pd.DataFrame) -> None:
+    """Pooled metrics under their plain names, per-fold ones as steps of ``fold.``.
+
+    ``model.auc`` is the figure the reports quote (all test rows pooled); the
+    per-fold values are the history of ``fold.model.auc``, one step per fold. All
+    go in one batch: one request instead of one per metric.
+    """
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    batch = [
+        Metric(_metric_name(f"{r['model']}.{r['metric']}"), float(r["value"]), now, 0)
+        for r in pooled.to_dict("records")
+        if not math.isnan(float(r["value"]))
+    ]
+    batch += [
+        Metric(_metric_name(f"fold.{r['model']}.{r['metric']}"), float(r["value"]),
+               now, int(r["fold"]) if str(r["fold"]).isdigit() else 0)
+        for r in metrics.to_dict("records")
+        if not math.isnan(float(r["value"]))
+    ]
+    run_id = mlflow.active_run().info.run_id
+    client = mlflow.tracking.MlflowClient()
+    for start in range(0, len(batch), 1000):  # the store's batch limit
+        client.log_batch(run_id, metrics=batch[start:start + 1000])
 
 
 def absolute_uri(uri: str) -> str:
