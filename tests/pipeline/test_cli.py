@@ -65,8 +65,8 @@ def test_synth_defaults_agree_with_the_demo_config():
     from earlysignal.pipeline._yaml import read_yaml
 
     demo = read_yaml(Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
-    assert cli.DEMO_START == str(demo["data"]["synth"]["options"]["start"])
-    assert cli.DEMO_END == str(demo["label"]["followup"]["extract_date"])
+    assert str(demo["data"]["synth"]["options"]["start"]) == cli.DEMO_START
+    assert str(demo["label"]["followup"]["extract_date"]) == cli.DEMO_END
 
 
 def test_synth_writes_the_record_span_asked_for(tmp_path):
