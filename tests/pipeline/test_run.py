@@ -209,3 +209,25 @@ def test_printed_mlflow_ui_command_works_as_printed(run):
                           timeout=300, cwd="/")
     assert done.returncode == 0, done.stderr
     assert "--backend-store-uri" in done.stdout
+
+
+def test_explain_error_says_which_dates_and_people_are_available(run):
+    from earlysignal.pipeline._inspect import explain_run_person
+
+    _, result, _ = run
+    matrix = pd.read_parquet(result.run_dir / "features" / "features.parquet")
+    latest = matrix["as_of"].max()
+    with pytest.raises(DataError) as e:
+        explain_run_person(result.run_dir, "NOBODY", None)
+    text = str(e.value)
+    first = sorted(matrix.loc[matrix["as_of"] == latest, "person_id"])[0]
+    assert "NOBODY is not in this run's cohort" in text and first in text
+    assert f"to {latest.date()}" in text
+    # someone scored earlier but not at the latest date: their dates are listed
+    gone = sorted(set(matrix["person_id"]) - set(
+        matrix.loc[matrix["as_of"] == latest, "person_id"]))[0]
+    with pytest.raises(DataError) as e:
+        explain_run_person(result.run_dir, gone, None)
+    first_date = matrix.loc[matrix["person_id"] == gone, "as_of"].min().date()
+    assert f"{gone} was scored on {first_date}" in str(e.value)
+    assert "--as-of" in str(e.value)

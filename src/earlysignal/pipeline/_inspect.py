@@ -29,6 +29,21 @@ def run_tables(run_dir: str | Path) -> CanonicalTables:
     return CanonicalTables.read_dir(folder)
 
 
+def _who_was_scored(matrix: pd.DataFrame, person: str, when: pd.Timestamp) -> str:
+    """Which dates and people the run can explain, for an error's fix."""
+    dates = sorted(matrix["as_of"].dt.date.unique())
+    theirs = matrix.loc[matrix["person_id"] == person, "as_of"].dt.date.tolist()
+    at = sorted(matrix.loc[matrix["as_of"] == when, "person_id"].astype(str))
+    span = (f"the run scored {len(dates)} dates, {dates[0]} to {dates[-1]}"
+            if dates else "the run scored no one")
+    if theirs:
+        return (f"{person} was scored on {', '.join(map(str, theirs))}: pass one of "
+                f"them with --as-of; {span}")
+    shown = ", ".join(at[:5]) + (f" and {len(at) - 5:,} more" if len(at) > 5 else "")
+    return (f"{person} is not in this run's cohort; people scored at {when.date()} "
+            f"include {shown}; {span}")
+
+
 def explain_run_person(run_dir: str | Path, person: str, as_of: date | None) -> str:
     """One person's reasons at an as-of date of a run, as plain text.
 
@@ -47,12 +62,9 @@ def explain_run_person(run_dir: str | Path, person: str, as_of: date | None) -> 
     when = pd.Timestamp(as_of) if as_of else matrix["as_of"].max()
     rows = matrix.loc[matrix["as_of"] == when].reset_index(drop=True)
     if not (rows["person_id"] == person).any():
-        dates = matrix.loc[matrix["person_id"] == person, "as_of"].dt.date.tolist()
-        hint = (f"they were scored on {', '.join(map(str, dates))}" if dates
-                else "they are not in this run's cohort")
         raise DataError(f"person '{person}' was not scored at {when.date()}",
                         file=str(run_dir), column="person_id",
-                        fix=f"choose another date or person; {hint}")
+                        fix=_who_was_scored(matrix, person, when))
     model = joblib.load(run_dir / "model.joblib")
     used = model_inputs(cast(Any, metadata))
     cols = ["person_id", "as_of", *[c for c in used if c in rows.columns]]
