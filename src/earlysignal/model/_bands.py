@@ -255,7 +255,8 @@ most 20% of the claimed share; read each band's observed rate with care.
 
 
 def _pct(x: float) -> str:
-    return f"{x:.1%}" if 0 < x < 0.1 and round(x * 100) != x * 100 else f"{x:.0%}"
+    whole = abs(100 * x - round(100 * x)) < 0.05
+    return f"{x:.0%}" if whole else f"{x:.1%}"
 
 
 def bands_to_dict(bands: Sequence[Band], **extra: Any

@@ -83,11 +83,11 @@ outcome; this young person is 16 years 1 month old, so the band is an extrapolat
         for side, mask, edge in (("older", v > r.high, r.high),
                                  ("younger", v < r.low, r.low)):
             at = mask.fillna(False).to_numpy() & (notes == "").to_numpy()
-            notes[at] = [
+            notes[at] = np.array([
                 f"No young person {side} than {years_months(edge)} was followed "
                 f"up to see the outcome; this young person is "
                 f"{years_months(x)} old, so the band is an extrapolation."
-                for x in v[at]]
+                for x in v[at]], dtype=object)
     return notes
 
 
