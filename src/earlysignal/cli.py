@@ -368,6 +368,13 @@ def score(
     if "band" in result.columns:
         counts = result["band"].value_counts()
         out.print("  " + ", ".join(f"{b}: {n:,}" for b, n in counts.items()))
+    warning = (result.attrs.get("band_shares") or {}).get("warning")
+    if warning:
+        out.print(Text(warning, style="yellow"))
+    outside = int((result.get("population_note", pd.Series(dtype=str)) != "").sum())
+    if outside:
+        out.print(f"{outside:,} of them are outside the ages the model learned "
+                  "from; their band is an extrapolation (column population_note)")
 
 
 @app.command("explain")

@@ -35,5 +35,5 @@ def test_change_sentences(toy, toy_model):
             assert row.text == f"{row.family_label} made no real difference"
         else:
             verb = "raised" if row.change > 0 else "lowered"
-            assert row.text == f"{row.family_label} {verb} the score by " \
+            assert row.text == f"{row.family_label} {verb} the risk by " \
                                f"{points:.1f} points"

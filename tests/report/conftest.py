@@ -156,7 +156,7 @@ def _explain(caseload: pd.DataFrame, tables, people: list[str]):
             {"person_id": pid, "as_of": t, "previous_as_of": prev,
              "family": "behaviour", "family_label": "Behaviour and exclusions",
              "before": 0.01, "after": 0.03, "change": 0.02,
-             "sentence": "Behaviour and exclusions raised the score by 2.0 points"},
+             "sentence": "Behaviour and exclusions raised the risk by 2.0 points"},
             {"person_id": pid, "as_of": t, "previous_as_of": prev,
              "family": "police", "family_label": "Police contact",
              "before": 0.0, "after": 0.0, "change": 0.0,

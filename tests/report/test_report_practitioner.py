@@ -102,7 +102,7 @@ def test_change_since_last_score(top, run_dir) -> None:
     assert s["previous"]["as_of"] == f"{prev['previous_as_of']:%Y-%m-%d}"
     assert s["previous"]["band"] == prev["previous_band"]
     # the 'no real difference' family is left out
-    assert s["changes"] == ["Behaviour and exclusions raised the score by 2.0 points"]
+    assert s["changes"] == ["Behaviour and exclusions raised the risk by 2.0 points"]
 
 
 def test_caveats_and_judgement_form_are_on_the_page(page) -> None:

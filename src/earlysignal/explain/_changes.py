@@ -1,8 +1,8 @@
 """What changed between two scores of the same person: which families moved it.
 
 Both scores share one base value, so the change in each family's contribution adds
-up exactly to the change in the score, on the log-odds and on the probability
-scale alike.
+up exactly to the change in the score, on the log-odds and on the shown
+probability scale alike. A point is one percentage point of the shown risk.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def change_frame(
     ...     np.array([0.1, 0.0]), np.array([0.5, -0.1]),
     ...     np.array([0.01, 0.0]), np.array([0.05, -0.01]))
     >>> df["text"].tolist()
-    ['Attendance raised the score by 4.0 points', 'Police contact lowered the \
-score by 1.0 points']
+    ['Attendance raised the risk by 4.0 points', 'Police contact lowered the \
+risk by 1.0 points']
     """
     change = np.asarray(prob_b) - np.asarray(prob_a)
     out = pd.DataFrame({
@@ -50,4 +50,4 @@ def _sentence(label: str, change: float) -> str:
     if points < 0.05:
         return f"{label} made no real difference"
     verb = "raised" if change > 0 else "lowered"
-    return f"{label} {verb} the score by {points:.1f} points"
+    return f"{label} {verb} the risk by {points:.1f} points"

@@ -2,13 +2,19 @@
 
 Contributions are computed on the model's raw score (log-odds) and are exactly
 additive there: ``base + sum(contributions) == raw score``. For people they are also
-given on the probability scale by sharing the change in probability from the base
-to the person's probability among features in proportion to their log-odds
-contributions (see :func:`to_probability`), which keeps additivity exact.
+given on the probability scale the pages show, by sharing the change from the
+shown baseline to the person's shown probability among features in proportion to
+their log-odds contributions (see :func:`to_probability`), which keeps additivity
+exact.
 
-A calibrated model is explained through its uncalibrated estimator: calibration is
-a monotone map applied afterwards, so it never changes which way a feature pushes,
-only how many points of calibrated probability a given log-odds step is worth.
+A calibrated model is explained through its uncalibrated estimator, and its points
+are put on the calibrated scale. With Platt's map (``sigmoid``) the calibrated
+log-odds are ``slope * raw + intercept``, so ``slope * contribution`` is exact on
+the calibrated log-odds, and sharing the calibrated probability change in
+proportion to those is the same as in proportion to the raw contributions. An
+isotonic map has no log-odds form: the calibrated change is shared in proportion
+to the estimator's log-odds contributions, the same rule, without the exact
+log-odds statement.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ class ModelView:
     """What explaining needs from a fitted model, whatever wraps it.
 
     ``calibrate`` maps uncalibrated probabilities to calibrated ones (``None`` when
-    the model is not calibrated).
+    the model is not calibrated); ``platt`` is Platt's (slope, intercept) when the
+    map is a sigmoid on the log-odds.
     """
 
     booster: Any
@@ -43,6 +50,7 @@ class ModelView:
     categories: dict[str, list[str]]
     num_iteration: int | None
     calibrate: Callable[[np.ndarray], np.ndarray] | None
+    platt: tuple[float, float] | None = None
 
     def encode(self, X: pd.DataFrame) -> np.ndarray:
         """Float matrix in the model's column order; text columns become codes.
@@ -123,10 +131,12 @@ def model_view(model: Any) -> ModelView:
     (('x',), True)
     """
     calibrate = None
+    platt = None
     est = model
     if hasattr(model, "calibrator_") and hasattr(model, "estimator_"):
         est = model.estimator_
         calibrate = _calibration_map(model)
+        platt = getattr(model, "platt_", None)
     if hasattr(est, "booster_") and hasattr(est, "model_"):
         names = tuple(str(c) for c in getattr(
             est, "feature_names_in_", [f"x{i}" for i in range(est.n_features_in_)]))
@@ -135,12 +145,13 @@ def model_view(model: Any) -> ModelView:
             booster=est.booster_, feature_names=names,
             categories=dict(getattr(est, "categories_", {})),
             num_iteration=None if refit else int(est.best_iteration_),
-            calibrate=calibrate,
+            calibrate=calibrate, platt=platt,
         )
     booster = getattr(est, "booster_", est)
     if hasattr(booster, "feature_name") and hasattr(booster, "predict"):
         return ModelView(booster=booster, feature_names=tuple(booster.feature_name()),
-                         categories={}, num_iteration=None, calibrate=calibrate)
+                         categories={}, num_iteration=None, calibrate=calibrate,
+                         platt=platt)
     raise ExplainError(
         f"cannot explain a {type(model).__name__}: expected an "
         "EarlyWarningClassifier, a CalibratedModel around one, or a LightGBM model. "
@@ -149,6 +160,9 @@ def model_view(model: Any) -> ModelView:
 
 
 def _calibration_map(model: Any) -> Callable[[np.ndarray], np.ndarray]:
+    if hasattr(model, "calibrate"):
+        return model.calibrate  # type: ignore[no-any-return]
+
     def calibrate(p: np.ndarray) -> np.ndarray:
         p = np.asarray(p, dtype=float)
         if getattr(model, "method", "isotonic") == "isotonic":
@@ -165,14 +179,18 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float))))
 
 
-def to_probability(phi: np.ndarray, base: float) -> np.ndarray:
+def to_probability(
+    phi: np.ndarray, base: float,
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
     """Share each row's probability change among features, exactly additively.
 
-    With raw score ``f = base + sum(phi)``, the person's probability is
-    ``sigmoid(f)`` and the base probability ``sigmoid(base)``. Feature ``j`` gets
-    ``phi_j * (sigmoid(f) - sigmoid(base)) / (f - base)``; when ``f == base`` the
-    ratio is its limit ``sigmoid'(f)``. So contributions keep their sign, their
-    log-odds proportions, and add up to ``sigmoid(f) - sigmoid(base)``.
+    With raw score ``f = base + sum(phi)``, the person's shown probability is
+    ``shown(f)`` (``sigmoid``, then ``calibrate`` when given) and the shown
+    baseline ``shown(base)``. Feature ``j`` gets
+    ``phi_j * (shown(f) - shown(base)) / (f - base)``; when ``f == base`` the
+    ratio is its limit ``shown'(f)``. So contributions keep their sign, their
+    log-odds proportions, and add up to ``shown(f) - shown(base)``.
 
     Examples
     --------
@@ -184,13 +202,37 @@ def to_probability(phi: np.ndarray, base: float) -> np.ndarray:
     [0.075, -0.075]
     """
     phi = np.asarray(phi, dtype=float)
-    return phi * probability_ratio(base + phi.sum(axis=1), base)[:, None]
+    return phi * probability_ratio(base + phi.sum(axis=1), base, calibrate)[:, None]
 
 
-def probability_ratio(log_odds: np.ndarray, base: float) -> np.ndarray:
-    """Probability points per unit of log-odds contribution, per row."""
+def probability_ratio(
+    log_odds: np.ndarray, base: float,
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Shown probability points per unit of log-odds contribution, per row.
+
+    ``(shown(f) - shown(base)) / (f - base)``, where ``shown`` is ``sigmoid``,
+    followed by ``calibrate`` when given; where ``f == base`` its limit, the slope
+    of ``shown`` at ``f``.
+
+    Examples
+    --------
+    >>> r = probability_ratio(np.array([1.0]), 0.0, lambda p: p / 2)
+    >>> bool(np.isclose(r[0], (1 / (1 + np.exp(-1)) - 0.5) / 2))
+    True
+    """
     f = np.asarray(log_odds, dtype=float)
+
+    def shown(z: np.ndarray) -> np.ndarray:
+        p = sigmoid(z)
+        return p if calibrate is None else np.asarray(calibrate(p), dtype=float)
+
     delta = f - base
-    p, p0 = sigmoid(f), float(sigmoid(base))
+    p, p0 = shown(f), float(shown(np.array([base]))[0])
     small = np.abs(delta) < 1e-12
-    return np.where(small, p * (1 - p), (p - p0) / np.where(small, 1.0, delta))
+    if calibrate is None:
+        slope = p * (1 - p)
+    else:
+        h = 1e-5
+        slope = (shown(f + h) - shown(f - h)) / (2 * h)
+    return np.where(small, slope, (p - p0) / np.where(small, 1.0, delta))

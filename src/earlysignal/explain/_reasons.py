@@ -30,9 +30,9 @@ class Reason:
     ----------
     family, family_label : the family key (``attendance``) and its name
     direction : ``"raises"`` or ``"lowers"``
-    size : signed change in the model's (uncalibrated) probability, 0.031 = 3.1
-        percentage points; the sizes of all families add up to the person's
-        probability minus the base probability
+    size : signed change in the shown probability (calibrated when the model is),
+        0.031 = 3.1 percentage points; the sizes of all families add up to the
+        person's shown probability minus the shown baseline
     log_odds : the same on the log-odds scale (exactly additive)
     text : the strongest feature of the family, in words, with what is typical
     details : further features of the family pushing the same way, in words

@@ -42,12 +42,22 @@ from earlysignal.explain._typical import Typical, comparison_groups
 __all__ = ["Explanation", "explain"]
 
 SCALE_NOTE = (
-    "Contributions are exact TreeSHAP values on the model's log-odds score. "
-    "Probability points share the change from the base probability to the person's "
-    "probability among features in proportion to their log-odds contributions, so "
-    "they add up exactly. They are on the model's uncalibrated probability scale; "
-    "calibration is a monotone map applied afterwards and does not change which way "
-    "a factor pushes."
+    "Contributions are exact TreeSHAP values on the model's log-odds score. A point "
+    "is one percentage point of the risk shown (the calibrated probability when the "
+    "model is calibrated): each person's change from the baseline risk to their risk "
+    "is shared among features in proportion to their log-odds contributions, so a "
+    "person's points add up exactly to their risk minus the baseline."
+)
+
+PLATT_NOTE = (
+    " The calibration is Platt's map, linear on the log-odds, so the contributions "
+    "times its slope are exact on the calibrated log-odds too."
+)
+
+ISOTONIC_NOTE = (
+    " The calibration is an isotonic map, which has no log-odds form: the points "
+    "share the calibrated change in proportion to the uncalibrated log-odds "
+    "contributions."
 )
 
 
@@ -168,8 +178,18 @@ class Explanation:
 
     @cached_property
     def _ratio(self) -> np.ndarray:
-        """Probability points per log-odds unit, per row (see ``to_probability``)."""
-        return probability_ratio(self._log_odds, self.base_value)
+        """Shown probability per log-odds unit, per row (see ``to_probability``)."""
+        return probability_ratio(self._log_odds, self.base_value,
+                                 self._view.calibrate)
+
+    @cached_property
+    def base_probability(self) -> float:
+        """The shown baseline: the probability at the base value, calibrated when
+        the model is."""
+        p = sigmoid(np.array([self.base_value]))
+        if self._view.calibrate is not None:
+            p = self._view.calibrate(p)
+        return float(np.asarray(p)[0])
 
     @cached_property
     def contributions(self) -> pd.DataFrame:
@@ -182,25 +202,51 @@ class Explanation:
         return out
 
     @cached_property
-    def probability_contributions(self) -> pd.DataFrame:
-        """Contributions in probability (0.01 = 1 point), plus the base probability.
+    def calibrated_contributions(self) -> pd.DataFrame:
+        """Contributions on the calibrated log-odds, for Platt calibration only.
 
-        Each row adds up to the model's uncalibrated probability.
+        Each feature's log-odds contribution times Platt's slope; with ``base``
+        (slope times the base value plus the intercept) each row adds up to the
+        logit of the calibrated probability.
+        """
+        if self._view.platt is None:
+            raise ExplainError(
+                "calibrated log-odds contributions exist only for Platt ('sigmoid') "
+                "calibration; this model is "
+                f"{'isotonic-calibrated' if self._view.calibrate else 'uncalibrated'}"
+                ". Fix: use probability_contributions, which are on the shown scale "
+                "for every model")
+        slope, intercept = self._view.platt
+        out = pd.DataFrame(self._phi * slope, columns=self._columns,
+                           index=self.index)
+        out["base"] = slope * self.base_value + intercept
+        return out
+
+    @cached_property
+    def probability_contributions(self) -> pd.DataFrame:
+        """Contributions in shown probability (0.01 = 1 point), plus the baseline.
+
+        Each row adds up to the probability the pages show: calibrated when the
+        model is calibrated (see :data:`SCALE_NOTE`).
         """
         out = pd.DataFrame(self._phi * self._ratio[:, None], columns=self._columns,
                            index=self.index)
-        out["base"] = float(sigmoid(self.base_value))
+        out["base"] = self.base_probability
         return out
 
     @cached_property
     def scores(self) -> pd.DataFrame:
-        """``log_odds``, ``probability`` (uncalibrated) and, for a calibrated model,
-        ``calibrated_probability``."""
+        """``log_odds``, ``probability`` (uncalibrated), for a calibrated model
+        ``calibrated_probability``, and ``shown_probability`` (the calibrated one
+        when there is one): the scale of the points."""
         p = sigmoid(self._log_odds)
         out = pd.DataFrame({"log_odds": self._log_odds, "probability": p},
                            index=self.index)
+        out["shown_probability"] = p
         if self._view.calibrate is not None:
-            out["calibrated_probability"] = self._view.calibrate(p)
+            cal = self._view.calibrate(p)
+            out["calibrated_probability"] = cal
+            out["shown_probability"] = cal
         return out
 
     @cached_property
@@ -387,7 +433,7 @@ class Explanation:
         """Every row's top reasons in one long table (text, no evidence).
 
         Columns: ``person_id``, ``as_of`` (when known), ``direction``, ``rank``,
-        ``family``, ``family_label``, ``size`` (probability), ``log_odds``,
+        ``family``, ``family_label``, ``size`` (shown probability), ``log_odds``,
         ``text``, ``actionable``, ``note``. Vectorised: suited to a caseload.
         """
         k = top or self.top
@@ -435,8 +481,9 @@ class Explanation:
         """Which families moved one person's score between two as-of dates.
 
         One row per family, largest move first: ``before``, ``after`` and
-        ``change`` in probability, the same on the log-odds scale, and a sentence.
-        The changes add up to the change in the score.
+        ``change`` in shown probability (calibrated when the model is), the same on
+        the log-odds scale, and a sentence. The changes add up to the change in the
+        shown probability.
         """
         a, b = self._row(person_id, as_of_a), self._row(person_id, as_of_b)
         fam = self._by_family
@@ -455,9 +502,10 @@ class Explanation:
         return {
             "rows": len(self._phi),
             "base_log_odds": self.base_value,
-            "base_probability": float(sigmoid(self.base_value)),
+            "base_probability": self.base_probability,
+            "base_probability_uncalibrated": float(sigmoid(self.base_value)),
             "calibrated": self._view.calibrate is not None,
-            "scale": SCALE_NOTE,
+            "scale": SCALE_NOTE + self._calibration_note(),
             "families": [
                 {"family": r["family"], "label": r["family_label"],
                  "mean_abs_points": float(r["mean_abs_points"]),
@@ -474,6 +522,11 @@ class Explanation:
             "protected_inputs": used_protected,
             "missing_indicator_inputs": int(gi["missing_indicator"].sum()),
         }
+
+    def _calibration_note(self) -> str:
+        if self._view.calibrate is None:
+            return ""
+        return PLATT_NOTE if self._view.platt is not None else ISOTONIC_NOTE
 
     def html(self, person_id: object | None = None,
              as_of: object | None = None) -> str:

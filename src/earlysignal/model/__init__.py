@@ -7,10 +7,14 @@ fully observed before each test date.
 
 from earlysignal.model._bands import (
     DEFAULT_BANDS,
+    SHARE_TOLERANCE,
     Band,
     assign_bands,
+    bands_from_dicts,
     bands_to_dict,
+    cut_bands,
     risk_bands,
+    share_check,
 )
 from earlysignal.model._baselines import (
     AnySuspensionRule,
@@ -47,13 +51,27 @@ from earlysignal.model._metrics import (
     classification_metrics,
     expected_calibration_error,
 )
+from earlysignal.model._population import (
+    PopulationRange,
+    outside_population,
+    population_ranges,
+    years_months,
+)
 
 __all__ = [
     "DEFAULT_BANDS",
+    "SHARE_TOLERANCE",
     "Band",
+    "PopulationRange",
     "assign_bands",
+    "bands_from_dicts",
     "bands_to_dict",
+    "cut_bands",
+    "outside_population",
+    "population_ranges",
     "risk_bands",
+    "share_check",
+    "years_months",
     "LOOKUPS",
     "AnySuspensionRule",
     "BaseRate",

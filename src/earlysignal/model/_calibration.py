@@ -141,15 +141,37 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, columns for classes 0 and 1."""
         check_is_fitted(self, "calibrator_")
-        raw = self.estimator_.predict_proba(X)[:, 1]
+        p = self.calibrate(self.estimator_.predict_proba(X)[:, 1])
+        return np.column_stack([1 - p, p])
+
+    def calibrate(self, raw: Any) -> np.ndarray:
+        """The calibration map: the estimator's probabilities to calibrated ones.
+
+        ``predict_proba`` is exactly ``calibrate`` of the estimator's probability,
+        so an explanation of the estimator can be put on the calibrated scale.
+        """
+        check_is_fitted(self, "calibrator_")
+        raw = np.asarray(raw, dtype=float)
         if self.method == "isotonic":
             # isotonic steps tie many people; the uncalibrated score, shifted by
             # less than 1e-6, keeps the model's own order inside each step
-            p = self.calibrator_.predict(raw) + 1e-7 * (np.asarray(raw) - 0.5)
+            p = self.calibrator_.predict(raw) + 1e-7 * (raw - 0.5)
         else:
             p = self.calibrator_.predict_proba(_logit(raw)[:, None])[:, 1]
-        p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
-        return np.column_stack([1 - p, p])
+        return np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+
+    @property
+    def platt_(self) -> tuple[float, float] | None:
+        """(slope, intercept) of Platt's map on the log-odds; None for isotonic.
+
+        Calibrated log-odds = slope * the estimator's log-odds + intercept (for
+        log-odds within +-13.8, where the map's clipping does not act).
+        """
+        check_is_fitted(self, "calibrator_")
+        if self.method != "sigmoid":
+            return None
+        return (float(self.calibrator_.coef_[0, 0]),
+                float(self.calibrator_.intercept_[0]))
 
     def predict(self, X: Any) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)

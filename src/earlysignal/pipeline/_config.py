@@ -197,6 +197,11 @@ class ReportsSection(_Section):
     enabled: bool = True
     max_people: int = Field(200, ge=0, description="Practitioner summaries for "
                             "this many of the highest-risk people.")
+    out_of_population: Literal["flag", "exclude"] = Field(
+        "flag", description="People scored outside the ages of the labelled rows "
+        "the model learned from: `flag` keeps them, marks their band as an "
+        "extrapolation on the caseload and their page and counts them in the ethics "
+        "report; `exclude` leaves them out of the caseload (counted too).")
 
 
 class PipelineConfig(_Section):

@@ -2,9 +2,12 @@
 
 The final model (trained on every labelled row) scores everyone at the latest as-of
 date, and at the date before it so that each person's change can be shown. Bands
-come from the temporal evaluation's scores, so "Very high" means what it meant for
-people scored in earlier years. Everything is written under the run folder for the
-reports to render.
+are ranks among the people scored at a date, measured the same way on the temporal
+evaluation's scores (see :mod:`earlysignal.model._bands`), so "Very high" means
+what it meant for people scored in earlier years. People outside the population
+the model learned from (see :mod:`earlysignal.model._population`) are flagged or
+left out, as ``reports.out_of_population`` says, and never move a band's cut
+points. Everything is written under the run folder for the reports to render.
 """
 
 from __future__ import annotations
@@ -14,11 +17,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from earlysignal.explain import explain
 from earlysignal.features import FeatureMeta
-from earlysignal.model import assign_bands, bands_to_dict, model_inputs, risk_bands
+from earlysignal.model import (
+    Band,
+    assign_bands,
+    bands_to_dict,
+    cut_bands,
+    model_inputs,
+    outside_population,
+    population_ranges,
+    risk_bands,
+    share_check,
+    years_months,
+)
+from earlysignal.model._population import PopulationRange
 from earlysignal.pipeline._config import PipelineConfig
 
 _KEYS = ["person_id", "as_of"]
@@ -48,12 +64,39 @@ def explain_stage(
     latest, previous = dates[-1], (dates[-2] if len(dates) > 1 else None)
     rows = matrix.loc[matrix["as_of"].isin([d for d in (latest, previous) if d])]
     rows = rows.reset_index(drop=True)
+    ranges = population_ranges(matrix, metadata, _labelled(matrix, run_dir))
+    notes = outside_population(rows, ranges)
+    now = (rows["as_of"] == latest).to_numpy()
+    outside = (notes != "").to_numpy()
+    population = _population_summary(config, ranges, outside[now], latest)
+    if config.reports.out_of_population == "exclude":
+        keep = ~(outside & now)
+        rows, notes, outside = (rows[keep].reset_index(drop=True),
+                                notes[keep].reset_index(drop=True), outside[keep])
     inputs = model_inputs(cast(Any, metadata), config.model.use_protected)
     scores = model.predict_proba(rows[inputs])[:, 1]
 
-    bands = _bands(config, run_dir)
-    (run_dir / "bands.json").write_text(json.dumps(bands_to_dict(bands), indent=2))
-    scored = rows[_KEYS].assign(score=scores, band=assign_bands(scores, bands))
+    measured = _bands(config, run_dir)
+    band = np.empty(len(rows), dtype=object)
+    by_date: dict[Any, list[Band]] = {}
+    for d in (latest, previous):
+        at = (rows["as_of"] == d).to_numpy()
+        if d is None or not at.any():
+            continue
+        # cut points from the people the bands were measured on; flagged people
+        # are placed by their score against them
+        by_date[d] = cut_bands(measured, scores[at & ~outside])
+        band[at] = assign_bands(scores[at], by_date[d])
+    now = (rows["as_of"] == latest).to_numpy()
+    check = share_check(by_date[latest], band[now])
+    if population["outside"]:
+        population["by_band"] = {b.name: int(((band == b.name) & outside & now).sum())
+                                 for b in measured}
+    (run_dir / "bands.json").write_text(json.dumps(bands_to_dict(
+        by_date[latest], as_of=str(pd.Timestamp(latest).date()), shares=check,
+        population=population), indent=2))
+    scored = rows[_KEYS].assign(score=scores, band=band,
+                                out_of_population=outside, population_note=notes)
 
     ex = explain(model, rows[_KEYS + inputs], metadata, tables=tables)
     reasons = ex.reasons_frame()
@@ -75,18 +118,56 @@ def explain_stage(
     fam.to_parquet(out / "family_importance.parquet", index=False)
     for name, svg in ex.plots.items():
         (out / f"{_PLOT_NAMES.get(name, name)}.svg").write_text(svg)
+    warnings = [w for w in (check["warning"], population.get("sentence")) if w]
     return {"latest": str(pd.Timestamp(latest).date()), "scored": int(len(caseload)),
-            "explained_people": int(len(top))}
+            "explained_people": int(len(top)), "band_shares": check,
+            "out_of_population": population, "warnings": warnings}
 
 
 def _bands(config: PipelineConfig, run_dir: Path) -> list[Any]:
-    ev = pd.read_parquet(run_dir / "scores.parquet", columns=["score", "label"])
+    ev = pd.read_parquet(run_dir / "scores.parquet",
+                         columns=["as_of", "score", "label"])
     label = config.label
     outcome = label.description or label.name.replace("_", " ")
     w = label.window
     horizon = f"{w.n} {w.unit}" if not w.is_all else "the follow-up"
-    return risk_bands(ev["score"].to_numpy(), ev["label"].to_numpy(dtype=float,
-                      na_value=float("nan")), outcome=outcome, horizon=horizon)
+    return risk_bands(ev["score"].to_numpy(), ev["label"].to_numpy(
+        dtype=float, na_value=float("nan")), dates=ev["as_of"].to_numpy(),
+        outcome=outcome, horizon=horizon)
+
+
+def _labelled(matrix: pd.DataFrame, run_dir: Path) -> np.ndarray:
+    """Rows the evaluation learned from: labelled, at dates it did not leave out."""
+    metrics = run_dir / "metrics.json"
+    settings = json.loads(metrics.read_text()).get("settings", {}) \
+        if metrics.exists() else {}
+    left_out = pd.to_datetime(pd.Series(settings.get("dates_left_out") or [],
+                                        dtype=object))
+    dates = pd.to_datetime(matrix["as_of"]).dt.normalize()
+    return (matrix["label"].notna() & ~dates.isin(left_out)).to_numpy()
+
+
+def _population_summary(config: PipelineConfig, ranges: list[PopulationRange],
+                        outside: np.ndarray, latest: Any) -> dict[str, Any]:
+    """What bands.json records about people outside the model's population."""
+    rule = config.reports.out_of_population
+    n, k = int(len(outside)), int(outside.sum())
+    out: dict[str, Any] = {"rule": rule, "ranges": [r.to_dict() for r in ranges],
+                           "scored": n, "outside": k,
+                           "excluded": k if rule == "exclude" else 0,
+                           "by_band": {}, "sentence": None}
+    if not k:
+        return out
+    ages = next((r for r in ranges if r.what == "age"), None)
+    span = (f" ({years_months(ages.low)} to {years_months(ages.high)})"
+            if ages is not None else "")
+    who = (f"{k:,} of the {n:,} young people scored at "
+           f"{pd.Timestamp(latest).date()} are outside the ages of the young "
+           f"people followed up to see the outcome{span}")
+    out["sentence"] = (
+        f"{who}; they were left out of the caseload." if rule == "exclude" else
+        f"{who}; their band is an extrapolation and is marked as such.")
+    return out
 
 
 def _caseload(scored: pd.DataFrame, reasons: pd.DataFrame,

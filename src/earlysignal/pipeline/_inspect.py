@@ -69,9 +69,9 @@ def explain_run_person(run_dir: str | Path, person: str, as_of: date | None) -> 
     used = model_inputs(cast(Any, metadata))
     cols = ["person_id", "as_of", *[c for c in used if c in rows.columns]]
     ex = explain(model, rows[cols], metadata, tables=run_tables(run_dir))
-    score = float(ex.scores.loc[ex.scores.index[rows["person_id"] == person][0]]
-                  .get("calibrated_probability", float("nan")))
-    head = f"{person} at {when.date()}"
-    if score == score:
-        head += f": estimated risk {score:.1%}"
+    score = float(ex.scores.loc[ex.scores.index[rows["person_id"] == person][0],
+                                "shown_probability"])
+    head = (f"{person} at {when.date()}: estimated risk {score:.1%}, baseline "
+            f"{ex.base_probability:.1%}; a point is one percentage point of this "
+            "risk, and a person's points add up to the risk minus the baseline")
     return head + "\n" + format_reasons(ex.reasons(person, when))

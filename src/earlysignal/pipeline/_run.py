@@ -157,6 +157,12 @@ def run_pipeline(
                                              data.tables, run_dir)
         log(f"explain: caseload of {result.explained['scored']:,} at "
             f"{result.explained['latest']}")
+        result.info["bands"] = {
+            "shares": result.explained["band_shares"],
+            "out_of_population": result.explained["out_of_population"],
+            "warnings": result.explained["warnings"]}
+        for warning in result.explained["warnings"]:
+            log(f"explain: warning: {warning}")
     if "impact" in stages and config.impact.enabled:
         with _timed(result, "impact"):
             from earlysignal.impact import impact_for_run

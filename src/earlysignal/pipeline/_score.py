@@ -18,7 +18,14 @@ from earlysignal.features import (
     parse_feature_specs,
 )
 from earlysignal.features._matrix import meta_from_dict
-from earlysignal.model import Band, assign_bands
+from earlysignal.model import (
+    PopulationRange,
+    assign_bands,
+    bands_from_dicts,
+    cut_bands,
+    outside_population,
+    share_check,
+)
 
 
 def score_people(
@@ -46,7 +53,11 @@ def score_people(
     Returns
     -------
     DataFrame
-        ``person_id``, ``as_of``, ``score``, ``band``.
+        ``person_id``, ``as_of``, ``score``, ``band``, and ``population_note``
+        (why a row lies outside the ages the model learned from; "" inside).
+        Bands follow the run's rule: shares of the people scored at ``as_of``,
+        cut on those inside the population, so score everyone eligible at once.
+        ``result.attrs["band_shares"]`` holds the shares check.
     """
     from earlysignal.tracking import load_scorer
 
@@ -65,9 +76,15 @@ def score_people(
     scores = model.predict_proba(frame[list(metadata)])[:, 1]
     result = pd.DataFrame({"person_id": frame["person_id"], "as_of": when,
                            "score": scores})
-    bands = [Band(**b) for b in bundle.get("bands", [])]
+    ranges = [PopulationRange(**r) for r in
+              (bundle.get("population") or {}).get("ranges", [])]
+    notes = outside_population(frame, ranges)
+    result["population_note"] = notes.to_numpy()
+    bands = bands_from_dicts(bundle.get("bands", []))
     if bands:
-        result["band"] = assign_bands(scores, bands)
+        cut = cut_bands(bands, scores[(notes == "").to_numpy()])
+        result["band"] = assign_bands(scores, cut)
+        result.attrs["band_shares"] = share_check(cut, result["band"].to_numpy())
     result = result.sort_values("score", ascending=False, kind="stable")
     if out is not None:
         _write(result, Path(out))

@@ -61,14 +61,16 @@ def track_stage(
 
 
 def scoring_bundle(config: PipelineConfig, run_dir: Path) -> dict[str, Any]:
-    """What scoring new data needs besides the model: features, cohort, bands."""
+    """What scoring new data needs besides the model: features, cohort, bands and
+    the ages the model learned from."""
     bands_file = run_dir / "bands.json"
+    bands = json.loads(bands_file.read_text()) if bands_file.exists() else {}
     return {
         "name": config.name,
         "features": config.raw.get("features", []),
         "cohort": config.raw.get("cohort", {}),
         "label": config.raw.get("label", {}),
         "use_protected": config.model.use_protected,
-        "bands": json.loads(bands_file.read_text())["bands"]
-        if bands_file.exists() else [],
+        "bands": bands.get("bands", []),
+        "population": bands.get("population") or {},
     }

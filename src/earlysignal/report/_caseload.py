@@ -98,17 +98,26 @@ class Caseload(Report):
                 "previous_as_of": iso(r.get("previous_as_of")),
                 "school": _text(r.get("school")), "team": _text(r.get("team")),
                 "href": self.links.get(r["person_id"]),
+                "extrapolation": bool(r.get("out_of_population") or False),
+                "population_note": _text(r.get("population_note")),
             })
         as_of = iso(cl["as_of"].max()) if len(cl) else ""
         counts = {n: sum(1 for r in rows if r["band"] == n) for n in names}
         outcome, horizon = self.run.outcome_words()
+        check = self.run.band_check
+        population = check["population"] or {}
         return {
             "as_of": as_of, "n": len(rows), "run": self.run.run_label,
             "model_version": self.run.model_version,
             "outcome": outcome, "horizon": horizon,
             "bands": [{"name": n, "colour": band_colour(i), "count": counts[n],
+                       "share": counts[n] / len(rows) if rows else None,
+                       "claimed": bands[i].get("share_of_cohort"),
                        "sentence": band_sentence(bands[i])}
                       for i, n in enumerate(names)],
+            "share_warning": (check["shares"] or {}).get("warning") or "",
+            "population": population.get("sentence") or "",
+            "extrapolated": sum(1 for r in rows if r["extrapolation"]),
             "schools": sorted({r["school"] for r in rows if r["school"]}),
             "teams": sorted({r["team"] for r in rows if r["team"]}),
             "rows": rows,

@@ -159,6 +159,9 @@ class EthicsReport(Report):
             "labels": features.get("labels") or {},
             "sources": data_sources_table(run.tables),
             "bands": [{**b, "sentence": band_sentence(b)} for b in run.bands or []],
+            "band_rule": run.band_check["rule"],
+            "band_shares": run.band_check["shares"] or {},
+            "population": run.band_check["population"] or {},
             "pooled": pooled_table(metrics),
             "verdicts": [{"baseline": model_name(k), "text": v}
                          for k, v in (metrics.get("verdicts") or {}).items()],

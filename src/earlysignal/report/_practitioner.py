@@ -198,6 +198,7 @@ class PractitionerSummary(Report):
                        "observed_per_100": b.get("observed_per_100"),
                        "share_of_cohort": b.get("share_of_cohort"),
                        "current": i == pos} for i, b in enumerate(bands)],
+            "population_note": self._population_note(as_of),
             "previous": self._previous(prev, pos, bands),
             "changes": self._changes(as_of),
             "reasons": reasons,
@@ -220,6 +221,17 @@ class PractitionerSummary(Report):
             moved, text = "down", f"Moved down from the {before} band to {name}"
         return {"as_of": iso(prev["as_of"]), "band": before, "moved": moved,
                 "sentence": f"{text} since the score of {day(prev['as_of'])}."}
+
+    def _population_note(self, as_of: pd.Timestamp) -> str:
+        """Why this score is an extrapolation ("" when the person is inside the
+        population the model learned from)."""
+        cl = self.run.caseload
+        if cl is None or "population_note" not in cl.columns:
+            return ""
+        mine = cl[(cl["person_id"].astype(str) == self.person_id)
+                  & (pd.to_datetime(cl["as_of"]) == as_of)]
+        notes = [str(n) for n in mine["population_note"] if isinstance(n, str) and n]
+        return notes[0] if notes else ""
 
     def _changes(self, as_of: pd.Timestamp) -> list[str]:
         ch = self.run.changes

@@ -79,6 +79,14 @@ class RunFolder:
         return None if data is None else list(data.get("bands", []))
 
     @cached_property
+    def band_check(self) -> dict[str, Any]:
+        """What ``bands.json`` says beside the bands: the caseload's band shares
+        against the claimed ones, and who is outside the model's population."""
+        data = self._json("bands.json") or {}
+        return {"rule": data.get("rule", ""), "shares": data.get("shares"),
+                "population": data.get("population")}
+
+    @cached_property
     def scores(self) -> pd.DataFrame | None:
         return self._parquet("scores.parquet")
 
