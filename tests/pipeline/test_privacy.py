@@ -19,9 +19,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from earlysignal.data import KEY_ENV_VAR
+from earlysignal.data import KEY_ENV_VAR, CanonicalTables
 from earlysignal.data.synth import SynthConfig, write_cohort, write_messy_exports
-from earlysignal.data import CanonicalTables
 from earlysignal.pipeline import config_from_dict, run_pipeline
 from earlysignal.pipeline._yaml import read_yaml
 
@@ -119,6 +118,13 @@ def test_mapping_route_writes_no_raw_id_to_run_folder_or_tracking_store(
                                "key_source": "environment", "route": "mapping",
                                "by": "pipeline"}
     assert KEY not in json.dumps(info)
+    ethics = " ".join((tmp_path / "run" / "reports" / "ethics.html").read_text()
+                      .split())
+    assert ("replaced by the run with keyed pseudonyms (HMAC-SHA256, key from the "
+            "environment variable EARLYSIGNAL_PSEUDONYM_KEY) as the source extracts "
+            "were read through the mapping") in ethics
+    for page in pages:
+        assert "pseudonymous ID only" in page.read_text()
 
 
 def test_folder_route_writes_no_raw_id(tmp_path: Path, keyed: None) -> None:
