@@ -153,3 +153,47 @@ def test_synthetic_route_writes_no_raw_id(tmp_path: Path, keyed: None) -> None:
     assert leaks(tmp_path / "run", raw_ids) == {}
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["privacy"]["route"] == "synth" and info["privacy"]["pseudonymised"]
+
+
+def test_a_mapping_that_pseudonymises_itself_is_not_pseudonymised_twice(
+        tmp_path: Path, keyed: None) -> None:
+    from earlysignal.data import Pseudonymiser
+    from earlysignal.pipeline import load_data
+
+    mapping, raw_ids = _exports(tmp_path, 60)
+    mapping.write_text("pseudonymise: true\n" + mapping.read_text())
+    expected = {Pseudonymiser(KEY).one(i) for i in raw_ids}
+    for both in (True, False):
+        cfg = _config({"mapping": str(mapping), "pseudonymise": both}, tmp_path,
+                      tracking=False)
+        loaded = load_data(cfg, work_dir=tmp_path / f"run{both}")
+        # the same pseudonyms as `earlysignal validate` on the mapping gives
+        assert set(loaded.tables["people"]["person_id"]) == expected
+        assert leaks(tmp_path / f"run{both}", raw_ids) == {}
+        assert loaded.privacy == {"pseudonymised": True, "method": "HMAC-SHA256",
+                                  "key_source": "environment", "route": "mapping",
+                                  "by": "mapping"}
+
+
+def test_a_cached_synthetic_cohort_follows_the_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from earlysignal.pipeline import load_data
+
+    settings = {"people": 80, "seed": 2, "options": {"start": "2016-09-01"}}
+    raw_ids = {f"P{i:07d}" for i in range(1, 81)}
+    plain = load_data(_config({"synth": settings}, tmp_path, tracking=False),
+                      work_dir=tmp_path)
+    assert set(plain.tables["people"]["person_id"]) == raw_ids
+    cfg = _config({"synth": settings, "pseudonymise": True}, tmp_path,
+                  tracking=False)
+    seen = []
+    for key in (KEY, KEY, KEY + " but another"):
+        monkeypatch.setenv(KEY_ENV_VAR, key)
+        loaded = load_data(cfg, work_dir=tmp_path)
+        seen.append((set(loaded.tables["people"]["person_id"]),
+                     (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns))
+        # the raw cohort written before is replaced, not left beside the pseudonyms
+        assert leaks(tmp_path / "data", raw_ids) == {}
+    assert seen[0] == seen[1]                # the same key reuses the cohort
+    assert not seen[1][0] & seen[2][0]       # another key: other pseudonyms
+    assert plain.privacy == {"pseudonymised": False, "route": "synth"}
