@@ -21,9 +21,10 @@ import pandas as pd
 from earlysignal.data._validate import map_values
 from earlysignal.errors import ConfigError
 
-__all__ = ["KEY_ENV_VAR", "Pseudonymiser", "pseudonymise"]
+__all__ = ["KEY_ENV_VAR", "METHOD", "Pseudonymiser", "pseudonymise"]
 
 KEY_ENV_VAR = "EARLYSIGNAL_PSEUDONYM_KEY"
+METHOD = "HMAC-SHA256"
 PREFIX = "p_"
 DIGITS = 16
 MIN_KEY_LENGTH = 16
@@ -50,21 +51,33 @@ class Pseudonymiser:
         The secret key, at least 16 characters. Keep it outside the project (an
         environment variable or a file only you can read); with it, anyone can
         link a known identifier to its pseudonym.
+    key_source : str
+        Where the key came from (``argument``, ``key file`` or ``environment``),
+        so that a run can say how its identifiers were pseudonymised without
+        ever recording the key.
 
     Examples
     --------
     >>> p = Pseudonymiser("an example key, not a secret")
     >>> p.one("1234567890")
     'p_755b7d0f685d8fd3'
+    >>> p.facts()
+    {'method': 'HMAC-SHA256', 'key_source': 'argument'}
     >>> p(pd.Series(["1234567890", None, " 1234567890 "])).tolist()
     ['p_755b7d0f685d8fd3', nan, 'p_755b7d0f685d8fd3']
     """
 
-    def __init__(self, key: str | bytes) -> None:
+    def __init__(self, key: str | bytes, key_source: str = "argument") -> None:
         self._key = _key_bytes(key, "pseudonym key")
+        self.key_source = key_source
 
     def __repr__(self) -> str:  # never show the key
-        return "Pseudonymiser(key=***)"
+        return f"Pseudonymiser(key=***, key_source={self.key_source!r})"
+
+    def facts(self) -> dict[str, str]:
+        """How identifiers are pseudonymised: the method and where the key came
+        from (never the key itself)."""
+        return {"method": METHOD, "key_source": self.key_source}
 
     def one(self, identifier: object) -> str:
         """The pseudonym of one identifier (surrounding spaces ignored)."""
@@ -99,10 +112,10 @@ class Pseudonymiser:
                     "with a long random key, or unset key_file: and set "
                     f"{KEY_ENV_VAR}"
                 ])
-            return cls(_key_bytes(path.read_bytes(), origin))
+            return cls(_key_bytes(path.read_bytes(), origin), "key file")
         env = os.environ.get(KEY_ENV_VAR)
         if env:
-            return cls(_key_bytes(env, origin))
+            return cls(_key_bytes(env, origin), "environment")
         raise ConfigError(origin, [
             f"pseudonymise: true needs a key; set the environment variable "
             f"{KEY_ENV_VAR}, or key_file: in the mapping (a path to a file holding "

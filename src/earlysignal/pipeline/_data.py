@@ -1,17 +1,28 @@
-"""The data step of a pipeline: synthetic cohort, source mapping or Parquet folder."""
+"""The data step of a pipeline: synthetic cohort, source mapping or Parquet folder.
+
+When ``data.pseudonymise`` is on, person ids are replaced by keyed pseudonyms in
+memory, before any table is written: nothing in the run folder (nor what tracking
+copies from it) ever holds an id as it arrived. Whether and how that was done is
+recorded as the run's privacy facts, from which the reports word what they say.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from earlysignal.data import CanonicalTables
+from earlysignal.data import CanonicalTables, Pseudonymiser
+from earlysignal.data._pseudonym import METHOD
 from earlysignal.pipeline._config import PipelineConfig
+
+#: The form of a pseudonym made by :class:`~earlysignal.data.Pseudonymiser`.
+_PSEUDONYM_FORM = re.compile(r"p_[0-9a-f]{16}")
 
 
 @dataclass
@@ -19,7 +30,8 @@ class LoadedData:
     """Canonical tables for a run, plus what is known about where they came from.
 
     ``truth`` is the synthetic cohort's true risk (None for real data); ``load_report``
-    is the mapping's load report (None when the data was already canonical).
+    is the mapping's load report (None when the data was already canonical);
+    ``privacy`` says whether and how person ids were pseudonymised (never the key).
     """
 
     tables: CanonicalTables
@@ -27,6 +39,7 @@ class LoadedData:
     truth: pd.DataFrame | None = None
     load_report: Any = None
     details: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
 
 
 def load_data(
@@ -36,45 +49,32 @@ def load_data(
     """The run's canonical tables: ``data_dir`` when given, else the config's source.
 
     A synthetic cohort is written once to ``work_dir/data`` and reused while its
-    settings are unchanged; a mapping's tables are loaded, validated and written there
-    as Parquet so that engines can read them straight from disk.
+    settings (and the pseudonym key) are unchanged; a mapping's tables are loaded,
+    validated and written there as Parquet so that engines can read them straight
+    from disk. With ``data.pseudonymise`` every table is pseudonymised before it is
+    written, and a folder's tables are written pseudonymised to ``work_dir/data``.
     """
     work = Path(work_dir) if work_dir is not None else config.run_dir
-    loaded = _load(config, data_dir, work)
-    if config.data.pseudonymise:
-        key_file = config.resolve(config.data.key_file) if config.data.key_file \
-            else None
-        loaded = _pseudonymised(loaded, key_file, work / "data-pseudonymised")
-    return loaded
+    # the key first: a missing key stops the run before any data is read
+    pseudo = _pseudonymiser(config) if config.data.pseudonymise else None
+    return _load(config, data_dir, work, pseudo)
 
 
-def _pseudonymised(loaded: LoadedData, key_file: Path | None,
-                   folder: Path) -> LoadedData:
-    """The same tables with every person id replaced by its keyed pseudonym."""
-    from earlysignal.data import Pseudonymiser
-
-    pseudo = Pseudonymiser.from_environment(key_file=key_file, origin="data")
-    frames = {name: loaded.tables[name].assign(
-        person_id=pseudo(loaded.tables[name]["person_id"])) for name in loaded.tables}
-    CanonicalTables.from_frames(frames).write_dir(folder)
-    truth = None if loaded.truth is None else loaded.truth.assign(
-        person_id=pseudo(loaded.truth["person_id"]))
-    out = _folder(folder, origin=f"{loaded.origin}, pseudonymised")
-    out.truth, out.load_report = truth, loaded.load_report
-    out.details = {**loaded.details, "pseudonymised": True,
-                   "folder": str(folder.resolve())}
-    return out
+def _pseudonymiser(config: PipelineConfig) -> Pseudonymiser:
+    key_file = config.resolve(config.data.key_file) if config.data.key_file else None
+    return Pseudonymiser.from_environment(key_file=key_file, origin="data")
 
 
-def _load(config: PipelineConfig, data_dir: str | Path | None,
-          work: Path) -> LoadedData:
+def _load(config: PipelineConfig, data_dir: str | Path | None, work: Path,
+          pseudo: Pseudonymiser | None) -> LoadedData:
     if data_dir is not None:
-        return _folder(Path(data_dir), origin=f"folder {data_dir}")
+        return _folder_route(Path(data_dir), f"folder {data_dir}", work, pseudo)
     src = config.data
     if src.folder:
-        return _folder(config.resolve(src.folder), origin=f"folder {src.folder}")
+        return _folder_route(config.resolve(src.folder), f"folder {src.folder}",
+                             work, pseudo)
     if src.mapping:
-        return _mapping(config.resolve(src.mapping), work / "data")
+        return _mapping(config.resolve(src.mapping), work / "data", pseudo)
     assert src.synth is not None
     settings = src.synth.model_dump()
     dates = getattr(config.cohort.as_of, "dates", None)
@@ -82,38 +82,113 @@ def _load(config: PipelineConfig, data_dir: str | Path | None,
         # the truth (each person's true risk) at exactly the dates the cohort scores
         settings["options"] = {**settings["options"], "as_of_dates": [
             str(d.date()) for d in dates()], "horizon": config.label.horizon}
-    return _synth(settings, work / "data")
+    return _synth(settings, work / "data", pseudo)
 
 
-def _folder(folder: Path, *, origin: str) -> LoadedData:
+def _facts(route: str, pseudo: Pseudonymiser | None, **more: Any) -> dict[str, Any]:
+    """The privacy facts of a run (see :func:`load_data`)."""
+    if pseudo is None:
+        return {"pseudonymised": False, "route": route, **more}
+    return {"pseudonymised": True, **pseudo.facts(), "route": route,
+            "by": "pipeline", **more}
+
+
+def _pseudonymise(frames: dict[str, pd.DataFrame], pseudo: Pseudonymiser
+                  ) -> dict[str, pd.DataFrame]:
+    return {name: df.assign(person_id=pseudo(df["person_id"]))
+            for name, df in frames.items()}
+
+
+def _write(frames: dict[str, pd.DataFrame], folder: Path) -> None:
+    """Write the run's own data folder, leaving no earlier table behind in it (a
+    stale table from an earlier run could hold ids as they arrived)."""
+    written = CanonicalTables.from_frames(
+        {k: v for k, v in frames.items() if k != "truth"}).write_dir(folder)
+    (folder / "truth.parquet").unlink(missing_ok=True)
+    if "truth" in frames:
+        frames["truth"].to_parquet(folder / "truth.parquet", index=False)
+    keep = {p.name for p in written.values()} | {"truth.parquet"}
+    for old in folder.glob("*.parquet"):
+        if old.name not in keep:
+            old.unlink()
+    (folder / ".synth-settings").unlink(missing_ok=True)
+
+
+def _read(folder: Path, *, origin: str) -> LoadedData:
     tables = CanonicalTables.read_dir(folder)
     truth_path = tables.extras.get("truth")
     truth = pd.read_parquet(truth_path) if truth_path else None
     return LoadedData(tables, origin, truth, details={"folder": str(folder)})
 
 
-def _synth(settings: dict[str, Any], folder: Path) -> LoadedData:
-    from earlysignal.data.synth import SynthConfig, write_cohort
+def _folder_route(folder: Path, origin: str, work: Path,
+                  pseudo: Pseudonymiser | None) -> LoadedData:
+    loaded = _read(folder, origin=origin)
+    if pseudo is None:
+        ids = loaded.tables["people"]["person_id"].dropna().astype(str)
+        looks = bool(len(ids)) and bool(ids.str.fullmatch(_PSEUDONYM_FORM).all())
+        loaded.privacy = _facts("folder", None, ids_look_pseudonymised=looks)
+        return loaded
+    frames = {name: loaded.tables[name] for name in loaded.tables}
+    if loaded.truth is not None:
+        frames["truth"] = loaded.truth
+    _write(_pseudonymise(frames, pseudo), work / "data")
+    out = _read(work / "data", origin=f"{origin}, pseudonymised")
+    out.privacy = _facts("folder", pseudo)
+    return out
 
+
+def _synth(settings: dict[str, Any], folder: Path,
+           pseudo: Pseudonymiser | None) -> LoadedData:
     # YAML reads 2016-09-01 as a date; str() keys it as the generator reads it
     key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
                          .encode()).hexdigest()
+    if pseudo is not None:
+        # the pseudonym of a fixed text tells a changed key without holding it
+        key += " " + pseudo.one("earlysignal synthetic cohort")
     stamp = folder / ".synth-settings"
     if not (stamp.exists() and stamp.read_text() == key
             and (folder / "people.parquet").exists()):
-        knobs = {k: v for k, v in settings.items() if k != "options"}
-        write_cohort(SynthConfig(**knobs, **settings.get("options", {})), folder)
+        _write_synth(settings, folder, pseudo)
         stamp.write_text(key)
-    loaded = _folder(folder, origin="synthetic cohort")
+    loaded = _read(folder, origin="synthetic cohort"
+                   + (", pseudonymised" if pseudo is not None else ""))
     loaded.details["synth"] = settings
+    loaded.privacy = _facts("synth", pseudo)
     return loaded
 
 
-def _mapping(mapping: Path, folder: Path) -> LoadedData:
-    from earlysignal.data import load_mapping
+def _write_synth(settings: dict[str, Any], folder: Path,
+                 pseudo: Pseudonymiser | None) -> None:
+    from earlysignal.data.synth import SynthConfig, generate, write_cohort
 
+    knobs = {k: v for k, v in settings.items() if k != "options"}
+    config = SynthConfig(**knobs, **settings.get("options", {}))
+    if pseudo is None:
+        write_cohort(config, folder)  # chunk by chunk, in bounded memory
+        return
+    cohort = generate(config)
+    frames = {name: cohort.tables[name] for name in cohort.tables}
+    _write(_pseudonymise({**frames, "truth": cohort.truth}, pseudo), folder)
+
+
+def _mapping(path: Path, folder: Path, pseudo: Pseudonymiser | None) -> LoadedData:
+    from earlysignal.data import SourceMapping, load_mapping
+
+    mapping = SourceMapping.from_yaml(path)
     tables, report = load_mapping(mapping)
-    tables.write_dir(folder)
-    loaded = _folder(folder, origin=f"mapping {mapping}")
-    loaded.load_report = report
+    frames = {name: tables[name] for name in tables}
+    if mapping.pseudonymise:
+        # the mapping's own switch already pseudonymised them; twice would give
+        # pseudonyms that `earlysignal validate` on the same mapping does not
+        facts = {"pseudonymised": True, "method": METHOD, "key_source":
+                 "key file" if mapping.key_file is not None else "environment",
+                 "route": "mapping", "by": "mapping"}
+    else:
+        facts = _facts("mapping", pseudo)
+        if pseudo is not None:
+            frames = _pseudonymise(frames, pseudo)
+    _write(frames, folder)
+    loaded = _read(folder, origin=f"mapping {path}")
+    loaded.load_report, loaded.privacy = report, facts
     return loaded

@@ -3,7 +3,8 @@
 The run folder (``RUN``) holds:
 
 - ``config.yaml``: the resolved config (includes expanded);
-- ``run.json``: versions, input fingerprints, timings per stage, tracking ids;
+- ``run.json``: versions, input fingerprints, whether and how person ids were
+  pseudonymised (``privacy``), timings per stage, tracking ids;
 - ``features/``: the feature matrix and its metadata;
 - ``scores.parquet``, ``metrics.json``, ``fairness.json`` and ``reports/`` as the
   later stages produce them.
@@ -119,6 +120,7 @@ def run_pipeline(
         "name": config.name,
         "data": {"origin": data.origin, "fingerprints": fingerprints,
                  "absent_tables": data.tables.missing, **data.details},
+        "privacy": data.privacy,
         "versions": library_versions(),
         "timings_s": result.timings,
         "reused": result.reused,

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from earlysignal.report._base import Report
-from earlysignal.report._common import band_colour, iso
+from earlysignal.report._common import band_colour, iso, privacy_words
 from earlysignal.report._practitioner import _position, band_of, band_sentence
 from earlysignal.report._run import RunFolder
 
@@ -109,6 +109,7 @@ class Caseload(Report):
         return {
             "as_of": as_of, "n": len(rows), "run": self.run.run_label,
             "model_version": self.run.model_version,
+            "privacy": privacy_words(self.run.run.get("privacy")),
             "outcome": outcome, "horizon": horizon,
             "bands": [{"name": n, "colour": band_colour(i), "count": counts[n],
                        "share": counts[n] / len(rows) if rows else None,

@@ -1,5 +1,6 @@
 """What every report shares: the Jinja environment, number and date formats, the
-colour-blind-safe palette, readable names for codes, and safe inlining of SVG."""
+colour-blind-safe palette, readable names for codes, the words about identifiers,
+and safe inlining of SVG."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import pandas as pd
 from markupsafe import Markup
 
 __all__ = [
-    "OKABE_ITO", "band_colour", "fmt", "inline_svg", "label", "pct", "render",
-    "source_colour", "source_label",
+    "OKABE_ITO", "band_colour", "fmt", "inline_svg", "label", "pct",
+    "privacy_words", "render", "source_colour", "source_label",
 ]
 
 #: Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
@@ -158,6 +159,110 @@ def day(value: Any) -> str:
 
 def iso(value: Any) -> str:
     return "" if _is_missing(value) or value == "" else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+# -------------------------------------------------------------------- identifiers
+
+_KEY_WORDS = {"environment": "the environment variable EARLYSIGNAL_PSEUDONYM_KEY",
+              "key file": "a key file", "argument": "the caller"}
+_ROUTE_WORDS = {"mapping": "the source extracts were read through the mapping",
+                "folder": "the canonical tables were read",
+                "synth": "the synthetic cohort was generated"}
+
+
+def privacy_words(facts: Mapping[str, Any] | None) -> dict[str, str]:
+    """What the pages say about person identifiers, from run.json's ``privacy``.
+
+    Every page that speaks of identifiers takes its words from here, so that no
+    page says "pseudonymous" about a run whose ids were not pseudonymised.
+
+    Parameters
+    ----------
+    facts : mapping or None
+        ``pseudonymised`` (bool), ``route`` (mapping, folder or synth) and, when
+        pseudonymised, ``method``, ``key_source`` and ``by`` (pipeline or
+        mapping); None for a run that recorded none.
+
+    Returns
+    -------
+    dict
+        ``id_label`` (what the id is called), ``page_note`` (one practitioner
+        page), ``list_note`` (the caseload), ``statement`` (the ethics report's
+        data section) and ``linkage`` (how agencies' records were joined).
+
+    Examples
+    --------
+    >>> on = privacy_words({"pseudonymised": True, "method": "HMAC-SHA256",
+    ...     "key_source": "environment", "route": "mapping", "by": "pipeline"})
+    >>> on["id_label"], on["list_note"]
+    ('pseudonymous ID', 'pseudonymous IDs only')
+    >>> off = privacy_words({"pseudonymised": False, "route": "folder"})
+    >>> off["id_label"], "pseudonymous" in " ".join(off.values())
+    ('ID as recorded', False)
+    """
+    facts = dict(facts or {})
+    if "pseudonymised" not in facts:
+        return _unknown_words()
+    if facts["pseudonymised"]:
+        return _pseudonymised_words(facts)
+    return _raw_words(facts)
+
+
+def _pseudonymised_words(facts: Mapping[str, Any]) -> dict[str, str]:
+    key = _KEY_WORDS.get(str(facts.get("key_source")), "a key held outside the run")
+    when = _ROUTE_WORDS.get(str(facts.get("route")), "the data were read")
+    who = "by the source mapping" if facts.get("by") == "mapping" else "by the run"
+    return {
+        "id_label": "pseudonymous ID",
+        "page_note": "pseudonymous ID only; look the person up in your own case "
+                     "system",
+        "list_note": "pseudonymous IDs only",
+        "statement": (
+            f"Person identifiers were replaced {who} with keyed pseudonyms "
+            f"({facts.get('method', 'keyed hash')}, key from {key}) as {when}, "
+            "before anything was written to the run folder; the run folder, these "
+            "reports and what tracking logs from them hold only the pseudonyms, "
+            "and without the key a pseudonym cannot be traced back to an "
+            "identifier."),
+        "linkage": "a shared pseudonymous identifier (the same key gives the same "
+                   "pseudonym in every agency's records)",
+    }
+
+
+def _raw_words(facts: Mapping[str, Any]) -> dict[str, str]:
+    synth = facts.get("route") == "synth"
+    what = ("the synthetic cohort's own identifiers (of people who never existed)"
+            if synth else "the identifiers as they arrived")
+    form = (" They have the form of keyed pseudonyms (p_ and 16 hex digits), so "
+            "they may have been pseudonymised before this run; the run cannot "
+            "confirm it." if facts.get("ids_look_pseudonymised") else "")
+    return {
+        "id_label": "synthetic ID" if synth else "ID as recorded",
+        "page_note": ("synthetic ID of a young person who never existed" if synth
+                      else "ID as recorded in the source data, not pseudonymised; "
+                      "handle this page as identifiable"),
+        "list_note": "synthetic IDs" if synth else "IDs as recorded, not pseudonymised",
+        "statement": (
+            f"This run did not pseudonymise person identifiers: the run folder, "
+            f"these reports and what tracking logs from them hold {what}.{form} To "
+            "replace them with keyed pseudonyms, set data.pseudonymise: true and "
+            "put a key in EARLYSIGNAL_PSEUDONYM_KEY."),
+        "linkage": "a shared identifier, as each agency recorded it",
+    }
+
+
+def _unknown_words() -> dict[str, str]:
+    return {
+        "id_label": "ID",
+        "page_note": "this run did not record whether IDs were pseudonymised; "
+                     "handle this page as identifiable",
+        "list_note": "whether IDs were pseudonymised was not recorded",
+        "statement": (
+            "This run did not record whether person identifiers were "
+            "pseudonymised, so the run folder and these reports may hold "
+            "identifiers as they arrived; handle them as identifiable."),
+        "linkage": "a shared identifier",
+    }
 
 
 # ---------------------------------------------------------------------------- SVG

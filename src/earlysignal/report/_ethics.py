@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from earlysignal.report._base import Report
-from earlysignal.report._common import day, label, pct
+from earlysignal.report._common import day, label, pct, privacy_words
 from earlysignal.report._fairness_view import fairness_view
 from earlysignal.report._performance import (
     calibration_chart,
@@ -141,6 +141,7 @@ class EthicsReport(Report):
             "versions": run.run.get("versions") or {},
             "fingerprints": (run.run.get("data") or {}).get("fingerprints") or {},
             "origin": (run.run.get("data") or {}).get("origin", ""),
+            "privacy": privacy_words(run.run.get("privacy")),
             "card": self.card,
             "todo": TODO,
             "outcome": outcome,

@@ -15,7 +15,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from earlysignal.report._base import Report
-from earlysignal.report._common import band_colour, day, iso, label
+from earlysignal.report._common import band_colour, day, iso, label, privacy_words
 from earlysignal.report._run import ReportError, RunFolder
 from earlysignal.report._svg import Lane, timeline_chart
 
@@ -78,7 +78,8 @@ class PractitionerSummary(Report):
         or ``scores.parquet``) and the canonical tables; uses the explain stage's
         reasons, evidence and changes when present.
     person_id : str
-        The pseudonymous identifier (the only identifier the page shows).
+        The person's identifier as the run holds it (pseudonymous when the run
+        pseudonymised ids; the only identifier the page shows).
     as_of : date, optional
         Default: the person's latest scored date.
     tables : mapping, optional
@@ -138,8 +139,8 @@ class PractitionerSummary(Report):
         if rows.empty:
             raise ReportError(
                 f"person '{self.person_id}' has no score in {self.run.path} "
-                "(caseload.parquet, scores.parquet). Fix: check the pseudonymous "
-                "identifier (case-sensitive) or pick someone from the caseload")
+                "(caseload.parquet, scores.parquet). Fix: check the identifier as "
+                "the caseload shows it (case-sensitive) or pick someone from it")
         if self._as_of is None:
             i = len(rows) - 1
         else:
@@ -188,6 +189,7 @@ class PractitionerSummary(Report):
             "as_of": iso(as_of),
             "run": self.run.run_label,
             "model_version": self.run.model_version,
+            "privacy": privacy_words(self.run.run.get("privacy")),
             "outcome": outcome,
             "horizon": horizon,
             "label_name": str((self.run.config.get("label") or {}).get("name", "")),
