@@ -68,7 +68,7 @@ def audit(
     band : (float, float)
         Ratios to the reference inside this band are not flagged.
     n_boot, seed : int
-        Bootstrap resamples (stratified by group) and seed.
+        Bootstrap resamples of people (stratified by group) and seed.
     alpha : float
         Family-wise error rate for flags (Holm over all tests).
     suppress_on : sequence of str
