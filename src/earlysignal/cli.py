@@ -227,6 +227,11 @@ def audit(
     min_cell: Annotated[int, typer.Option(help="Suppress cells from fewer people.")] = 10,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    id: Annotated[
+        str | None,
+        typer.Option("--id", help="Person identifier column; intervals resample "
+                     "people (default: person_id when the file has it)."),
+    ] = None,
 ) -> None:
     """Audit any file of scores for bias: group error rates with intervals.
 
@@ -245,7 +250,7 @@ def audit(
         scores, score=score, label=label, groups=list(group), threshold=threshold,
         top=top, out_dir=out_dir, reference=reference,
         intersections=[c.split(",") for c in intersection or []], period=period,
-        min_cell=min_cell, n_boot=n_boot, seed=seed,
+        min_cell=min_cell, n_boot=n_boot, seed=seed, id=id,
     )
     flagged = result.disparities
     n_flag = int(flagged["flagged"].sum()) if "flagged" in flagged else 0

@@ -100,3 +100,25 @@ def test_plot_is_an_svg_string(result):
     svg = result.mitigation_svg
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "TPR by ethnicity" in svg or "<path" in svg
+
+
+def test_threshold_optimizer_is_judged_on_later_periods_than_it_was_fitted_on():
+    frames = [make_scores(1500, 20 + i).assign(period=f"202{i}") for i in range(4)]
+    df = pd.concat(frames, ignore_index=True)
+    a = audit(df, score="score", label="y", groups="sex", top=150, period="period",
+              n_boot=0, min_cell=0, constraints="true_positive_rate_parity")
+    early = df["period"].isin(["2020", "2021"]).to_numpy()
+    s, y, g = df["score"].to_numpy(), df["y"].to_numpy(), df["sex"].to_numpy()
+    opt = ThresholdOptimizer(
+        estimator=_FixedScores(),
+        constraints="true_positive_rate_parity",
+        objective="balanced_accuracy_score",
+        prefit=True,
+        predict_method="decision_function",
+    ).fit(s[early, None], y[early], sensitive_features=g[early])
+    p = opt._pmf_predict(s[~early, None], sensitive_features=g[~early])[:, 1]
+    t = totals(a.mitigation)
+    to = "ThresholdOptimizer (true_positive_rate_parity)"
+    assert t.loc[to, "selected"] == pytest.approx(p.sum(), rel=1e-9)
+    assert t.loc[to, "caught"] == pytest.approx((p * y[~early]).sum(), rel=1e-9)
+    assert any("earlier periods (2020 to 2021)" in n for n in a.notes)

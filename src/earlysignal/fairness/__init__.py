@@ -2,7 +2,7 @@
 suppression, disparities with multiple-comparison control and mitigation trade-offs.
 
 Works on any file of scores (ours or a vendor's); imports nothing of earlysignal
-except its errors.
+except its errors and the shared person-level bootstrap.
 """
 
 from earlysignal.fairness._api import audit, audit_file, read_scores

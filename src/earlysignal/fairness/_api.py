@@ -35,6 +35,7 @@ def audit(
     constraints: str = "equalized_odds",
     objective: str = "balanced_accuracy_score",
     source: str = "the scores table",
+    id: str | None = None,
 ) -> FairnessAudit:
     """Audit a table of risk scores for subgroup differences.
 
@@ -67,7 +68,7 @@ def audit(
     band : (float, float)
         Ratios to the reference inside this band are not flagged.
     n_boot, seed : int
-        Bootstrap resamples (stratified by group) and seed.
+        Bootstrap resamples of people (stratified by group) and seed.
     alpha : float
         Family-wise error rate for flags (Holm over all tests).
     suppress_on : sequence of str
@@ -79,6 +80,10 @@ def audit(
         Passed to fairlearn's ThresholdOptimizer for its comparison.
     source : str
         Name used in messages and the report.
+    id : str, optional
+        The person identifier column. People recur at many as-of dates, so
+        intervals and tests resample people, carrying all their rows; default the
+        ``person_id`` column when there is one, else each row is its own person.
 
     Returns
     -------
@@ -107,6 +112,7 @@ def audit(
         intersections=intersections,
         period=period,
         source=source,
+        id=id,
     )
     settings = Settings(
         threshold=threshold,
@@ -162,6 +168,7 @@ def audit_file(
     n_boot: int = 1000,
     seed: int = 0,
     mitigation: bool = True,
+    id: str | None = None,
 ) -> FairnessAudit:
     """Audit a CSV or Parquet file of scores; write fairness.json, .csv, .html.
 
@@ -197,6 +204,7 @@ def audit_file(
         seed=seed,
         mitigation=mitigation,
         source=str(path),
+        id=id,
     )
     if out_dir is not None:
         result.write(out_dir)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from earlysignal.bootstrap import people, percentile_interval
 from earlysignal.errors import EarlysignalError
 from earlysignal.fairness._disparity import (
     DISPARITY_COLUMNS,
@@ -16,12 +17,12 @@ from earlysignal.fairness._disparity import (
     disparity_frame,
     flag,
     holm,
-    percentile_interval,
 )
-from earlysignal.fairness._inputs import AuditInput, parse_top
+from earlysignal.fairness._inputs import AuditInput, capacity_rule, parse_top
 from earlysignal.fairness._metrics import (
     METRICS,
     PROBABILITY_ONLY,
+    TableCells,
     build_cells,
     estimate,
     exact_auc,
@@ -153,6 +154,19 @@ def _weights(
     return w, ops
 
 
+def _person_codes(inp: AuditInput) -> np.ndarray:
+    if inp.person is None:
+        return np.arange(len(inp.score))
+    return pd.factorize(pd.Series(inp.person), sort=False)[0]
+
+
+def _capacity_scope(inp: AuditInput, st: Settings) -> np.ndarray:
+    # A capacity applies within each period (see _weights), so it is re-chosen there.
+    if inp.period is not None and st.top is not None:
+        return pd.factorize(pd.Series(inp.period), sort=True)[0]
+    return np.zeros(len(inp.score), dtype=np.int64)
+
+
 def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
     classes = score_classes(inp.score, st.max_bins)
     scopes = [("", np.arange(len(inp.score)))]
@@ -160,23 +174,34 @@ def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
         scopes += [
             (p, np.flatnonzero(inp.period == p)) for p in sorted(set(inp.period))
         ]
-    tables: list[Table] = []
-    for period, rows in scopes:
-        columns = {
-            OVERALL: np.full(len(rows), ALL),
-            **{k: v[rows] for k, v in inp.groups.items()},
-        }
-        for group_by, values in columns.items():
-            codes, uniques = pd.factorize(pd.Series(values), sort=True)
+    cap = capacity_rule(st.top) if st.top is not None else None
+    scope = _capacity_scope(inp, st)
+    ids = _person_codes(inp)
+    columns = {OVERALL: np.full(len(inp.score), ALL), **inp.groups}
+    built: dict[tuple[int, int], Table] = {}
+    for i, (group_by, values) in enumerate(columns.items()):
+        # One draw of people per characteristic, stratified by it, shared by the
+        # pooled table and every period, so that periods' replicates are joint.
+        who = people(ids, values)
+        specs, meta = [], []
+        for period, rows in scopes:
+            codes, uniques = pd.factorize(pd.Series(values[rows]), sort=True)
             names = [str(u) for u in uniques]
-            cells = build_cells(codes, inp.score, inp.label, w, classes, rows)
-            auc = exact_auc(codes, inp.score[rows], inp.label[rows], len(names))
-            rng = np.random.default_rng([st.seed, len(tables)])
-            est = estimate(cells, len(names), auc, st.n_boot, rng)
-            tables.append(
-                Table(group_by, period, names, codes, rows, est.point, est.replicates)
+            cells = build_cells(
+                codes, inp.score, inp.label, w, classes, rows, scope[rows]
             )
-    return tables
+            auc = exact_auc(codes, inp.score[rows], inp.label[rows], len(names))
+            specs.append(TableCells(cells, len(names), auc, rows))
+            meta.append((period, names, codes, rows))
+        rng = np.random.default_rng([st.seed, i])
+        for j, (est, (period, names, codes, rows)) in enumerate(
+            zip(estimate(specs, who, st.n_boot, rng, cap), meta, strict=True)
+        ):
+            built[(j, i)] = Table(
+                group_by, period, names, codes, rows, est.point, est.replicates
+            )
+    # period-major, as the suppression and the reports expect
+    return [built[k] for k in sorted(built)]
 
 
 def _finest(inp: AuditInput) -> np.ndarray:
@@ -327,8 +352,35 @@ def _over_time(
     return pd.concat(parts, ignore_index=True).reindex(columns=OVER_TIME_COLUMNS)
 
 
+def equal_across_periods(d: np.ndarray, reps: np.ndarray) -> tuple[float, int]:
+    """Wald statistic and degrees of freedom for 'every period's value is the same'.
+
+    ``d`` holds one difference per period, ``reps`` their joint bootstrap replicates
+    (resamples x periods). The same people recur across periods, so the periods'
+    estimates are correlated; the test uses the full covariance of the replicates.
+    With a diagonal covariance it is Cochran's Q.
+
+    Examples
+    --------
+    >>> reps = np.zeros((6, 3))   # uncorrelated periods: a diagonal covariance
+    >>> reps[0:2, 0], reps[2:4, 1], reps[4:6, 2] = [.1, -.1], [.2, -.2], [.1, -.1]
+    >>> d = np.array([0.0, 0.2, 0.1])
+    >>> stat, df = equal_across_periods(d, reps)
+    >>> w = 1 / reps.var(axis=0, ddof=1)   # Cochran's Q with the same variances
+    >>> q = float(np.sum(w * (d - np.sum(w * d) / w.sum()) ** 2))
+    >>> df, round(stat, 9) == round(q, 9)
+    (2, True)
+    """
+    k = len(d)
+    contrast = np.eye(k)[1:] - np.eye(k)[:-1]
+    cov = np.atleast_2d(np.cov(reps, rowvar=False))
+    v = contrast @ cov @ contrast.T
+    x = contrast @ d
+    return float(x @ np.linalg.pinv(v) @ x), int(np.linalg.matrix_rank(v))
+
+
 def _drift(tables: list[Table], st: Settings) -> pd.DataFrame:
-    """Cochran's Q across periods of each disparity (difference vs the reference)."""
+    """A Wald test across periods of each disparity (difference vs the reference)."""
     by_key: dict[str, list[Table]] = {}
     for t in tables:
         if t.period and t.group_by != OVERALL:
@@ -342,25 +394,29 @@ def _drift(tables: list[Table], st: Settings) -> pd.DataFrame:
             for name in pooled[group_by].names:
                 if name == ref_name:
                     continue
-                d, v = [], []
+                d, reps = [], []
                 for t in ts:
                     if name not in t.names or ref_name not in t.names:
                         continue
                     g, r = t.names.index(name), t.names.index(ref_name)
                     if t.suppressed[g] or t.suppressed[r]:
                         continue
-                    reps = t.reps[g, :, j] - t.reps[r, :, j]
-                    var = np.nanvar(reps) if np.isfinite(reps).sum() > 1 else np.nan
+                    rep = t.reps[g, :, j] - t.reps[r, :, j]
                     diff = t.point[g, j] - t.point[r, j]
-                    if np.isfinite(diff) and np.isfinite(var) and var > 0:
+                    if np.isfinite(diff) and np.isfinite(rep).sum() > 1:
                         d.append(diff)
-                        v.append(var)
+                        reps.append(rep)
                 if len(d) < 2:
                     continue
-                wts = 1 / np.array(v)
-                mean = np.sum(wts * d) / wts.sum()
-                q = float(np.sum(wts * (np.array(d) - mean) ** 2))
-                p = float(stats.chi2.sf(q, len(d) - 1))
+                joint = np.stack(reps, axis=1)
+                # resamples where some period's difference is undefined are dropped
+                joint = joint[np.isfinite(joint).all(axis=1)]
+                if len(joint) <= len(d):
+                    continue
+                q, df = equal_across_periods(np.array(d), joint)
+                if df < 1:
+                    continue
+                p = float(stats.chi2.sf(q, df))
                 out.append([group_by, name, metric, len(d), q, p])
     frame = pd.DataFrame(out, columns=DRIFT_COLUMNS[:6])
     # The same multiple-comparison control as the flags, over all drift tests.
@@ -369,9 +425,72 @@ def _drift(tables: list[Table], st: Settings) -> pd.DataFrame:
     return frame
 
 
+def _flag_list(d: pd.DataFrame, metrics: tuple[str, ...]) -> list[dict[str, object]]:
+    hit = d[d["metric"].isin(metrics) & d["flagged"].astype(bool)]
+    keys = ["group", "reference", "metric"]
+    nums = ["value", "reference_value", "ratio"]
+    return [
+        {**{k: str(r[k]) for k in keys}, **{k: float(r[k]) for k in nums}}
+        for r in hit.to_dict("records")
+    ]
+
+
+def _said(flags: list[dict[str, object]]) -> str:
+    names = {"oe_ratio": "observed/expected", "fpr": "FPR", "fnr": "FNR"}
+    return "; ".join(
+        f"{names[str(f['metric'])]} {float(str(f['value'])):.3g} for {f['group']} "
+        f"against {float(str(f['reference_value'])):.3g} for {f['reference']} "
+        f"(ratio {float(str(f['ratio'])):.2f})"
+        for f in flags
+    )
+
+
+def _verdict(
+    cal: list[dict[str, object]],
+    err: list[dict[str, object]],
+    differ: bool,
+    probabilities: bool,
+) -> tuple[str, str]:
+    """Which criterion the flags say the model is closer to, and the sentence."""
+    if not probabilities:
+        return "unknown", (
+            "Scores are not probabilities, so calibration within groups is not assessed."
+        )
+    if cal and err:
+        return "neither", (
+            "The model meets neither criterion: both calibration and error-rate "
+            "disparities are flagged."
+        )
+    if cal:
+        return "equal error rates", (
+            "The model is closer to equal error rates than to calibration within "
+            "groups: calibration disparities are flagged and FPR/FNR disparities are not."
+        )
+    if err:
+        return "calibration within groups", (
+            "The model is closer to calibration within groups than to equal error "
+            "rates: FPR/FNR disparities are flagged and calibration disparities are not."
+        )
+    if differ:
+        return "undetermined", (
+            "Neither calibration nor FPR/FNR disparities are flagged; with these base "
+            "rates both cannot hold exactly, so at least one difference is smaller "
+            "than this audit can detect."
+        )
+    return "both", (
+        "Neither calibration nor FPR/FNR disparities are flagged, as expected when "
+        "both hold together."
+    )
+
+
 def _impossibility(
     tables: list[Table], disparities: pd.DataFrame, st: Settings
 ) -> list[dict[str, object]]:
+    """Per characteristic: do base rates differ, and what the flags say of the trade-off.
+
+    Every sentence is built from the group estimates and the flags of this audit, so
+    it changes when they do.
+    """
     notes = []
     cal_j = METRICS.index("calibration_gap")
     for t in tables:
@@ -382,58 +501,80 @@ def _impossibility(
             continue
         p = t.point[keep]
         base = p[:, METRICS.index("base_rate")]
-        base_flag = disparities[
-            (disparities["group_by"] == t.group_by)
-            & (disparities["metric"] == "base_rate")
-        ]["flagged"].any()
+        d = disparities[disparities["group_by"] == t.group_by]
+        base_flag = bool(d[d["metric"] == "base_rate"]["flagged"].any())
         ratio = np.nanmax(base) / np.nanmin(base) if np.nanmin(base) > 0 else np.inf
         differ = bool(base_flag or ratio > st.band[1])
-        cal_gap = (
-            float(np.nanmax(np.abs(p[:, cal_j])))
-            if np.isfinite(p[:, cal_j]).any()
-            else np.nan
-        )
+        probabilities = bool(np.isfinite(p[:, cal_j]).any())
+        cal_gap = float(np.nanmax(np.abs(p[:, cal_j]))) if probabilities else np.nan
         fpr, fnr = p[:, METRICS.index("fpr")], p[:, METRICS.index("fnr")]
         err_gap = float(
             np.nanmax(
                 [np.nanmax(fpr) - np.nanmin(fpr), np.nanmax(fnr) - np.nanmin(fnr)]
             )
         )
-        closer = (
-            "calibration within groups"
-            if cal_gap < err_gap
-            else "equal error rates"
-            if np.isfinite(cal_gap)
-            else "unknown (scores are not probabilities)"
-        )
-        text = (
-            (
-                f"Base rates differ between {t.group_by} groups "
-                f"(from {np.nanmin(base):.1%} to {np.nanmax(base):.1%}). "
-                "When base rates differ, no imperfect model can be both calibrated within "
-                "every group and have equal error rates (FPR and FNR) in every group: "
-                "improving one worsens the other, so which to prefer is a choice for "
-                f"people to make. This model is closer to {closer}: the largest calibration "
-                f"gap (mean score minus observed rate) is {cal_gap:.3f}, the largest "
-                f"difference in FPR or FNR between groups is {err_gap:.3f}."
+        cal = _flag_list(d, ("oe_ratio",))
+        err = _flag_list(d, ("fpr", "fnr"))
+        closer, verdict = _verdict(cal, err, differ, probabilities)
+        parts = [
+            f"Base rates {'differ' if differ else 'are similar'} across {t.group_by} "
+            f"groups (from {np.nanmin(base):.1%} to {np.nanmax(base):.1%})"
+            + (" and the difference is flagged." if base_flag else ".")
+        ]
+        if differ:
+            parts.append(
+                "When base rates differ, no imperfect model can be both calibrated "
+                "within every group and have equal error rates (FPR and FNR) in every "
+                "group: improving one worsens the other, so which to prefer is a "
+                "choice for people to make."
             )
-            if differ
-            else (
-                f"Base rates are similar across {t.group_by} groups, so calibration within "
-                "groups and equal error rates can hold together."
+        if cal:
+            parts.append(f"Calibration disparities flagged: {_said(cal)}.")
+        if err:
+            parts.append(f"Error-rate disparities flagged: {_said(err)}.")
+        parts.append(verdict)
+        if probabilities:
+            parts.append(
+                f"Largest calibration gap (mean score minus observed rate) "
+                f"{cal_gap:.3f}; largest difference in FPR or FNR between groups "
+                f"{err_gap:.3f}."
             )
-        )
         notes.append(
             {
                 "group_by": t.group_by,
                 "base_rates_differ": differ,
                 "max_calibration_gap": cal_gap,
                 "max_error_rate_gap": err_gap,
-                "closer_to": closer if differ else None,
-                "note": text,
+                "calibration_flags": cal,
+                "error_rate_flags": err,
+                "closer_to": closer,
+                "note": " ".join(parts),
             }
         )
     return notes
+
+
+def _split(inp: AuditInput, st: Settings) -> tuple[np.ndarray, np.ndarray, str]:
+    """Rows to fit ThresholdOptimizer on, rows to judge it on, and how they were split."""
+    periods = sorted(set(inp.period)) if inp.period is not None else []
+    if inp.period is not None and len(periods) >= 2:
+        early = periods[: (len(periods) + 1) // 2]
+        fit = np.isin(inp.period, early)
+        late = periods[len(early)]
+        how = (
+            f"fitted on the earlier periods ({early[0]} to {early[-1]}) and judged on "
+            f"the later ones ({late} to {periods[-1]})"
+        )
+        return np.flatnonzero(fit), np.flatnonzero(~fit), how
+    ids = _person_codes(inp)
+    n = int(ids.max()) + 1
+    first = np.random.default_rng(st.seed).permutation(n) < (n + 1) // 2
+    fit = first[ids]
+    how = (
+        "fitted on a random half of the people and judged on the other half "
+        "(no periods to split by time)"
+    )
+    return np.flatnonzero(fit), np.flatnonzero(~fit), how
 
 
 def _mitigation(
@@ -443,6 +584,7 @@ def _mitigation(
     capacity = float(w.sum())
     out: list[dict[str, object]] = []
     pooled = {t.group_by: t for t in tables if not t.period}
+    fit, judged, how = _split(inp, st)
     for col in inp.columns:
         if col not in pooled:
             continue
@@ -466,18 +608,80 @@ def _mitigation(
             None,
             hidden,
         )
+        if len(fit) == 0 or len(judged) == 0:
+            notes.append(f"ThresholdOptimizer could not run for {col}: too few rows.")
+            continue
         try:
-            p = threshold_optimizer(s, y, inp.groups[col], st.constraints, st.objective)
+            p = threshold_optimizer(
+                s, y, inp.groups[col], st.constraints, st.objective, fit
+            )[judged]
         except ValueError as e:
             notes.append(f"ThresholdOptimizer could not run for {col}: {e}")
             continue
         name = f"ThresholdOptimizer ({st.constraints})"
         same = f"unmitigated at {name}'s capacity"
-        out += policy_rows(name, same, col, names, codes, y, p, None, hidden)
-        out += policy_rows(
-            same, same, col, names, codes, y, top_weights(s, p.sum()), None, hidden
+        c, yy = codes[judged], y[judged]
+        n_g = np.bincount(c, minlength=len(names))
+        pos_g = np.bincount(c, weights=yy, minlength=len(names))
+        # groups too small among the judged rows are withheld there too
+        hidden = hidden | (np.minimum(pos_g, n_g - pos_g) < st.min_cell)
+        out += policy_rows(name, same, col, names, c, yy, p, None, hidden)
+        top = top_weights(s[judged], p.sum())
+        out += policy_rows(same, same, col, names, c, yy, top, None, hidden)
+    if st.mitigation and len(out):
+        notes.append(
+            f"ThresholdOptimizer learns its thresholds from the outcomes, so it was "
+            f"{how}, {len(fit):,} and {len(judged):,} rows; it and the unmitigated "
+            "model at its capacity are shown on the judged rows only. The equal-TPR "
+            "and equal-selection-rate options are computed on all rows (what each "
+            "would have done with these outcomes known)."
         )
     return pd.DataFrame(out, columns=MITIGATION_COLUMNS)
+
+
+def _resampling_notes(inp: AuditInput, st: Settings) -> list[str]:
+    ids = _person_codes(inp)
+    n_people = int(ids.max()) + 1
+    notes = [
+        f"Intervals: 95% percentile bootstrap over people, {st.n_boot} resamples "
+        f"(seed {st.seed}) of the {n_people:,} people behind the {len(ids):,} rows, "
+        "stratified by group; a resampled person brings all their rows, because a "
+        "person's rows at different dates are not independent. Flags and the drift "
+        "test use the same resamples."
+    ]
+    if inp.person_column is None:
+        notes.append(
+            "No person identifier (no 'person_id' column and none named with id=): "
+            "each row is treated as a different person. If people recur at several "
+            "dates, intervals are too narrow and flags too frequent; name the "
+            "identifier column with id= (--id)."
+        )
+    if st.top is not None:
+        notes.append(
+            "At the capacity, the top k is chosen again inside each resample"
+            + (" (per period)" if inp.period is not None else "")
+            + ", so intervals include the uncertainty of where the cut-off falls."
+        )
+    else:
+        notes.append(
+            "At a fixed threshold, who is selected does not depend on the resample."
+        )
+    for group_by, values in inp.groups.items():
+        pairs = pd.DataFrame({"p": ids, "g": values}).drop_duplicates()
+        movers = int(pairs["p"][pairs["p"].duplicated()].nunique())
+        if movers:
+            notes.append(
+                f"{movers:,} people have more than one {group_by} value across their "
+                f"rows; each is resampled within the {group_by} group of their first "
+                "row (their rows still count in the group each row records)."
+            )
+    if inp.period is not None:
+        notes.append(
+            "Drift: a Wald test that each disparity is the same in every period, "
+            "with the periods' joint covariance from the person-level resamples (the "
+            "same people recur across periods); Holm's correction over all drift tests."
+        )
+    return notes
 
 
 def _notes(
@@ -498,10 +702,7 @@ def _notes(
             "selected with probability (places left / rows tied), so counts and rates "
             "are expected values under random tie-breaking, not one arbitrary order."
         )
-    notes.append(
-        f"Intervals: 95% percentile bootstrap, {st.n_boot} resamples stratified by group "
-        f"(seed {st.seed}), conditional on the operating point."
-    )
+    notes += _resampling_notes(inp, st)
     notes.append(
         f"Flags: ratio to the reference outside {st.band[0]:g}-{st.band[1]:g} and parity "
         f"rejected by a two-sided bootstrap test with Holm's correction over all {n_tests} "

@@ -3,7 +3,7 @@
 A disparity is flagged when two things hold: the ratio (group / reference) lies outside
 the band (default 0.8 to 1.25), and parity is rejected after multiple-comparison
 control. Parity is tested with a two-sided bootstrap p-value for the difference (a
-normal approximation with the bootstrap standard error), and the
+normal approximation with the standard error over person-level resamples), and the
 p-values of every test in the audit are adjusted together with Holm's step-down
 procedure, which controls the family-wise error rate at ``alpha`` (default 0.05):
 the chance that an audit of a fair model flags anything at all is at most about
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from earlysignal.bootstrap import percentile_interval
 from earlysignal.fairness._metrics import METRICS
 
 DISPARITY_METRICS: tuple[str, ...] = METRICS[METRICS.index("base_rate") :]
@@ -40,20 +41,6 @@ biased upwards in small groups, so a ratio of ECEs would flag small groups for b
 small); the calibration gap is signed, so it is compared through ``oe_ratio``."""
 
 NO_RATIO = ("calibration_gap",)
-
-
-def percentile_interval(
-    reps: np.ndarray, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over replicates (axis 0), ignoring undefined ones."""
-    tail = (1 - level) / 2 * 100
-    if reps.shape[0] == 0:
-        empty = np.full(reps.shape[1:], np.nan)
-        return empty, empty.copy()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanpercentile(reps, [tail, 100 - tail], axis=0)
-    return lo, hi
 
 
 def bootstrap_p(diff: np.ndarray, diff_reps: np.ndarray) -> np.ndarray:

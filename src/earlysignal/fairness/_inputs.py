@@ -14,8 +14,11 @@ import numpy as np
 import pandas as pd
 
 from earlysignal.errors import DataError, EarlysignalError
+from earlysignal.fairness._operating_point import Capacity
 
 MISSING = "(missing)"
+PERSON_ID = "person_id"
+"""The identifier column used by default when a table has it."""
 INTERSECTION_SEP = " & "
 
 
@@ -29,6 +32,8 @@ class AuditInput:
     columns: tuple[str, ...]  # the single characteristic columns, in order
     period: np.ndarray | None
     source: str
+    person: np.ndarray | None = None  # person identifier per row, when known
+    person_column: str | None = None
 
 
 def _bad_rows(mask: np.ndarray) -> list[int]:
@@ -113,8 +118,13 @@ def normalise(
     intersections: Sequence[Sequence[str]] = (),
     period: str | None = None,
     source: str = "the scores table",
+    id: str | None = None,
 ) -> AuditInput:
-    """Check and convert the columns an audit needs (see :func:`audit`)."""
+    """Check and convert the columns an audit needs (see :func:`audit`).
+
+    ``id`` names the person identifier; without it, ``person_id`` is used when the
+    table has that column, and otherwise each row counts as a different person.
+    """
     if not isinstance(df, pd.DataFrame):
         raise EarlysignalError(
             f"audit expects a pandas DataFrame, got {type(df).__name__}; "
@@ -129,7 +139,9 @@ def normalise(
         )
     inter = [list(c) for c in intersections]
     wanted = [score, label, *cols, *(c for i in inter for c in i)]
-    _check_columns(df, wanted + ([period] if period else []), source)
+    _check_columns(
+        df, wanted + ([period] if period else []) + ([id] if id else []), source
+    )
     if len(df) == 0:
         raise DataError("the table has no rows", file=source, fix="give scored rows")
     values = {
@@ -150,6 +162,7 @@ def normalise(
             joined = joined + INTERSECTION_SEP + p
         grouped[intersection_name(combo)] = joined.astype(str)
     per = _group_values(df[period]) if period else None
+    person, person_column = _person(df, id, source)
     return AuditInput(
         score=_scores(df, score, source),
         label=_labels(df, label, source),
@@ -157,7 +170,27 @@ def normalise(
         columns=tuple(dict.fromkeys(cols + [c for i in inter for c in i])),
         period=per,
         source=source,
+        person=person,
+        person_column=person_column,
     )
+
+
+def _person(
+    df: pd.DataFrame, id: str | None, source: str
+) -> tuple[np.ndarray | None, str | None]:
+    column = id if id is not None else (PERSON_ID if PERSON_ID in df.columns else None)
+    if column is None:
+        return None, None
+    missing = df[column].isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"{int(missing.sum())} person identifiers are missing",
+            file=source,
+            column=column,
+            rows=_bad_rows(missing),
+            fix="give every row the identifier of the person scored, or drop it",
+        )
+    return df[column].to_numpy(), column
 
 
 _TOP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
@@ -181,12 +214,23 @@ def check_operating_point(
 
 def parse_top(top: int | str, n: int, source: str = "top") -> float:
     """Capacity as a number of people out of ``n`` (``"5%"`` -> 5% of n, rounded)."""
+    return float(capacity_rule(top, source).k(np.array([float(n)]))[0])
+
+
+def capacity_rule(top: int | str, source: str = "top") -> Capacity:
+    """The capacity ``top`` as a rule on the number of rows in scope.
+
+    Examples
+    --------
+    >>> capacity_rule("5%"), capacity_rule(100)
+    (Capacity(count=None, share=0.05), Capacity(count=100.0, share=None))
+    """
     if isinstance(top, bool):
         top = str(top)
     if isinstance(top, int | np.integer):
         if top < 1:
             raise EarlysignalError(f"{source}: top must be at least 1, got {top}")
-        return float(min(int(top), n))
+        return Capacity(count=float(int(top)))
     text = str(top)
     m = _TOP.match(text)
     if m:
@@ -195,10 +239,10 @@ def parse_top(top: int | str, n: int, source: str = "top") -> float:
             raise EarlysignalError(
                 f"{source}: top must be between 0% and 100%, got {text}"
             )
-        # Round half up, but always select at least one person.
-        return float(max(1, min(n, int(np.floor(pct / 100 * n + 0.5)))))
+        # Round half up, but always select at least one person (Capacity.k).
+        return Capacity(share=pct / 100)
     if text.strip().isdigit():
-        return parse_top(int(text), n, source)
+        return capacity_rule(int(text), source)
     raise EarlysignalError(
         f"{source}: top must be a number of people (100) or a percentage ('5%'), "
         f"got {top!r}"

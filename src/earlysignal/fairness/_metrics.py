@@ -1,23 +1,30 @@
-"""Group metrics from per-group cell counts, and their stratified bootstrap.
+"""Group metrics from per-group cell counts, and their person-level bootstrap.
 
-Rows are compressed, once, into cells: (group, score class, label, selection weight).
-A score class is a calibration decile (10 equal-width bins on [0, 1]) crossed with a
-fine score bin: each distinct score when there are at most ``max_bins`` of them,
-otherwise a quantile bin. Each cell keeps its row count and the sums of score and
-squared score, so that every metric is a function of sums over cells:
+Rows are compressed, once, into cells: (group, score class, capacity scope, label,
+selection weight). A score class is a calibration bin (10 equal-width bins on [0, 1])
+crossed with a fine score bin: each distinct score when there are at most ``max_bins``
+of them, otherwise a quantile bin. The capacity scope is the period within which a
+capacity is applied (one scope when there is no capacity per period). Each cell keeps
+its row count and the sums of score and squared score, so that every metric is a
+function of sums over cells:
 
 - counts (TP, FP, FN, TN, positives, selected) are sums of count x label x weight;
-- mean score, Brier score and the 10-bin ECE are sums of scores within cells;
+- mean score, Brier score and the equal-width ECE are sums of scores within cells;
 - ROC AUC is the Mann-Whitney statistic over score classes (pairs in the same class
   count one half, exactly as tied scores do).
 
-The bootstrap resamples each group's cell counts from a multinomial with the group's
-own size (stratified by group), which is the same as resampling rows within the group.
-With at most ``max_bins`` distinct scores this is exact. With more, two things are
-approximate: a resampled cell's score sums are its count times the cell's mean
-(within-cell spread is not resampled), and AUC replicates treat rows sharing a fine
-bin as tied. AUC point estimates are always exact (from ranks), and AUC replicates are
-shifted by (exact - binned) so the interval is centred where the estimate is.
+The bootstrap resamples **people**, stratified by group, carrying all their rows
+(:mod:`earlysignal.bootstrap`): a block of per-person multiplicities times the
+people x cells matrix of per-person cell counts gives each resample's cell counts.
+At a capacity, the top k is chosen again inside each resample: with a scope's cells in
+score order, the cumulative resampled count from the top says where k falls, and the
+class it falls in is selected in part (places left / rows in the class), the same tie
+rule as the point estimate. With at most ``max_bins`` distinct scores this is exact.
+With more, three things are approximate: a resampled cell's score sums are its count
+times the cell's mean (within-cell spread is not resampled), AUC replicates treat rows
+sharing a fine bin as tied, and at a capacity the boundary bin is treated as tied.
+Replicates are shifted by (exact - binned) estimate so that intervals are centred
+where the exact estimates are.
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+
+from earlysignal.bootstrap import People, person_draws, person_sums
+from earlysignal.fairness._operating_point import Capacity
 
 METRICS: tuple[str, ...] = (
     "size",
@@ -42,13 +53,13 @@ METRICS: tuple[str, ...] = (
     "mean_score",
     "calibration_gap",
     "oe_ratio",
-    "ece",
+    "ece_equal_width",
     "brier",
 )
 """Every group metric, in report order (see ``METRIC_LABELS`` for the meaning)."""
 
 METRIC_LABELS: dict[str, str] = {
-    "size": "people in the group",
+    "size": "rows in the group (a person counts once per as-of date)",
     "positives": "people with the outcome",
     "selected": "people selected (expected count)",
     "tp": "outcomes caught: selected people with the outcome (TP)",
@@ -63,11 +74,14 @@ METRIC_LABELS: dict[str, str] = {
     "mean_score": "mean score",
     "calibration_gap": "calibration gap: mean score minus observed rate",
     "oe_ratio": "observed / expected: observed rate over mean score",
-    "ece": "expected calibration error (10 equal-width bins)",
+    "ece_equal_width": (
+        "expected calibration error over 10 equal-width score bins "
+        "(the model evaluation's ECE uses 10 bins of equal counts)"
+    ),
     "brier": "Brier score",
 }
 
-PROBABILITY_ONLY = ("calibration_gap", "oe_ratio", "ece", "brier")
+PROBABILITY_ONLY = ("calibration_gap", "oe_ratio", "ece_equal_width", "brier")
 N_CAL_BINS = 10
 
 
@@ -83,6 +97,8 @@ class Cells:
     mu2: np.ndarray  # mean squared score in the cell
     cal: np.ndarray  # calibration bin 0..9
     rclass: np.ndarray  # score class: rows in one class are ties for AUC
+    scope: np.ndarray  # capacity scope (period) of the cell's rows
+    row_cell: np.ndarray  # cell of each row of the table
     probabilities: bool
     exact: bool  # every score class holds a single score value
 
@@ -127,20 +143,27 @@ def build_cells(
     weights: np.ndarray,
     classes: ScoreClasses,
     rows: np.ndarray | None = None,
+    scope: np.ndarray | None = None,
 ) -> Cells:
     """Compress the rows (optionally the subset ``rows``) of one table into cells.
 
-    ``codes`` has one group code per row of the table (per entry of ``rows``).
+    ``codes`` and ``scope`` (capacity scope code, default one scope) have one entry
+    per row of the table (per entry of ``rows``).
     """
     if rows is not None:
         scores, labels, weights = scores[rows], labels[rows], weights[rows]
         rclass, cal = classes.rclass[rows], classes.cal[rows]
     else:
         rclass, cal = classes.rclass, classes.cal
+    if scope is None:
+        scope = np.zeros(len(scores), dtype=np.int64)
     wvals, widx = np.unique(weights, return_inverse=True)
     n_r = int(classes.rclass.max()) + 1
+    n_s = int(scope.max()) + 1 if len(scope) else 1
     n_w = len(wvals)
-    key = ((codes.astype(np.int64) * n_r + rclass) * 2 + labels) * n_w + widx
+    # group-major, then score class, so that each group's cells are in score order
+    key = ((codes.astype(np.int64) * n_r + rclass) * n_s + scope) * 2 + labels
+    key = key * n_w + widx
     span = int(key.max()) + 1 if len(key) else 1
     if span <= 50_000_000:
         # Counting beats sorting a million keys; keys are dense enough here.
@@ -158,6 +181,8 @@ def build_cells(
     rest = uniq // n_w
     y = rest % 2
     rest //= 2
+    scope_cell = rest % n_s
+    rest //= n_s
     return Cells(
         group=rest // n_r,
         count=count.astype(float),
@@ -167,6 +192,8 @@ def build_cells(
         mu2=s2 / count,
         cal=cal_cell,
         rclass=rest % n_r,
+        scope=scope_cell,
+        row_cell=inverse.astype(np.int64),
         probabilities=classes.probabilities,
         exact=classes.exact,
     )
@@ -178,11 +205,22 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(b > 0, out, np.nan)
 
 
-def metrics_from_counts(m: np.ndarray, c: Cells, sl: slice) -> dict[str, np.ndarray]:
-    """Every metric for one group from cell counts ``m`` of shape (..., cells)."""
-    y, w, mu, mu2 = c.y[sl], c.w[sl], c.mu[sl], c.mu2[sl]
-    sums = m @ np.stack([np.ones_like(y), y, w, w * y, mu, mu2, y * mu], axis=1)
-    n, pos, sel, tp, s1, s2, ys = np.moveaxis(sums, -1, 0)
+def metrics_from_counts(
+    m: np.ndarray, c: Cells, sl: slice, w: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Every metric for one group from cell counts ``m`` of shape (..., cells).
+
+    ``w`` is the selection probability of each cell's rows, shaped like ``m``, when it
+    differs between resamples (a capacity re-chosen in each); default the cells' own.
+    """
+    y, mu, mu2 = c.y[sl], c.mu[sl], c.mu2[sl]
+    sums = m @ np.stack([np.ones_like(y), y, mu, mu2, y * mu], axis=1)
+    n, pos, s1, s2, ys = np.moveaxis(sums, -1, 0)
+    if w is None:
+        sel, tp = m @ c.w[sl], m @ (c.w[sl] * y)
+    else:
+        mw = m * w
+        sel, tp = mw.sum(axis=-1), mw @ y
     neg = n - pos
     fp, fn = sel - tp, pos - tp
     tn = neg - fp
@@ -205,7 +243,7 @@ def metrics_from_counts(m: np.ndarray, c: Cells, sl: slice) -> dict[str, np.ndar
         onehot = np.eye(N_CAL_BINS)[c.cal[sl]] * (mu - y)[:, None]
         out["calibration_gap"] = out["mean_score"] - out["base_rate"]
         out["oe_ratio"] = _div(pos, s1)
-        out["ece"] = _div(np.abs(m @ onehot).sum(axis=-1), n)
+        out["ece_equal_width"] = _div(np.abs(m @ onehot).sum(axis=-1), n)
         out["brier"] = _div(s2 - 2 * ys + pos, n)
     else:
         nan = np.full_like(n, np.nan)
@@ -247,6 +285,70 @@ def exact_auc(
 
 
 @dataclass(frozen=True)
+class _Classes:
+    """Score classes of each capacity scope, highest first, for re-choosing the top k."""
+
+    onehot: sparse.csr_matrix  # cells x classes
+    scope: np.ndarray  # scope of each class
+    starts: np.ndarray  # first class of each scope
+
+
+def _classes(c: Cells) -> _Classes:
+    # order classes by scope, then score class from the highest down
+    n_r = int(c.rclass.max()) + 1 if len(c.rclass) else 1
+    key = c.scope * n_r + (n_r - 1 - c.rclass)
+    uniq, cls = np.unique(key, return_inverse=True)
+    onehot = sparse.csr_matrix(
+        (np.ones(len(cls)), (np.arange(len(cls)), cls)), shape=(len(cls), len(uniq))
+    )
+    scope = uniq // n_r
+    starts = np.flatnonzero(np.r_[True, np.diff(scope) != 0])
+    return _Classes(onehot, scope, starts)
+
+
+def capacity_weights(m: np.ndarray, c: Cells, cap: Capacity) -> np.ndarray:
+    """Selection probability of each cell when the top k of each scope is re-chosen.
+
+    ``m`` holds cell counts, shape (b, cells). Within each scope the classes are
+    taken from the highest score down until k rows are chosen; the class where the
+    cumulative count crosses k is selected in part (places left / rows in the class),
+    exactly the tie rule of :func:`earlysignal.fairness.at_capacity`.
+
+    Examples
+    --------
+    >>> s = np.array([0.9, 0.5, 0.5, 0.5, 0.1])
+    >>> cl = score_classes(s)
+    >>> c = build_cells(np.zeros(5, dtype=int), s, np.zeros(5, dtype=int),
+    ...                 np.zeros(5), cl)
+    >>> capacity_weights(c.count[None, :], c, Capacity(count=2)).round(4).tolist()
+    [[0.0, 0.3333, 1.0]]
+    """
+    plan = _classes(c)
+    t = np.asarray(m @ plan.onehot)  # (b, classes)
+    cum = np.cumsum(t, axis=1)
+    before_scope = np.where(plan.starts > 0, cum[:, plan.starts - 1], 0.0)
+    sizes = np.diff(np.r_[plan.starts, len(plan.scope)])
+    seg = np.repeat(np.arange(len(plan.starts)), sizes)
+    above = cum - t - before_scope[:, seg]
+    ends = np.r_[plan.starts[1:], len(plan.scope)] - 1
+    n_scope = cum[:, ends] - before_scope
+    k = cap.k(n_scope)[:, seg]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(t > 0, np.clip((k - above) / t, 0.0, 1.0), 0.0)
+    return np.asarray(plan.onehot @ frac.T).T
+
+
+@dataclass(frozen=True)
+class TableCells:
+    """One table to estimate: its cells, number of groups, exact AUCs and rows."""
+
+    cells: Cells
+    n_groups: int
+    auc: np.ndarray
+    rows: np.ndarray  # row indices of the table in the input
+
+
+@dataclass(frozen=True)
 class GroupEstimates:
     """Point estimates (groups x metrics), replicates (groups x B x metrics)."""
 
@@ -254,30 +356,65 @@ class GroupEstimates:
     replicates: np.ndarray
 
 
+def _stack(est: dict[str, np.ndarray]) -> np.ndarray:
+    return np.stack([est[k] for k in METRICS], axis=-1)
+
+
+def _points(t: TableCells, cap: Capacity | None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact point estimates, and the same from the binned cells the resamples use."""
+    c = t.cells
+    point = np.full((t.n_groups, len(METRICS)), np.nan)
+    binned = point.copy()
+    w = capacity_weights(c.count[None, :], c, cap)[0] if cap is not None else None
+    for g, sl in enumerate(c.group_slices(t.n_groups)):
+        if c.count[sl].sum() == 0:
+            continue
+        point[g] = _stack(metrics_from_counts(c.count[sl], c, sl))
+        binned[g] = _stack(
+            metrics_from_counts(c.count[sl], c, sl, None if w is None else w[sl])
+        )
+        point[g, METRICS.index("roc_auc")] = t.auc[g]
+    return point, binned
+
+
 def estimate(
-    cells: Cells,
-    n_groups: int,
-    auc: np.ndarray,
+    tables: list[TableCells],
+    who: People,
     n_boot: int,
     rng: np.random.Generator,
-) -> GroupEstimates:
-    """Point estimates and stratified multinomial bootstrap replicates per group."""
-    n_m = len(METRICS)
-    point = np.full((n_groups, n_m), np.nan)
-    reps = np.full((n_groups, n_boot, n_m), np.nan)
-    i_auc = METRICS.index("roc_auc")
-    for g, sl in enumerate(cells.group_slices(n_groups)):
-        counts = cells.count[sl]
-        size = int(counts.sum())
-        if size == 0:
-            continue
-        est = metrics_from_counts(counts, cells, sl)
-        point[g] = [est[k] for k in METRICS]
-        binned_auc = point[g, i_auc]
-        point[g, i_auc] = auc[g]
-        if n_boot:
-            draws = rng.multinomial(size, counts / size, size=n_boot).astype(float)
-            rep = metrics_from_counts(draws, cells, sl)
-            reps[g] = np.stack([rep[k] for k in METRICS], axis=1)
-            reps[g, :, i_auc] += auc[g] - binned_auc
-    return GroupEstimates(point, reps)
+    cap: Capacity | None = None,
+) -> list[GroupEstimates]:
+    """Point estimates and person-level bootstrap replicates of every table.
+
+    All tables share the same draws of people (``who`` indexes every row of the
+    input), so replicates of different tables, e.g. periods, are joint. With ``cap``
+    the top k of each capacity scope is chosen again inside each resample.
+    """
+    points = [_points(t, cap) for t in tables]
+    reps = [np.full((t.n_groups, n_boot, len(METRICS)), np.nan) for t in tables]
+    mats = [
+        person_sums(
+            People(who.codes[t.rows], who.n, who.strata),
+            t.cells.row_cell,
+            len(t.cells.count),
+        )
+        for t in tables
+    ]
+    done = 0
+    for block in person_draws(who, n_boot, rng) if n_boot else ():
+        b = len(block)
+        for t, mat, rep in zip(tables, mats, reps, strict=True):
+            m = np.asarray(block @ mat)
+            w = capacity_weights(m, t.cells, cap) if cap is not None else None
+            for g, sl in enumerate(t.cells.group_slices(t.n_groups)):
+                ws = None if w is None else w[:, sl]
+                rep[g, done : done + b] = _stack(
+                    metrics_from_counts(m[:, sl], t.cells, sl, ws)
+                )
+        done += b
+    out = []
+    for (point, binned), rep in zip(points, reps, strict=True):
+        shift = point - binned
+        rep += np.where(np.isfinite(shift), shift, 0.0)[:, None, :]
+        out.append(GroupEstimates(point, rep))
+    return out

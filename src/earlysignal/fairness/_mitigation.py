@@ -12,8 +12,10 @@ and policies are compared at exactly the same capacity:
 - ``equal selection rate, same capacity``: each group's top ``capacity x share``.
 - ``ThresholdOptimizer (...)``: fairlearn's post-processing on the scores as given
   (``prefit=True``, ``predict_method="decision_function"``), expected selection from
-  its randomised thresholds; it chooses its own capacity, so it is compared with the
-  unmitigated model at that same capacity.
+  its randomised thresholds. Its thresholds are learnt from the outcomes, so it is
+  fitted on earlier rows and judged on later ones (see the audit's notes); it
+  chooses its own capacity, so it is compared with the unmitigated model at that
+  same capacity on the same later rows.
 """
 
 from __future__ import annotations
@@ -183,11 +185,17 @@ def threshold_optimizer(
     groups: np.ndarray,
     constraints: str,
     objective: str,
+    fit: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Expected selection under fairlearn's ThresholdOptimizer on fixed scores."""
+    """Expected selection under fairlearn's ThresholdOptimizer on fixed scores.
+
+    The thresholds are fitted on the rows ``fit`` (default all) and the expected
+    selection is returned for every row, so that it can be judged on other rows.
+    """
     from fairlearn.postprocessing import ThresholdOptimizer
 
     X = scores[:, None]
+    rows = np.arange(len(scores)) if fit is None else fit
     opt = ThresholdOptimizer(
         estimator=_FixedScores(),
         constraints=constraints,
@@ -195,7 +203,7 @@ def threshold_optimizer(
         prefit=True,
         predict_method="decision_function",
     )
-    opt.fit(X, labels, sensitive_features=groups)
+    opt.fit(X[rows], labels[rows], sensitive_features=groups[rows])
     # The expected selection is the randomised predictor's probability of a 1.
     pmf = opt._pmf_predict(X, sensitive_features=groups)
     return np.asarray(pmf, dtype=float)[:, 1]

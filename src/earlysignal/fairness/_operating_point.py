@@ -106,3 +106,32 @@ def selection_weights(scores: np.ndarray, op: OperatingPoint) -> np.ndarray:
     w = (scores > op.boundary).astype(float)
     w[scores == op.boundary] = op.tie_fraction
     return w
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A capacity as a rule on the number of rows ``n`` in scope: k = rule(n).
+
+    Either a fixed number of rows (``count``; all of them when fewer are in scope)
+    or a share of them (``share``, rounded half up, at least one), the same rule as
+    ``top=100`` and ``top="5%"``. Re-applied inside each bootstrap resample, where
+    the number of rows in a period varies.
+
+    Examples
+    --------
+    >>> Capacity(share=0.05).k(np.array([30.0, 10.0])).tolist()
+    [2.0, 1.0]
+    >>> Capacity(count=100).k(np.array([30.0, 500.0])).tolist()
+    [30.0, 100.0]
+    """
+
+    count: float | None = None
+    share: float | None = None
+
+    def k(self, n: np.ndarray) -> np.ndarray:
+        n = np.asarray(n, dtype=float)
+        if self.count is not None:
+            return np.minimum(float(self.count), n)
+        assert self.share is not None
+        k = np.floor(self.share * n + 0.5)
+        return np.minimum(np.maximum(k, np.minimum(1.0, n)), n)
