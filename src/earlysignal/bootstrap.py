@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import sparse
 
 __all__ = [
+    "BLOCK_ENTRIES",
     "People",
     "people",
     "person_draws",
@@ -39,7 +40,7 @@ __all__ = [
 
 # Entries per block of draws: 20M float64 is 160 MB, a bound that keeps the peak
 # memory of a 1M-row audit small while each block is still one fast product.
-_BLOCK_ENTRIES = 20_000_000
+BLOCK_ENTRIES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def person_draws(
     ([(5, 3)], [3.0, 3.0, 3.0, 3.0, 3.0])
     """
     if block is None:
-        block = max(1, min(n_boot, _BLOCK_ENTRIES // max(who.n, 1)))
+        block = max(1, min(n_boot, BLOCK_ENTRIES // max(who.n, 1)))
     members = _stratum_members(who.strata)
     done = 0
     while done < n_boot:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from earlysignal.bootstrap import People, person_draws, person_sums
+from earlysignal.bootstrap import BLOCK_ENTRIES, People, person_draws, person_sums
 from earlysignal.fairness._operating_point import Capacity
 
 METRICS: tuple[str, ...] = (
@@ -377,6 +377,24 @@ def _points(t: TableCells, cap: Capacity | None) -> tuple[np.ndarray, np.ndarray
     return point, binned
 
 
+def _block_sizes(who: People, n_boot: int) -> list[int]:
+    step = max(1, min(n_boot, BLOCK_ENTRIES // max(who.n, 1))) if n_boot else 1
+    return [min(step, n_boot - i) for i in range(0, n_boot, step)]
+
+
+def _multinomial_cells(
+    t: TableCells, b: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``b`` resamples of a table's cell counts, each group keeping its size."""
+    out = np.zeros((b, len(t.cells.count)))
+    for sl in t.cells.group_slices(t.n_groups):
+        counts = t.cells.count[sl]
+        size = int(counts.sum())
+        if size:
+            out[:, sl] = rng.multinomial(size, counts / size, size=b)
+    return out
+
+
 def estimate(
     tables: list[TableCells],
     who: People,
@@ -400,11 +418,18 @@ def estimate(
         )
         for t in tables
     ]
+    one_row_each = who.n == len(who.codes)
     done = 0
-    for block in person_draws(who, n_boot, rng) if n_boot else ():
-        b = len(block)
-        for t, mat, rep in zip(tables, mats, reps, strict=True):
-            m = np.asarray(block @ mat)
+    for b in _block_sizes(who, n_boot):
+        if one_row_each:
+            # People do not recur: resampling the people of a group is resampling
+            # its rows, a multinomial over the group's cells (periods hold
+            # different people, so their draws are independent anyway).
+            counts = [_multinomial_cells(t, b, rng) for t in tables]
+        else:
+            block = next(person_draws(who, b, rng, block=b))
+            counts = [np.asarray(block @ mat) for mat in mats]
+        for t, m, rep in zip(tables, counts, reps, strict=True):
             w = capacity_weights(m, t.cells, cap) if cap is not None else None
             for g, sl in enumerate(t.cells.group_slices(t.n_groups)):
                 ws = None if w is None else w[:, sl]
