@@ -108,15 +108,16 @@ def test_a_downstream_key_changes_with_its_upstream_outputs(tmp_path):
 def test_temporary_folders_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    gone = tmp_path / f".tmp-s-{int(dead.stdout)}-abc"
-    live = tmp_path / f".tmp-s-{os.getppid()}-def"
-    other = tmp_path / f".tmp-t-{int(dead.stdout)}-ghi"
-    for folder in (gone, live, other):
+    gone = tmp_path / f".tmp-{int(dead.stdout)}-s-abc"
+    live = tmp_path / f".tmp-{os.getppid()}-s-def"
+    for folder in (gone, live):
         folder.mkdir()
         (folder / "half.parquet").write_bytes(b"PAR1")
-    run_stage(tmp_path, "s", "k", _writer(**{"a.txt": "A"}))
-    assert not gone.exists()
-    assert live.exists() and other.exists()  # another live run; another stage
+    half_json = tmp_path / f".tmp-{int(dead.stdout)}-run.json-xyz"
+    half_json.write_text('{"na')
+    run_stage(tmp_path, "t", "k", _writer(**{"a.txt": "A"}))
+    assert not gone.exists() and not half_json.exists()
+    assert live.exists()  # another run, still writing
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):

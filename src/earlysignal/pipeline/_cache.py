@@ -80,7 +80,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     ('{}', ['doc.json'])
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_TMP + path.name + "-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(path.name), dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -158,8 +158,8 @@ def run_stage(run_dir: Path, stage: str, key: str,
     ('hi', ['a.txt'])
     """
     run_dir.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(run_dir, stage)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP}{stage}-{os.getpid()}-", dir=run_dir))
+    remove_abandoned(run_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=_prefix(stage), dir=run_dir))
     try:
         value = compute(tmp)
         checkpoint(f"{stage}:computed")
@@ -187,12 +187,32 @@ def _publish(tmp: Path, run_dir: Path, stage: str, key: str) -> Manifest:
     return manifest
 
 
-def _remove_abandoned(run_dir: Path, stage: str) -> None:
-    """Temporary folders of this stage left by runs that no longer exist."""
-    for folder in run_dir.glob(f"{_TMP}{stage}-*"):
-        pid = folder.name[len(_TMP) + len(stage) + 1:].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
+def _prefix(label: str) -> str:
+    # the process id tells a later run whether the writer is still alive
+    return f"{_TMP}{os.getpid()}-{label}-"
+
+
+def remove_abandoned(run_dir: Path) -> None:
+    """Remove the temporary files and folders left in ``run_dir`` by runs that
+    were killed (their process no longer exists).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Path(tempfile.mkdtemp())
+    >>> (run / ".tmp-999999999-features-x").mkdir()
+    >>> remove_abandoned(run)
+    >>> list(run.iterdir())
+    []
+    """
+    for path in run_dir.glob(f"{_TMP}*"):
+        pid = path.name[len(_TMP):].split("-")[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

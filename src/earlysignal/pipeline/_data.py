@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,16 +92,15 @@ def _folder(folder: Path, *, origin: str) -> LoadedData:
 
 def _synth(settings: dict[str, Any], folder: Path) -> LoadedData:
     from earlysignal.data.synth import SynthConfig, write_cohort
+    from earlysignal.pipeline._cache import run_stage, stage_key, valid_manifest
 
     # YAML reads 2016-09-01 as a date; str() keys it as the generator reads it
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
-                         .encode()).hexdigest()
-    stamp = folder / ".synth-settings"
-    if not (stamp.exists() and stamp.read_text() == key
-            and (folder / "people.parquet").exists()):
+    key = stage_key(settings)
+    # written aside and moved in, so a killed run never leaves a mix of cohorts
+    if valid_manifest(folder.parent, "data", key) is None:
         knobs = {k: v for k, v in settings.items() if k != "options"}
-        write_cohort(SynthConfig(**knobs, **settings.get("options", {})), folder)
-        stamp.write_text(key)
+        run_stage(folder.parent, "data", key, lambda tmp: write_cohort(
+            SynthConfig(**knobs, **settings.get("options", {})), tmp / folder.name))
     loaded = _folder(folder, origin="synthetic cohort")
     loaded.details["synth"] = settings
     return loaded

@@ -36,6 +36,7 @@ from earlysignal.model import Evaluation
 from earlysignal.pipeline._cache import (
     Manifest,
     atomic_write_text,
+    remove_abandoned,
     run_stage,
     stage_key,
     valid_manifest,
@@ -115,6 +116,7 @@ def run_pipeline(
     """
     run_dir = Path(out) if out is not None else config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(run_dir)
     result = RunResult(run_dir)
     _write_config(config, run_dir)
 
