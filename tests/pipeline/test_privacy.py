@@ -191,7 +191,7 @@ def test_a_cached_synthetic_cohort_follows_the_key(
         monkeypatch.setenv(KEY_ENV_VAR, key)
         loaded = load_data(cfg, work_dir=tmp_path)
         seen.append((set(loaded.tables["people"]["person_id"]),
-                     (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns))
+                     (tmp_path / "data" / "people.parquet").stat().st_mtime_ns))
         # the raw cohort written before is replaced, not left beside the pseudonyms
         assert leaks(tmp_path / "data", raw_ids) == {}
     assert seen[0] == seen[1]                # the same key reuses the cohort

@@ -179,9 +179,9 @@ def test_synthetic_data_takes_a_study_start_written_as_a_yaml_date(tmp_path):
     first = pd.to_datetime(loaded.tables["events"]["event_date"]).min()
     assert pd.Timestamp("2016-09-01") <= first < pd.Timestamp("2017-01-01")
     # the same settings are recognised and the cohort is not generated again
-    stamp = (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns
+    written = (tmp_path / "data" / "people.parquet").stat().st_mtime_ns
     load_data(cfg, work_dir=tmp_path)
-    assert (tmp_path / "data" / ".synth-settings").stat().st_mtime_ns == stamp
+    assert (tmp_path / "data" / "people.parquet").stat().st_mtime_ns == written
 
 
 def test_cli_warns_in_words_when_the_cohort_starts_before_the_data(tmp_path):

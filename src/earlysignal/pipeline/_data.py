@@ -8,8 +8,6 @@ recorded as the run's privacy facts, from which the reports word what they say.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +109,6 @@ def _write(frames: dict[str, pd.DataFrame], folder: Path) -> None:
     for old in folder.glob("*.parquet"):
         if old.name not in keep:
             old.unlink()
-    (folder / ".synth-settings").unlink(missing_ok=True)
 
 
 def _read(folder: Path, *, origin: str) -> LoadedData:
@@ -140,17 +137,17 @@ def _folder_route(folder: Path, origin: str, work: Path,
 
 def _synth(settings: dict[str, Any], folder: Path,
            pseudo: Pseudonymiser | None) -> LoadedData:
+    from earlysignal.pipeline._cache import run_stage, stage_key, valid_manifest
+
     # YAML reads 2016-09-01 as a date; str() keys it as the generator reads it
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
-                         .encode()).hexdigest()
+    key = stage_key(settings)
     if pseudo is not None:
         # the pseudonym of a fixed text tells a changed key without holding it
-        key += " " + pseudo.one("earlysignal synthetic cohort")
-    stamp = folder / ".synth-settings"
-    if not (stamp.exists() and stamp.read_text() == key
-            and (folder / "people.parquet").exists()):
-        _write_synth(settings, folder, pseudo)
-        stamp.write_text(key)
+        key = stage_key(settings, pseudo.one("earlysignal synthetic cohort"))
+    # written aside and moved in, so a killed run never leaves a mix of cohorts
+    if valid_manifest(folder.parent, "data", key) is None:
+        run_stage(folder.parent, "data", key,
+                  lambda tmp: _write_synth(settings, tmp / folder.name, pseudo))
     loaded = _read(folder, origin="synthetic cohort"
                    + (", pseudonymised" if pseudo is not None else ""))
     loaded.details["synth"] = settings

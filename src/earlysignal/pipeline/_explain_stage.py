@@ -50,15 +50,18 @@ def explain_stage(
     run_dir: Path,
     *,
     max_people: int = 200,
+    out_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Score and explain the latest as-of date; write caseload, bands and reasons.
 
     Writes ``bands.json``, ``caseload.parquet`` and, under ``explain/``,
     ``reasons.parquet``, ``evidence.parquet`` and ``changes.parquet`` (for the
     ``max_people`` highest-risk people), ``global_importance.parquet``,
-    ``family_importance.parquet`` and the plots as SVG.
+    ``family_importance.parquet`` and the plots as SVG. They go into ``out_dir`` when
+    given (the run's scores are still read from ``run_dir``).
     """
-    out = run_dir / "explain"
+    dest = out_dir if out_dir is not None else run_dir
+    out = dest / "explain"
     out.mkdir(parents=True, exist_ok=True)
     dates = sorted(matrix["as_of"].unique())
     latest, previous = dates[-1], (dates[-2] if len(dates) > 1 else None)
@@ -92,7 +95,7 @@ def explain_stage(
     if population["outside"]:
         population["by_band"] = {b.name: int(((band == b.name) & outside & now).sum())
                                  for b in measured}
-    (run_dir / "bands.json").write_text(json.dumps(bands_to_dict(
+    (dest / "bands.json").write_text(json.dumps(bands_to_dict(
         by_date[latest], as_of=str(pd.Timestamp(latest).date()), shares=check,
         population=population), indent=2))
     scored = rows[_KEYS].assign(score=scores, band=band,
@@ -102,7 +105,7 @@ def explain_stage(
     reasons = ex.reasons_frame()
     reasons.to_parquet(out / "reasons.parquet", index=False)
     caseload = _caseload(scored, reasons, tables, latest, previous)
-    caseload.to_parquet(run_dir / "caseload.parquet", index=False)
+    caseload.to_parquet(dest / "caseload.parquet", index=False)
 
     top = caseload.head(max_people)
     _evidence(ex, top, latest).to_parquet(out / "evidence.parquet", index=False)

@@ -7,9 +7,13 @@ The run folder (``RUN``) holds:
   pseudonymised (``privacy``), timings per stage, tracking ids;
 - ``features/``: the feature matrix and its metadata;
 - ``scores.parquet``, ``metrics.json``, ``fairness.json`` and ``reports/`` as the
-  later stages produce them.
+  later stages produce them;
+- ``.stages/``: per stage, the key it was computed for and the hash of each file
+  it wrote.
 
 A stage whose inputs and config are unchanged is reused unless ``force`` is set.
+Stages write into a temporary folder and move their files into place when they
+succeed, so a run that is killed never leaves a result that reads as complete.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,14 @@ import yaml
 from earlysignal.data import fingerprint_tables
 from earlysignal.features import FeatureMatrix, read_feature_matrix
 from earlysignal.model import Evaluation
-from earlysignal.pipeline._cache import is_fresh, mark_done, stage_key
+from earlysignal.pipeline._cache import (
+    Manifest,
+    atomic_write_text,
+    remove_abandoned,
+    run_stage,
+    stage_key,
+    valid_manifest,
+)
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._explain_stage import explain_stage
@@ -106,6 +117,7 @@ def run_pipeline(
     """
     run_dir = Path(out) if out is not None else config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(run_dir)
     result = RunResult(run_dir)
     _write_config(config, run_dir)
 
@@ -130,8 +142,11 @@ def run_pipeline(
     feat_key = stage_key(config.raw.get("cohort"), config.raw.get("label"),
                          [f.model_dump(mode="json") for f in config.features],
                          fingerprints, library_versions()["earlysignal"])
-    _cached(result, "features", feat_dir, feat_key, force,
-            lambda: features_stage(config, data, feat_dir, progress))
+    feat = _cached(result, "features", feat_key, force,
+                   lambda tmp: features_stage(config, data, tmp / "features",
+                                              progress))
+    if result.matrix is not None:  # built in the temporary folder, now moved
+        result.matrix = replace(result.matrix, path=feat_dir / "features.parquet")
     matrix, metadata = read_feature_matrix(feat_dir)
     feat_doc = json.loads((feat_dir / "features.meta.json").read_text())
     result.info["features"] = {"rows": len(matrix), "features": len(metadata),
@@ -139,24 +154,29 @@ def run_pipeline(
                                "labels": feat_doc["labels"]}
     log(f"features: {len(matrix):,} rows x {len(metadata)} features")
 
+    # each later key starts from the digest of the outputs it reads, so that one
+    # config's scores are never paired with another config's features
+    upstream = feat.digest
     if "model" in stages:
         # the validated sections, so that a changed default is a changed key
-        model_key = stage_key(feat_key, config.model.model_dump(mode="json"),
+        model_key = stage_key(upstream, config.model.model_dump(mode="json"),
                               config.fairness.model_dump(mode="json"))
-        _cached(result, "model", run_dir, model_key, force,
-                lambda: model_stage(config, matrix, metadata, data.truth,
-                                    run_dir))
+        upstream = _cached(result, "model", model_key, force,
+                           lambda tmp: model_stage(config, matrix, metadata,
+                                                   data.truth, tmp)).digest
         log("model: scores.parquet, metrics.json, model.joblib")
     if "fairness" in stages:
-        with _timed(result, "fairness"):
-            result.audit = fairness_stage(config, run_dir / "scores.parquet", run_dir)
-            (run_dir / "fairness.html").replace(_reports(run_dir) / "fairness.html")
+        result.audit = _fresh(result, "fairness", stage_key(
+            upstream, config.fairness.model_dump(mode="json")),
+            lambda tmp: _moved_html(fairness_stage(
+                config, run_dir / "scores.parquet", tmp), tmp, "fairness.html"))
         log("fairness: fairness.json")
     if "explain" in stages:
-        with _timed(result, "explain"):
-            model = joblib.load(run_dir / "model.joblib")
-            result.explained = explain_stage(config, matrix, metadata, model,
-                                             data.tables, run_dir)
+        result.explained = _fresh(result, "explain", stage_key(
+            upstream, config.model.model_dump(mode="json")),
+            lambda tmp: explain_stage(config, matrix, metadata,
+                                      joblib.load(run_dir / "model.joblib"),
+                                      data.tables, run_dir, out_dir=tmp))
         log(f"explain: caseload of {result.explained['scored']:,} at "
             f"{result.explained['latest']}")
         result.info["bands"] = {
@@ -166,24 +186,24 @@ def run_pipeline(
         for warning in result.explained["warnings"]:
             log(f"explain: warning: {warning}")
     if "impact" in stages and config.impact.enabled:
-        with _timed(result, "impact"):
-            from earlysignal.impact import impact_for_run
+        from earlysignal.impact import impact_for_run
 
-            imp = config.impact
-            costs = str(config.resolve(imp.costs)) if imp.costs else None
-            impact_for_run(run_dir, capacity=imp.capacity, effect=imp.effect,
-                           costs=costs, out_dir=run_dir, tables=data.tables,
-                           effect_source=imp.effect_source, fair_group=imp.fair_group,
-                           min_cell=config.fairness.min_cell)
-            (run_dir / "impact.html").replace(_reports(run_dir) / "impact.html")
+        imp = config.impact
+        costs = str(config.resolve(imp.costs)) if imp.costs else None
+        _fresh(result, "impact", stage_key(upstream, imp.model_dump(mode="json"),
+                                           config.fairness.min_cell),
+               lambda tmp: _moved_html(impact_for_run(
+                   run_dir, capacity=imp.capacity, effect=imp.effect, costs=costs,
+                   out_dir=tmp, tables=data.tables, effect_source=imp.effect_source,
+                   fair_group=imp.fair_group, min_cell=config.fairness.min_cell),
+               tmp, "impact.html"))
         log("impact: impact.json")
     if "reports" in stages and config.reports.enabled:
         with _timed(result, "reports"):
             from earlysignal.report import render_reports
 
             # run.json first, so the reports can name the run and its versions
-            (run_dir / "run.json").write_text(json.dumps(result.info, indent=2,
-                                                         default=str))
+            _write_info(result)
             result.reports = render_reports(
                 run_dir, max_people=config.reports.max_people,
                 card=config.model_card or None)
@@ -194,25 +214,35 @@ def run_pipeline(
             result.info["tracking"] = track_stage(config, run_dir, result.info, model,
                                                   matrix, metadata)
         log(f"tracking: MLflow run {result.info['tracking']['run_id']}")
-    (run_dir / "run.json").write_text(json.dumps(result.info, indent=2, default=str))
+    _write_info(result)
     return result
 
 
-def _cached(result: RunResult, stage: str, folder: Path, key: str, force: bool,
-            compute: Callable[[], Any]) -> None:
+def _cached(result: RunResult, stage: str, key: str, force: bool,
+            compute: Callable[[Path], Any]) -> Manifest:
+    """Reuse ``stage``'s outputs when they were computed for ``key``, else compute."""
     with _timed(result, stage):
-        if force or not is_fresh(folder, stage, key):
-            setattr(result, {"features": "matrix", "model": "evaluation"}[stage],
-                    compute())
-            mark_done(folder, stage, key)
-        else:
+        found = None if force else valid_manifest(result.run_dir, stage, key)
+        if found is not None:
             result.reused.append(stage)
+            return found
+        value, manifest = run_stage(result.run_dir, stage, key, compute)
+        setattr(result, {"features": "matrix", "model": "evaluation"}[stage], value)
+        return manifest
 
 
-def _reports(run_dir: Path) -> Path:
-    folder = run_dir / "reports"
-    folder.mkdir(exist_ok=True)
-    return folder
+def _fresh(result: RunResult, stage: str, key: str,
+           compute: Callable[[Path], Any]) -> Any:
+    """Compute a stage that is never reused, writing its outputs atomically."""
+    with _timed(result, stage):
+        return run_stage(result.run_dir, stage, key, compute)[0]
+
+
+def _moved_html(value: Any, tmp: Path, name: str) -> Any:
+    """Put a stage's HTML page with the other reports."""
+    (tmp / "reports").mkdir(exist_ok=True)
+    (tmp / name).replace(tmp / "reports" / name)
+    return value
 
 
 @contextmanager
@@ -223,6 +253,10 @@ def _timed(result: RunResult, stage: str) -> Iterator[None]:
 
 
 def _write_config(config: PipelineConfig, run_dir: Path) -> None:
-    (run_dir / "config.yaml").write_text(
-        yaml.safe_dump(config.raw, sort_keys=False, default_flow_style=None)
-    )
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(
+        config.raw, sort_keys=False, default_flow_style=None))
+
+
+def _write_info(result: RunResult) -> None:
+    atomic_write_text(result.run_dir / "run.json",
+                      json.dumps(result.info, indent=2, default=str))

@@ -15,6 +15,7 @@ import pandas as pd
 from earlysignal.errors import ConfigError
 from earlysignal.features import FeatureMatrix, FeatureMeta, build_feature_matrix
 from earlysignal.model import Evaluation, evaluate
+from earlysignal.pipeline._cache import checkpoint
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData
 from earlysignal.pipeline._progress import Progress
@@ -26,6 +27,12 @@ def features_stage(
 ) -> FeatureMatrix:
     """Cohort, features and labels for the run, written to ``out/features.parquet``."""
     task = progress.task("features") if progress else None
+
+    def step(done: int, total: int) -> None:
+        if task is not None:
+            task(done, total)
+        checkpoint("features:batch")  # a test may stop the run mid-write here
+
     return build_feature_matrix(
         data.tables,
         cohort=config.cohort,
@@ -34,7 +41,7 @@ def features_stage(
         out=out,
         engine=engine or config.engine,
         base_dir=config.base_dir,
-        progress=task,
+        progress=step,
     )
 
 
@@ -101,6 +108,7 @@ def model_stage(
     scores.insert(int(cast(int, scores.columns.get_loc("model"))), "score",
                   scores["model"])
     scores.to_parquet(out / "scores.parquet", index=False)
+    checkpoint("model:scores")  # a test may stop the run mid-stage here
     doc = {**ev.summary(), "per_fold": _records(ev.metrics),
            "calibration": _records(ev.calibration), "drift": _records(ev.drift)}
     (out / "metrics.json").write_text(json.dumps(doc, indent=2, default=_json))
