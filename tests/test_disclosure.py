@@ -55,3 +55,38 @@ def test_nothing_withheld_when_every_group_is_large():
                min_cell=10)
     assert list(d.columns) == DECISION_COLUMNS
     assert d.empty
+
+
+def test_people_counts_equal_a_naive_count_of_distinct_people():
+    from earlysignal.disclosure import _people_counts
+
+    rng = np.random.default_rng(9)
+    n = 3000
+    person = rng.integers(0, 400, n)
+    group = rng.integers(0, 4, n)
+    label = (rng.random(n) < 0.2).astype(int)
+    w = rng.choice([0.0, 0.5, 1.0], n)
+    got = _people_counts(group, person, 400, 4, label, w)
+    f = pd.DataFrame({"g": group, "p": person, "y": label, "w": w})
+    for g in range(4):
+        sub = f[f["g"] == g]
+        per = sub.groupby("p").agg(y=("y", "max"), ny=("y", lambda v: (1 - v).max()),
+                                   w=("w", "max"), nw=("w", lambda v: (1 - v).max()))
+        assert got[g]["size"] == sub["p"].nunique()
+        assert got[g]["positives"] == per["y"].sum()
+        assert got[g]["negatives"] == per["ny"].sum()
+        assert got[g]["selected"] == per["w"].sum()
+        assert got[g]["not_selected"] == per["nw"].sum()
+
+
+def test_the_fairness_audit_withholds_by_people():
+    from earlysignal.fairness import audit
+
+    person, period, eth, label = _cohort(60, 4)
+    df = pd.DataFrame({"person_id": person, "period": period, "ethnicity": eth,
+                       "label": label, "score": np.random.default_rng(1).random(240)})
+    r = audit(df, score="score", label="label", groups=["ethnicity"], top="20%",
+              n_boot=20, mitigation=False)
+    small = r.group_metrics[(r.group_metrics["group"] == "Small")]
+    # 24 rows but 6 young people: withheld
+    assert small["suppressed"].all() and small["value"].isna().all()

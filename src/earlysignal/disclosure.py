@@ -214,27 +214,41 @@ OVERALL = "overall"
 ALL = "all"
 
 
+def _per_group_max(keys: np.ndarray, values: np.ndarray, n_people: int,
+                   n_groups: int) -> np.ndarray:
+    """Sum over the people of each group of their largest value."""
+    if not len(keys):
+        return np.zeros(n_groups)
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    best = np.maximum.reduceat(v, starts)
+    return np.bincount(k[starts] // n_people, weights=best, minlength=n_groups)
+
+
 def _people_counts(
-    person: np.ndarray, label: np.ndarray, selected: np.ndarray | None
-) -> dict[str, float]:
-    frame = pd.DataFrame({"p": person, "y": label, "not_y": 1 - label})
-    if selected is not None:
-        frame["w"], frame["not_w"] = selected, 1.0 - selected
-    per = frame.groupby("p", sort=False).max()
-    counts = {
-        "size": float(len(per)),
-        "positives": float(per["y"].sum()),
-        "negatives": float(per["not_y"].sum()),
-        "selected": float(per["w"].sum()) if selected is not None else np.inf,
-        "not_selected": float(per["not_w"].sum()) if selected is not None else np.inf,
-    }
-    if selected is not None:
-        tp = frame["w"] * frame["y"]
-        counts["tp"] = float(tp.groupby(frame["p"]).max().sum())
-        counts["fp"] = counts["selected"] - counts["tp"]
-        counts["fn"] = counts["positives"] - counts["tp"]
-        counts["tn"] = counts["negatives"] - counts["fp"]
-    return counts
+    codes: np.ndarray, person: np.ndarray, n_people: int, n_groups: int,
+    label: np.ndarray, selected: np.ndarray | None,
+) -> list[dict[str, float]]:
+    """Distinct people behind each count of each group (codes 0..n_groups-1)."""
+    keys = codes.astype(np.int64) * n_people + person
+    y = label.astype(float)
+
+    def people(v: np.ndarray) -> np.ndarray:
+        return _per_group_max(keys, v, n_people, n_groups)
+
+    c = {"size": people(np.ones(len(keys))), "positives": people(y),
+         "negatives": people(1 - y)}
+    if selected is None:
+        c["selected"] = c["not_selected"] = np.full(n_groups, np.inf)
+    else:
+        w = selected.astype(float)
+        c["selected"], c["not_selected"] = people(w), people(1 - w)
+        c["tp"] = people(w * y)
+        c["fp"] = c["selected"] - c["tp"]
+        c["fn"] = c["positives"] - c["tp"]
+        c["tn"] = c["negatives"] - c["fp"]
+    return [{k: float(v[g]) for k, v in c.items()} for g in range(n_groups)]
 
 
 def decide(
@@ -300,16 +314,19 @@ def decide(
     n_cells = int(finest.max()) + 1 if len(finest) else 1
     rows: list[Row] = []
     columns = {OVERALL: np.full(len(label), ALL), **groups}
+    who, _ = pd.factorize(pd.Series(person))
+    n_people = int(who.max()) + 1 if len(who) else 1
+    sel = None if selected is None else np.asarray(selected, dtype=float)
     for scope, idx in scopes:
         for group_by, values in columns.items():
-            v = np.asarray(values).astype(str)[idx]
-            for g in sorted(set(v)):
-                at = idx[v == g]
-                members = np.zeros(n_cells, dtype=bool)
-                members[np.unique(finest[at])] = True
-                sel = None if selected is None else np.asarray(selected)[at]
-                counts = _people_counts(np.asarray(person)[at], label[at], sel)
-                rows.append(Row((group_by, scope), g, counts, members))
+            codes, names = pd.factorize(pd.Series(np.asarray(values).astype(str)[idx]),
+                                        sort=True)
+            members = np.zeros((len(names), n_cells), dtype=bool)
+            members[codes, finest[idx]] = True
+            counts = _people_counts(codes, who[idx], n_people, len(names), label[idx],
+                                    None if sel is None else sel[idx])
+            rows += [Row((group_by, scope), str(g), counts[i], members[i])
+                     for i, g in enumerate(names)]
     usable = tuple(k for k in rule if selected is not None or k in _PEOPLE_ONLY)
     suppress(rows, [], min_cell, usable)
     return pd.DataFrame(

@@ -5,6 +5,7 @@ Works on any file of scores (ours or a vendor's); imports nothing of earlysignal
 except its errors and the shared person-level bootstrap.
 """
 
+from earlysignal.disclosure import DEFAULT_RULE, STRICT_RULE
 from earlysignal.fairness._api import audit, audit_file, read_scores
 from earlysignal.fairness._disparity import FLAG_METRICS, holm
 from earlysignal.fairness._metrics import METRIC_LABELS, METRICS
@@ -15,7 +16,6 @@ from earlysignal.fairness._operating_point import (
     selection_weights,
 )
 from earlysignal.fairness._result import FairnessAudit
-from earlysignal.fairness._suppression import DEFAULT_RULE, STRICT_RULE
 
 __all__ = [
     "DEFAULT_RULE",

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from earlysignal.disclosure import DEFAULT_RULE
 from earlysignal.errors import DataError
 from earlysignal.fairness._audit import Settings, compute
 from earlysignal.fairness._inputs import check_operating_point, normalise
 from earlysignal.fairness._result import FairnessAudit
-from earlysignal.fairness._suppression import DEFAULT_RULE
 
 
 def audit(

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from earlysignal.bootstrap import people, percentile_interval
+from earlysignal.disclosure import DEFAULT_RULE, decide
 from earlysignal.errors import EarlysignalError
 from earlysignal.fairness._disparity import (
     DISPARITY_COLUMNS,
@@ -42,7 +43,6 @@ from earlysignal.fairness._operating_point import (
     at_threshold,
     selection_weights,
 )
-from earlysignal.fairness._suppression import DEFAULT_RULE, Row, suppress
 
 OVERALL = "overall"
 ALL = "all"
@@ -204,48 +204,18 @@ def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
     return [built[k] for k in sorted(built)]
 
 
-def _finest(inp: AuditInput) -> np.ndarray:
-    # The common refinement of every published partition is all the attacker needs.
-    keys = [pd.factorize(pd.Series(v))[0] for v in inp.groups.values()]
-    if inp.period is not None:
-        keys.append(pd.factorize(pd.Series(inp.period))[0])
-    stacked = np.stack(keys, axis=1)
-    return np.unique(stacked, axis=0, return_inverse=True)[1].ravel()
-
-
-def _suppress(inp: AuditInput, tables: list[Table], st: Settings) -> list[Row]:
-    finest = _finest(inp)
-    n_cells = int(finest.max()) + 1
-    rows: list[Row] = []
-    idx = {
-        name: METRICS.index(name) for name in ("size", "positives", "selected", "tp")
-    }
+def _suppress(inp: AuditInput, tables: list[Table], w: np.ndarray,
+              st: Settings) -> pd.DataFrame:
+    """The one disclosure rule (earlysignal.disclosure), counted by people."""
+    person = inp.person if inp.person is not None else np.arange(len(inp.score))
+    decisions = decide(inp.groups, person=person, label=inp.label,
+                       period=inp.period, selected=w, min_cell=st.min_cell,
+                       rule=st.rule)
+    hidden = set(zip(decisions["period"], decisions["group_by"], decisions["group"],
+                     strict=True))
     for t in tables:
-        pairs = np.unique(t.codes.astype(np.int64) * n_cells + finest[t.rows])
-        members = np.zeros((len(t.names), n_cells), dtype=bool)
-        members[pairs // n_cells, pairs % n_cells] = True
-        for g, name in enumerate(t.names):
-            size, pos, sel, tp = (
-                t.point[g, idx[k]] for k in ("size", "positives", "selected", "tp")
-            )
-            counts = {
-                "size": size,
-                "positives": pos,
-                "negatives": size - pos,
-                "selected": sel,
-                "not_selected": size - sel,
-                "tp": tp,
-                "fp": sel - tp,
-                "fn": pos - tp,
-                "tn": size - pos - sel + tp,
-            }
-            rows.append(Row((t.group_by, t.period), name, counts, members[g]))
-    suppress(rows, [], st.min_cell, st.rule)
-    i = 0
-    for t in tables:
-        t.suppressed = np.array([bool(r.kind) for r in rows[i : i + len(t.names)]])
-        i += len(t.names)
-    return rows
+        t.suppressed = np.array([(t.period, t.group_by, g) in hidden for g in t.names])
+    return decisions
 
 
 def _long(t: Table) -> pd.DataFrame:
@@ -735,7 +705,7 @@ def compute(inp: AuditInput, st: Settings) -> Result:
     w, ops = _weights(inp, st)
     tables = _tables(inp, w, st)
     _check_reference(tables, st.reference)
-    rows = _suppress(inp, tables, st)
+    suppressed = _suppress(inp, tables, w, st)
     pooled = [t for t in tables if not t.period]
     disparities, per_period = _disparities(tables, st)
     long = pd.concat([_long(t) for t in pooled], ignore_index=True)
@@ -745,10 +715,6 @@ def compute(inp: AuditInput, st: Settings) -> Result:
         (a, b, c) in keys
         for a, b, c in long[["group_by", "group", "metric"]].to_numpy()
     ]
-    suppressed = pd.DataFrame(
-        [[r.table[1], r.table[0], r.group, r.kind, r.reason] for r in rows if r.kind],
-        columns=SUPPRESSED_COLUMNS,
-    )
     n_tests = int(disparities["p_holm"].notna().sum())
     notes = _notes(inp, st, ops, tables, n_tests)
     mitigation = (
