@@ -350,7 +350,7 @@ def test_counts_take_the_first_reason_and_add_up():
     res = build_cohort(t, spec, outcome=YJ)
     assert res.counts == {
         "candidates": 10, "unknown_person": 0, "duplicate": 0,
-        "no_date_of_birth": 0, "too_young": 2, "too_old": 2, "not_active": 2,
+        "after_last_record": 0, "no_date_of_birth": 0, "too_young": 2, "too_old": 2, "not_active": 2,
         "already_escalated": 2, "scored": 2,
     }
     assert sum(res.counts[r] for r in REASONS) + res.counts["scored"] == 10

@@ -22,7 +22,14 @@ T = pd.Timestamp
 AS_OF = T("2021-09-01")  # t + 12m = 2022-09-01
 
 
-def tables(**frames: pd.DataFrame) -> CanonicalTables:
+def tables(last: str | None = "2024-08-31", **frames: pd.DataFrame) -> CanonicalTables:
+    """Canonical tables; ``last`` adds an attendance period recorded that day, so
+    that the data reach the extract date the specs here give."""
+    if last is not None and "periods" not in frames:
+        frames["periods"] = pd.DataFrame({
+            "person_id": ["someone_else"], "period_start": [T(last)],
+            "period_end": [T(last)], "measure": ["sessions_possible"],
+            "value": [1.0]})
     return CanonicalTables.from_frames(frames)
 
 
@@ -155,7 +162,7 @@ def test_frame_keeps_cohort_order_and_index():
     assert res.frame["label"].tolist() == [1, 0, 0]
     assert list(res.frame.columns) == ["person_id", "as_of", "label", "label_date",
                                        "label_known_at", "followup_end", "censored",
-                                       "censor_reason"]
+                                       "censor_reason", "escalated_before"]
 
 
 def test_label_known_at_is_when_the_escalation_was_first_recorded():
@@ -191,6 +198,7 @@ def test_extract_date_censors_and_both_rules():
     assert excl.counts == {
         "rows": 3, "positives": 0, "negatives": 0, "censored_excluded": 3,
         "censored_excluded_with_escalation": 1, "censored_negative": 0,
+        "first_outcome_on_or_before_as_of": 0,
         "censored_left_area": 0, "censored_aged_out": 0, "censored_extract_ends": 3,
         # the cohort date precedes every record here, which the labels warn about
         "rows_before_first_record": 3}
@@ -258,6 +266,7 @@ def test_ageing_out_ends_follow_up_the_day_before_the_birthday():
 
 def test_default_extract_date_is_the_latest_date_in_the_data():
     t = tables(
+        last=None,
         people=people("a"),
         events=events(("a", "2022-01-01", "police", "x", "2022-06-30")),
         episodes=episodes(("a", "2021-01-01", "2022-05-01", "school", "enrolment")),
@@ -268,7 +277,7 @@ def test_default_extract_date_is_the_latest_date_in_the_data():
     assert res.extract_date == T("2022-06-30")
     assert res.frame["censor_reason"].tolist() == ["extract_ends"]
     with pytest.raises(DataError, match="set label.followup.extract_date"):
-        latest_date(tables(people=people("a")))
+        latest_date(tables(last=None, people=people("a")))
 
 
 # --------------------------------------------------------------------------- property
@@ -313,6 +322,7 @@ def test_labels_match_a_naive_loop(case):
     ids, ev, ep, dob, rows, censoring = case
     extract = T("2023-08-31")
     t = tables(
+        last=str(extract.date()),
         people=pd.DataFrame({"person_id": ids, "date_of_birth": [dob[p] for p in ids]}),
         events=events(*[(p, d, s, "x", d + pd.Timedelta(days=lag))
                         for p, d, s, lag in ev]) if ev else events(),
@@ -385,8 +395,7 @@ def test_a_cohort_that_starts_before_the_outcome_records_is_warned_about():
                                 "source": ["school", "youth_justice"],
                                 "event_type": ["suspension", "caution"]})})
     spec = LabelSpec(horizon="12m", outcome=[{"table": "events",
-                                              "source": "youth_justice"}],
-                     followup={"extract_date": "2022-12-31"})
+                                              "source": "youth_justice"}])
     cohort = pd.DataFrame({"person_id": ["a", "b", "a", "b"], "as_of": pd.to_datetime(
         ["2019-09-01", "2019-09-01", "2020-09-01", "2020-09-01"])})
     with pytest.warns(EarlysignalWarning, match=r"2 cohort rows at as-of dates "
