@@ -570,3 +570,11 @@ def test_the_last_record_sets_aside_exactly_the_rows_after_it(seed, last_day):
     assert sum(res.counts[r] for r in REASONS) + res.counts["scored"] == \
         res.counts["candidates"] == every.counts["candidates"]
     assert len(caught) == int(n_late > 0)
+
+
+def test_the_warning_lists_four_late_dates_and_how_many_more():
+    with pytest.warns(EarlysignalWarning, match=r"\(12 rows\): 2023-01-01, "
+                      r"2023-02-01, 2023-03-01, 2023-04-01 and 2 more\. Fix"):
+        build_cohort(_open_enrolments(), CohortSpec.from_config({"as_of": {
+            "start": "2022-10-01", "end": "2023-06-01", "every": "1m"}}),
+            last_record=T("2022-12-31"))

@@ -582,6 +582,9 @@ def test_an_extract_date_after_the_last_record_is_refused_with_the_rows_at_stake
     with pytest.raises(ConfigError, match="2 cohort rows whose 12m windows run"):
         build_labels(t, f, spec(followup={"extract_date": "2023-07-01"},
                                 censoring="negative"))
+    with pytest.raises(ConfigError, match="no cohort row's 12m window runs past "
+                       "2022-07-15 yet, but any that did would be labelled negative"):
+        build_labels(t, f.iloc[2:3], spec(followup={"extract_date": "2022-07-16"}))
     same = build_labels(t, f, spec(followup={"extract_date": "2022-07-15"}))
     default = build_labels(t, f, spec(followup={}))
     assert default.extract_date == T("2022-07-15")

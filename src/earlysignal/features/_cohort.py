@@ -403,7 +403,8 @@ def _say_after_last_record(cand: pd.DataFrame, late: pd.Series,
     if not late.any():
         return
     days = sorted({d.date().isoformat() for d in cand.loc[late, "as_of"]})
-    shown = ", ".join(days[:4]) + (" ..." if len(days) > 4 else "")
+    shown = ", ".join(days[:4]) + (f" and {len(days) - 4} more" if len(days) > 4
+                                   else "")
     fix = f"end cohort.as_of on or before {last.date()}, or supply a newer extract"
     if cand["as_of"].le(last).sum() == 0:
         raise ConfigError("cohort", [

@@ -535,15 +535,19 @@ def _check_extract(extract: pd.Timestamp, last: pd.Timestamp | None,
         return
     negative = out["label"].eq(0).fillna(False).astype(bool)
     n = int((negative & ~out["censored"] & (horizon_end > last)).sum())
-    rows = f"{n} cohort row{'s' if n != 1 else ''} whose {spec.horizon} " \
-        f"window{'s run' if n != 1 else ' runs'}"
+    day = last.date()
+    if n:
+        at_stake = (f"{n} cohort row{'s' if n != 1 else ''} whose {spec.horizon} "
+                    f"window{'s run' if n != 1 else ' runs'} past {day}, with no "
+                    "escalation seen, would be labelled negative as if fully observed")
+    else:
+        at_stake = (f"no cohort row's {spec.horizon} window runs past {day} yet, "
+                    "but any that did would be labelled negative as if fully observed")
     raise ConfigError("label", [
         f"label.followup.extract_date: {extract.date()} is after the data's last "
-        f"record ({last.date()}), so follow-up would run past the data: {rows} past "
-        f"{last.date()}, with no escalation seen, would be labelled negative as if "
-        f"fully observed (hint: set it to the date the extract was taken, on or "
-        f"before {last.date()}, or leave it out so that the data's last record date "
-        "is used)"])
+        f"record ({day}), so follow-up would run past the data: {at_stake} (hint: "
+        f"set it to the date the extract was taken, on or before {day}, or leave it "
+        "out so that the data's last record date is used)"])
 
 
 def _before_first_record(tables: Mapping[str, pd.DataFrame], spec: LabelSpec,
