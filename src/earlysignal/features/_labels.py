@@ -569,8 +569,9 @@ def _before_first_record(tables: Mapping[str, pd.DataFrame], spec: LabelSpec,
         warnings.warn(
             f"{int(early.sum())} cohort rows at as-of dates before the first record "
             f"of the outcome table ({first.date()}): {', '.join(dates[:4])}"
-            f"{' ...' if len(dates) > 4 else ''}. Escalations in their label "
-            "windows cannot be seen, so they read as negatives. Fix: start the "
+            f"{f' and {len(dates) - 4} more' if len(dates) > 4 else ''}. "
+            "Escalations in their label windows cannot be seen, so they read as "
+            "negatives. Fix: start the "
             f"cohort on or after {first.date()}, or supply the earlier records",
             EarlysignalWarning, stacklevel=3)
     return int(early.sum())
