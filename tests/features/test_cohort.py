@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from earlysignal.data import CanonicalTables
-from earlysignal.errors import ConfigError, DataError
+from earlysignal.errors import ConfigError, DataError, EarlysignalWarning
 from earlysignal.features._cohort import (
     REASONS,
     CohortSpec,
@@ -350,7 +351,7 @@ def test_counts_take_the_first_reason_and_add_up():
     res = build_cohort(t, spec, outcome=YJ)
     assert res.counts == {
         "candidates": 10, "unknown_person": 0, "duplicate": 0,
-        "no_date_of_birth": 0, "too_young": 2, "too_old": 2, "not_active": 2,
+        "after_last_record": 0, "no_date_of_birth": 0, "too_young": 2, "too_old": 2, "not_active": 2,
         "already_escalated": 2, "scored": 2,
     }
     assert sum(res.counts[r] for r in REASONS) + res.counts["scored"] == 10
@@ -491,3 +492,89 @@ def test_eligibility_ignores_rows_known_on_or_after_t(data, seed):
         update={"table": "events", "type": None})})
     pd.testing.assert_frame_equal(build_cohort(base, ev_spec, outcome=YJ).frame,
                                   build_cohort(grown, ev_spec, outcome=YJ).frame)
+
+
+# --------------------------------------------------------------------------- data's end
+
+
+def _open_enrolments() -> CanonicalTables:
+    # open enrolments keep everyone "active" at any date, however late
+    return tables(
+        people=people(("a", "2008-01-01"), ("b", "2009-01-01")),
+        episodes=episodes(("a", "2019-09-01", None, "school", "enrolment"),
+                          ("b", "2019-09-01", None, "school", "enrolment",
+                           "2022-10-15")),
+    )
+
+
+def test_as_of_dates_after_the_last_record_are_set_aside_with_a_warning():
+    spec = CohortSpec.from_config({
+        "as_of": {"start": "2021-09-01", "end": "2024-09-01", "every": "1y"},
+        "active": {"table": "episodes", "source": "school"}})
+    with pytest.warns(EarlysignalWarning) as caught:
+        res = build_cohort(_open_enrolments(), spec, last_record=T("2022-10-15"))
+    assert str(caught[0].message) == (
+        "2 as-of dates are after the data's last record (2022-10-15), so every row "
+        "there is set aside (4 rows): 2023-09-01, 2024-09-01. Fix: end cohort.as_of "
+        "on or before 2022-10-15, or supply a newer extract")
+    assert frame_rows(res.frame) == [("a", "2021-09-01"), ("a", "2022-09-01")]
+    assert res.counts["after_last_record"] == 4
+    assert res.counts["not_active"] == 2          # b's enrolment known 2022-10-15
+    assert sum(res.counts[r] for r in REASONS) + res.counts["scored"] == 8
+    assert "4 set aside: as-of date after the data's last record, 2022-10-15" \
+        in res.summary()
+    assert res.counts_by_as_of()["after_last_record"].tolist() == [0, 0, 2, 2]
+    # the last record's own day is within the data
+    on_day = build_cohort(_open_enrolments(), CohortSpec(as_of=["2022-10-15"]),
+                          last_record=T("2022-10-15"))
+    assert on_day.counts["after_last_record"] == 0
+
+
+def test_a_cohort_wholly_after_the_last_record_is_a_config_error():
+    spec = CohortSpec(as_of=["2030-01-01", "2030-06-01"])
+    with pytest.raises(ConfigError) as e:
+        build_cohort(_open_enrolments(), spec, last_record=T("2022-10-15"))
+    assert str(e.value) == (
+        "cohort has 1 problem:\n  - cohort.as_of: every as-of date (2030-01-01, "
+        "2030-06-01) is after the data's last record (2022-10-15), so no row can be "
+        "scored (hint: end cohort.as_of on or before 2022-10-15, or supply a newer "
+        "extract)")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), last_day=st.integers(0, 1600))
+def test_the_last_record_sets_aside_exactly_the_rows_after_it(seed, last_day):
+    t = _random_tables(np.random.default_rng(seed), n=12)
+    last = T("2019-09-01") + pd.Timedelta(days=last_day)
+    spec = CohortSpec.from_config({
+        "as_of": {"start": "2020-09-01", "end": "2023-09-01", "every": "6 months"},
+        "age": {"min": 10, "max": 16},
+        "active": {"table": "episodes", "source": "school", "within": "all"}})
+    every = build_cohort(t, spec)
+    if last < T("2020-09-01"):
+        with pytest.raises(ConfigError, match="cohort.as_of: every as-of date"):
+            build_cohort(t, spec, last_record=last)
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = build_cohort(t, spec, last_record=last)
+    late = every.frame["as_of"] > last
+    pd.testing.assert_frame_equal(res.frame,
+                                  every.frame.loc[~late].reset_index(drop=True))
+    aside = res.set_aside.set_index(["person_id", "as_of"])["reason"]
+    n_late = len(t["people"]) * sum(d > last for d in spec.as_of.dates())
+    assert (aside == "after_last_record").sum() == n_late == res.counts[
+        "after_last_record"]
+    assert all(w <= last for (_, w), r in aside.items() if r != "after_last_record")
+    assert sum(res.counts[r] for r in REASONS) + res.counts["scored"] == \
+        res.counts["candidates"] == every.counts["candidates"]
+    assert len(caught) == int(n_late > 0)
+
+
+def test_the_warning_lists_four_late_dates_and_how_many_more():
+    with pytest.warns(EarlysignalWarning, match=r"\(12 rows\): 2023-01-01, "
+                      r"2023-02-01, 2023-03-01, 2023-04-01 and 2 more\. Fix"):
+        build_cohort(_open_enrolments(), CohortSpec.from_config({"as_of": {
+            "start": "2022-10-01", "end": "2023-06-01", "every": "1m"}}),
+            last_record=T("2022-12-31"))

@@ -22,7 +22,14 @@ T = pd.Timestamp
 AS_OF = T("2021-09-01")  # t + 12m = 2022-09-01
 
 
-def tables(**frames: pd.DataFrame) -> CanonicalTables:
+def tables(last: str | None = "2024-08-31", **frames: pd.DataFrame) -> CanonicalTables:
+    """Canonical tables; ``last`` adds an attendance period recorded that day, so
+    that the data reach the extract date the specs here give."""
+    if last is not None and "periods" not in frames:
+        frames["periods"] = pd.DataFrame({
+            "person_id": ["someone_else"], "period_start": [T(last)],
+            "period_end": [T(last)], "measure": ["sessions_possible"],
+            "value": [1.0]})
     return CanonicalTables.from_frames(frames)
 
 
@@ -155,7 +162,7 @@ def test_frame_keeps_cohort_order_and_index():
     assert res.frame["label"].tolist() == [1, 0, 0]
     assert list(res.frame.columns) == ["person_id", "as_of", "label", "label_date",
                                        "label_known_at", "followup_end", "censored",
-                                       "censor_reason"]
+                                       "censor_reason", "escalated_before"]
 
 
 def test_label_known_at_is_when_the_escalation_was_first_recorded():
@@ -191,6 +198,7 @@ def test_extract_date_censors_and_both_rules():
     assert excl.counts == {
         "rows": 3, "positives": 0, "negatives": 0, "censored_excluded": 3,
         "censored_excluded_with_escalation": 1, "censored_negative": 0,
+        "first_outcome_on_or_before_as_of": 0,
         "censored_left_area": 0, "censored_aged_out": 0, "censored_extract_ends": 3,
         # the cohort date precedes every record here, which the labels warn about
         "rows_before_first_record": 3}
@@ -258,6 +266,7 @@ def test_ageing_out_ends_follow_up_the_day_before_the_birthday():
 
 def test_default_extract_date_is_the_latest_date_in_the_data():
     t = tables(
+        last=None,
         people=people("a"),
         events=events(("a", "2022-01-01", "police", "x", "2022-06-30")),
         episodes=episodes(("a", "2021-01-01", "2022-05-01", "school", "enrolment")),
@@ -268,7 +277,7 @@ def test_default_extract_date_is_the_latest_date_in_the_data():
     assert res.extract_date == T("2022-06-30")
     assert res.frame["censor_reason"].tolist() == ["extract_ends"]
     with pytest.raises(DataError, match="set label.followup.extract_date"):
-        latest_date(tables(people=people("a")))
+        latest_date(tables(last=None, people=people("a")))
 
 
 # --------------------------------------------------------------------------- property
@@ -313,6 +322,7 @@ def test_labels_match_a_naive_loop(case):
     ids, ev, ep, dob, rows, censoring = case
     extract = T("2023-08-31")
     t = tables(
+        last=str(extract.date()),
         people=pd.DataFrame({"person_id": ids, "date_of_birth": [dob[p] for p in ids]}),
         events=events(*[(p, d, s, "x", d + pd.Timedelta(days=lag))
                         for p, d, s, lag in ev]) if ev else events(),
@@ -385,8 +395,7 @@ def test_a_cohort_that_starts_before_the_outcome_records_is_warned_about():
                                 "source": ["school", "youth_justice"],
                                 "event_type": ["suspension", "caution"]})})
     spec = LabelSpec(horizon="12m", outcome=[{"table": "events",
-                                              "source": "youth_justice"}],
-                     followup={"extract_date": "2022-12-31"})
+                                              "source": "youth_justice"}])
     cohort = pd.DataFrame({"person_id": ["a", "b", "a", "b"], "as_of": pd.to_datetime(
         ["2019-09-01", "2019-09-01", "2020-09-01", "2020-09-01"])})
     with pytest.warns(EarlysignalWarning, match=r"2 cohort rows at as-of dates "
@@ -398,3 +407,198 @@ def test_a_cohort_that_starts_before_the_outcome_records_is_warned_about():
         w.simplefilter("error")
         later = build_labels(t, cohort.iloc[2:], spec)
     assert later.counts["rows_before_first_record"] == 0
+
+
+# --------------------------------------------------------------------------- first
+
+
+def _first_world() -> CanonicalTables:
+    d = T
+    return tables(
+        people=people("late", "late_quiet", "on_t", "fresh", "none"),
+        events=events(
+            # first outcome before t, recorded after it: the cohort keeps them
+            ("late", d("2021-06-01"), "youth_justice", "caution", d("2021-10-01")),
+            ("late", d("2022-01-15"), "youth_justice", "caution"),      # a repeat
+            ("late_quiet", d("2021-06-01"), "youth_justice", "caution",
+             d("2021-09-01")),
+            ("on_t", AS_OF, "youth_justice", "caution"),                # on t
+            ("on_t", d("2022-02-01"), "youth_justice", "caution"),      # a repeat
+            ("fresh", d("2022-01-01"), "youth_justice", "caution"),
+            ("fresh", d("2022-03-01"), "youth_justice", "caution"),
+        ),
+    )
+
+
+def test_a_first_label_sets_aside_people_whose_first_outcome_came_by_t():
+    ids = ["late", "late_quiet", "on_t", "fresh", "none"]
+    res = build_labels(_first_world(), cohort(*ids), spec(), first=True)
+    assert by_person(res, "label") == {"late": pd.NA, "late_quiet": pd.NA,
+                                       "on_t": pd.NA, "fresh": 1, "none": 0}
+    assert by_person(res, "escalated_before") == {
+        "late": True, "late_quiet": True, "on_t": True, "fresh": False,
+        "none": False}
+    # a repeat outcome is never the escalation of a first label
+    assert res.frame["label_date"].isna().tolist() == [True, True, True, False,
+                                                       True]
+    c = res.counts
+    assert (c["positives"], c["negatives"], c["first_outcome_on_or_before_as_of"],
+            c["censored_excluded"]) == (1, 1, 3, 0)
+    assert len(res.training_frame()) == 2
+    # Without `first` the label is any escalation in the window: repeats count.
+    anyone = build_labels(_first_world(), cohort(*ids), spec())
+    assert by_person(anyone, "label") == {"late": 1, "late_quiet": 0, "on_t": 1,
+                                          "fresh": 1, "none": 0}
+    assert anyone.counts["first_outcome_on_or_before_as_of"] == 0
+
+
+def test_rows_set_aside_for_an_earlier_outcome_are_not_counted_as_censored():
+    ids = ["late", "fresh", "none"]
+    fu = {"extract_date": "2022-06-30"}       # every row is censored
+    for censoring in ("exclude", "negative"):
+        res = build_labels(_first_world(), cohort(*ids),
+                           spec(followup=fu, censoring=censoring), first=True)
+        c = res.counts
+        assert c["first_outcome_on_or_before_as_of"] == 1
+        assert c["censored_extract_ends"] == 2
+        assert c["rows"] == (c["positives"] + c["negatives"] + c["censored_excluded"]
+                             + c["first_outcome_on_or_before_as_of"])
+        assert by_person(res, "label")["late"] is pd.NA
+
+
+def test_label_known_at_is_the_earliest_recorded_outcome_in_the_window():
+    # The first outcome to happen was recorded last; a later one was known sooner.
+    t = tables(people=people("a"),
+               events=events(("a", "2021-09-10", "youth_justice", "caution",
+                              T("2022-04-01")),
+                             ("a", "2021-10-20", "youth_justice", "caution",
+                              T("2021-10-30")),
+                             # outside the window: recorded early, does not count
+                             ("a", "2022-09-20", "youth_justice", "caution",
+                              T("2022-09-20"))))
+    res = build_labels(t, cohort("a"), spec())
+    assert res.frame["label_date"].tolist() == [T("2021-09-10")]
+    assert res.frame["label_known_at"].tolist() == [T("2021-10-30")]
+
+
+def _labels_frame(ev, ids, rows, extract, first):
+    t = tables(last=str(extract.date()),
+               people=pd.DataFrame({"person_id": ids, "date_of_birth": "2006-01-01"}),
+               events=events(*[(p, d, s, "x", d + pd.Timedelta(days=lag))
+                               for p, d, s, lag in ev]) if ev else events())
+    s = LabelSpec.from_config({
+        "horizon": "12m", "outcome": [{"table": "events", "source": "youth_justice"}],
+        "followup": {"extract_date": extract.date()}})
+    return build_labels(t, pd.DataFrame(rows, columns=["person_id", "as_of"]), s,
+                        first=first)
+
+
+@st.composite
+def _close_outcomes(draw: st.DrawFn):
+    """Outcomes close together with long, uneven recording lags (one happening
+    later is often recorded sooner), rows at as-of dates among them, and a date
+    on which a model is trained."""
+    ids = ["p0", "p1"]
+    day = st.integers(0, 700).map(lambda d: T("2020-01-01") + pd.Timedelta(days=d))
+    ev = draw(st.lists(st.tuples(st.sampled_from(ids), day,
+                                 st.just("youth_justice"), st.integers(0, 300)),
+                       max_size=10))
+    rows = draw(st.lists(st.tuples(st.sampled_from(ids), day), min_size=1,
+                         max_size=6, unique=True))
+    # on or just after the day an outcome was recorded: where the rule bites
+    _, d, _, lag = draw(st.sampled_from(ev)) if ev else (None, T("2021-06-01"),
+                                                          None, 0)
+    when = d + pd.Timedelta(days=lag + draw(st.integers(0, 1)))
+    return ids, ev, rows, when, draw(st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=_close_outcomes())
+def test_a_positive_known_before_a_date_stays_positive_in_training_then(case):
+    """What a model trained at ``when`` may see: a row is positive iff some outcome
+    in its window was recorded before ``when`` (the rule of ``_labels_known_by``)."""
+    from earlysignal.model._evaluate import _labels_known_by
+
+    ids, ev, rows, when, first = case
+    extract = T("2022-12-31")
+    frame = _labels_frame(ev, ids, rows, extract, first).training_frame()
+    y = frame["label"].astype(int).to_numpy()
+    got = _labels_known_by(frame, y, np.arange(len(frame)), when, "label_known_at")
+    for r, seen in zip(frame.itertuples(), got, strict=True):
+        end = min(r.as_of + pd.DateOffset(months=12), r.followup_end)
+        known = [d + pd.Timedelta(days=lag) for p, d, s, lag in ev
+                 if p == r.person_id and r.as_of < d <= end
+                 and d + pd.Timedelta(days=lag) <= extract]
+        assert seen == int(r.label == 1 and any(k < when for k in known))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=_case())
+def test_a_first_label_is_never_a_repeat_outcome(case):
+    ids, ev, _, _, rows, _ = case
+    extract = T("2023-08-31")
+    res = _labels_frame(ev, ids, rows, extract, first=True)
+    outcomes = [(p, d) for p, d, s, lag in ev if s == "youth_justice"
+                and d + pd.Timedelta(days=lag) <= extract]
+    for r in res.frame.itertuples():
+        dates = [d for p, d in outcomes if p == r.person_id]
+        first = min(dates) if dates else None
+        before = first is not None and first <= r.as_of
+        assert r.escalated_before == before
+        if before:
+            assert r.label is pd.NA and pd.isna(r.label_date)
+        elif pd.notna(r.label) and r.label == 1:
+            assert r.label_date == first
+    c = res.counts
+    assert c["first_outcome_on_or_before_as_of"] == int(
+        res.frame["escalated_before"].sum())
+    assert c["rows"] == (c["positives"] + c["negatives"] + c["censored_excluded"]
+                         + c["first_outcome_on_or_before_as_of"])
+
+
+# --------------------------------------------------------------------------- extract
+
+
+def test_an_extract_date_after_the_last_record_is_refused_with_the_rows_at_stake():
+    t = tables(last=None,
+               people=people("a", "b", "c", "d"),
+               events=events(("a", "2022-01-10", "youth_justice", "caution"),
+                             ("d", "2022-06-30", "police", "x", "2022-07-15")))
+    f = pd.DataFrame({"person_id": ["a", "b", "c", "b", "d"], "as_of": [
+        T("2021-09-01"), T("2021-09-01"), T("2021-06-01"), T("2022-06-01"),
+        T("2021-07-01")]})
+    # Windows end 2022-09-01 (a: positive, b: runs past the data), 2022-06-01
+    # (c: observed), 2023-06-01 (b: censored even by the stated extract) and
+    # 2022-07-01 (d: observed): one row would silently become a negative.
+    with pytest.raises(ConfigError) as e:
+        build_labels(t, f, spec(followup={"extract_date": "2023-01-31"}))
+    msg = str(e.value)
+    assert "label.followup.extract_date: 2023-01-31 is after the data's last record "\
+        "(2022-07-15)" in msg
+    assert "1 cohort row whose 12m window runs past 2022-07-15, with no escalation "\
+        "seen, would be labelled negative as if fully observed" in msg
+    assert "set it to the date the extract was taken, on or before 2022-07-15, or "\
+        "leave it out so that the data's last record date is used" in msg
+    with pytest.raises(ConfigError, match="2 cohort rows whose 12m windows run"):
+        build_labels(t, f, spec(followup={"extract_date": "2023-07-01"},
+                                censoring="negative"))
+    with pytest.raises(ConfigError, match="no cohort row's 12m window runs past "
+                       "2022-07-15 yet, but any that did would be labelled negative"):
+        build_labels(t, f.iloc[2:3], spec(followup={"extract_date": "2022-07-16"}))
+    same = build_labels(t, f, spec(followup={"extract_date": "2022-07-15"}))
+    default = build_labels(t, f, spec(followup={}))
+    assert default.extract_date == T("2022-07-15")
+    pd.testing.assert_frame_equal(same.frame, default.frame)
+    assert same.counts["censored_extract_ends"] == 3   # a, and b twice
+
+
+def test_a_planned_spell_end_is_not_a_record_and_does_not_extend_follow_up():
+    t = tables(last=None, people=people("a"),
+               events=events(("a", "2022-01-01", "police", "x", "2022-06-30")),
+               episodes=episodes(("a", "2021-09-01", "2023-07-31", "school",
+                                  "enrolment")))
+    assert latest_date(t) == T("2022-06-30")
+    res = build_labels(t, cohort("a"), LabelSpec(
+        horizon="12m", outcome=[{"table": "events", "source": "youth_justice"}]))
+    assert res.extract_date == T("2022-06-30")
+    assert res.frame["label"].tolist() == [pd.NA]

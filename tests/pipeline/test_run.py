@@ -59,7 +59,10 @@ def test_run_json_records_fingerprints_versions_timings_and_tracking(run):
     assert len(info["tracking"]["run_id"]) == 32
     labels = info["features"]["labels"]
     assert labels["rows"] == labels["positives"] + labels["negatives"] + \
-        labels["censored_excluded"]
+        labels["censored_excluded"] + labels["first_outcome_on_or_before_as_of"]
+    cohort = info["features"]["cohort"]
+    assert cohort["candidates"] == sum(v for k, v in cohort.items()
+                                       if k != "candidates")
 
 
 def test_a_run_that_keeps_raw_ids_says_so_and_never_pseudonymous(run):

@@ -18,11 +18,16 @@ Eligibility at ``t`` uses only what was known before ``t``: age in whole years a
 ``t`` within a look-back), and, with ``exclude_escalated``, no outcome row known
 before ``t``. Each candidate row set aside is counted under the first reason it
 meets, in the order of :data:`REASONS`.
+
+Given the data's last record date, as-of dates after it are set aside: features
+there would read every day since the last record as "nothing recorded", and
+open spells would keep people active for ever.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from earlysignal.errors import ConfigError, DataError
+from earlysignal.errors import ConfigError, DataError, EarlysignalWarning
 from earlysignal.features._labels import (
     LabelSpec,
     RowSelector,
@@ -70,6 +75,7 @@ _DATE: Final = "datetime64[us]"
 REASONS: dict[str, str] = {
     "unknown_person": "unknown person in decision table",
     "duplicate": "repeated row in decision table",
+    "after_last_record": "as-of date after the data's last record",
     "no_date_of_birth": "no date of birth",
     "too_young": "too young",
     "too_old": "too old",
@@ -272,11 +278,14 @@ class CohortResult:
     ``frame``: ``person_id``, ``as_of`` (sorted, unique). ``set_aside``: the
     candidate rows not scored, with ``reason`` (a key of :data:`REASONS`).
     ``counts``: ``candidates``, one entry per reason, and ``scored``.
+    ``last_record``: the data's last record date, when as-of dates were checked
+    against it.
     """
 
     frame: pd.DataFrame
     set_aside: pd.DataFrame
     counts: dict[str, int]
+    last_record: pd.Timestamp | None = None
 
     def counts_by_as_of(self) -> pd.DataFrame:
         """Rows scored and set aside (by reason) at each as-of date."""
@@ -290,9 +299,14 @@ class CohortResult:
         """The counts in plain words, for a report."""
         lines = [f"{self.counts['candidates']} candidate rows, "
                  f"{self.counts['scored']} scored"]
-        lines += [f"{n} set aside: {REASONS[k]}" for k, n in self.counts.items()
-                  if k in REASONS and n]
+        lines += [f"{n} set aside: {self._reason_text(k)}"
+                  for k, n in self.counts.items() if k in REASONS and n]
         return lines
+
+    def _reason_text(self, key: str) -> str:
+        if key == "after_last_record" and self.last_record is not None:
+            return f"{REASONS[key]}, {self.last_record.date()}"
+        return REASONS[key]
 
 
 # --------------------------------------------------------------------------- build
@@ -304,6 +318,7 @@ def build_cohort(
     *,
     outcome: LabelSpec | None = None,
     base_dir: str | Path | None = None,
+    last_record: pd.Timestamp | None = None,
 ) -> CohortResult:
     """Candidate ``(person_id, as_of)`` rows, filtered to those eligible at ``as_of``.
 
@@ -316,6 +331,11 @@ def build_cohort(
         has already escalated.
     base_dir : path, optional
         Where a relative decision-table path is resolved (the config's folder).
+    last_record : Timestamp, optional
+        The data's last record date (``last_record_date``). Rows at as-of dates
+        after it are set aside (``after_last_record``), with a warning naming
+        those dates; if every date is after it, a ConfigError. The feature stage
+        passes it; scoring a caseload today, past the extract, does not.
 
     Examples
     --------
@@ -328,6 +348,16 @@ def build_cohort(
     [['a', '2020-09-01'], ['a', '2021-09-01']]
     >>> res.counts["candidates"], res.counts["too_young"], res.counts["scored"]
     (4, 2, 2)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     late = build_cohort(t, spec, last_record=pd.Timestamp("2021-06-30"))
+    >>> late.summary()
+    ['4 candidate rows, 1 scored', "2 set aside: as-of date after the data's last record, 2021-06-30", '1 set aside: too young']
+    >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    1 as-of date is after the data's last record (2021-06-30), so every row there
+    is set aside (2 rows): 2021-09-01. Fix: end cohort.as_of on or before
+    2021-06-30, or supply a newer extract
     """
     if spec.exclude_escalated and outcome is None:
         raise ConfigError("cohort", [
@@ -336,6 +366,10 @@ def build_cohort(
         ])
     people = tables["people"].drop_duplicates("person_id").set_index("person_id")
     cand, reason = _candidates(tables, spec, people, base_dir)
+    if last_record is not None:
+        late = reason.isna() & (cand["as_of"] > pd.Timestamp(last_record))
+        reason = reason.mask(late, "after_last_record")
+        _say_after_last_record(cand, late, pd.Timestamp(last_record))
     todo = reason.isna()
 
     dob = lookup_dates(cand["person_id"], people["date_of_birth"])
@@ -359,7 +393,29 @@ def build_cohort(
     counts = {"candidates": len(cand)}
     counts |= {r: int((reason == r).sum()) for r in REASONS}
     counts["scored"] = len(frame)
-    return CohortResult(frame, aside, counts)
+    last = None if last_record is None else pd.Timestamp(last_record)
+    return CohortResult(frame, aside, counts, last)
+
+
+def _say_after_last_record(cand: pd.DataFrame, late: pd.Series,
+                           last: pd.Timestamp) -> None:
+    """Warn about as-of dates after the data's last record; refuse if all are."""
+    if not late.any():
+        return
+    days = sorted({d.date().isoformat() for d in cand.loc[late, "as_of"]})
+    shown = ", ".join(days[:4]) + (f" and {len(days) - 4} more" if len(days) > 4
+                                   else "")
+    fix = f"end cohort.as_of on or before {last.date()}, or supply a newer extract"
+    if cand["as_of"].le(last).sum() == 0:
+        raise ConfigError("cohort", [
+            f"cohort.as_of: every as-of date ({shown}) is after the data's last "
+            f"record ({last.date()}), so no row can be scored (hint: {fix})"])
+    n, rows = len(days), int(cand["as_of"].gt(last).sum())
+    warnings.warn(
+        f"{n} as-of date{'s are' if n != 1 else ' is'} after the data's last record "
+        f"({last.date()}), so every row there is set aside ({rows} "
+        f"row{'s' if rows != 1 else ''}): {shown}. Fix: {fix}",
+        EarlysignalWarning, stacklevel=3)
 
 
 def age_at(date_of_birth: pd.Series, when: pd.Series) -> pd.Series:

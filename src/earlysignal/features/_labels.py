@@ -19,6 +19,12 @@ followup_end)]`` is observed. A row whose follow-up ends before ``t + horizon`` 
   leavers, movers) look far riskier than they are, and a model would learn that.
 - ``negative`` counts censored rows as negatives unless an escalation was seen.
 
+The extract date defaults to the data's last record date; one set later than it
+is refused, since follow-up would seem to run on past the data. When the cohort
+sets aside people already escalated, the label is a *first* escalation: a row
+whose person's first outcome happened on or before ``t`` (recorded too late for
+the cohort to see) is left out, never labelled on a later, repeat outcome.
+
 This module also holds what cohorts and labels share: how a configured selection
 of rows (table, source, type) is matched, and when a row became known.
 """
@@ -46,6 +52,7 @@ __all__ = [
     "OutcomeRule",
     "RowSelector",
     "build_labels",
+    "last_record_date",
     "latest_date",
     "outcome_known_before",
     "outcome_rows",
@@ -384,13 +391,16 @@ class LabelResult:
     """Labels for a cohort.
 
     ``frame`` has one row per cohort row: ``person_id``, ``as_of``, ``label``
-    (Int8; ``NA`` for censored rows when ``censoring='exclude'``), ``label_date``
-    (the escalation, NaT if none observed), ``label_known_at`` (when that
-    escalation was first recorded: a model trained at a date before it could not
-    have known the label), ``followup_end`` (last day observed),
-    ``censored`` (follow-up ended before ``as_of + horizon``, whether or not an
-    escalation was seen) and ``censor_reason`` (``left_area``, ``aged_out``, ``extract_ends`` or
-    missing). ``counts`` says how many rows ended up where.
+    (Int8; ``NA`` for censored rows when ``censoring='exclude'``, and for rows
+    set aside by ``first``), ``label_date`` (the escalation, NaT if none
+    observed), ``label_known_at`` (the earliest day on which an escalation in the
+    window was recorded: an extract taken before it showed no escalation there,
+    so a model trained then could not have known the label), ``followup_end``
+    (last day observed), ``censored`` (follow-up ended before ``as_of + horizon``,
+    whether or not an escalation was seen), ``censor_reason`` (``left_area``,
+    ``aged_out``, ``extract_ends`` or missing) and ``escalated_before`` (the
+    person's first outcome happened on or before ``as_of``, whenever it was
+    recorded). ``counts`` says how many rows ended where.
     """
 
     frame: pd.DataFrame
@@ -403,7 +413,11 @@ class LabelResult:
 
 
 def build_labels(
-    tables: Mapping[str, pd.DataFrame], cohort_frame: pd.DataFrame, spec: LabelSpec
+    tables: Mapping[str, pd.DataFrame],
+    cohort_frame: pd.DataFrame,
+    spec: LabelSpec,
+    *,
+    first: bool = False,
 ) -> LabelResult:
     """Label each ``(person_id, as_of)`` row: escalation in ``(as_of, as_of + horizon]``.
 
@@ -413,11 +427,25 @@ def build_labels(
     cohort_frame : DataFrame
         ``person_id`` and ``as_of`` (as from :func:`build_cohort`).
     spec : LabelSpec
+    first : bool
+        The label is a *first* escalation (the cohort sets aside people already
+        escalated). A row whose person's first outcome happened on or before
+        ``as_of`` is then left out (label ``NA``), counted under
+        ``first_outcome_on_or_before_as_of``: the cohort could not see that
+        outcome (it was recorded on or after ``as_of``), but a later outcome
+        would be a repeat, not a first. The label may use this hindsight.
 
     Returns
     -------
     LabelResult
         ``frame`` keeps the cohort's row order.
+
+    Raises
+    ------
+    ConfigError
+        When ``label.followup.extract_date`` is after the data's last record
+        (:func:`last_record_date`): rows whose follow-up ran past the data would
+        read as fully observed negatives.
 
     Examples
     --------
@@ -425,11 +453,12 @@ def build_labels(
     >>> t = CanonicalTables.from_frames({
     ...     "people": pd.DataFrame({"person_id": ["a", "b", "c"],
     ...                             "date_of_birth": ["2008-01-01"] * 3}),
-    ...     "events": pd.DataFrame({"person_id": ["a", "b"],
-    ...         "event_date": ["2022-03-01", "2021-01-01"],
-    ...         "source": ["youth_justice"] * 2, "event_type": ["caution"] * 2})})
-    >>> spec = LabelSpec(horizon="12m", outcome=[OutcomeRule(table="events")],
-    ...                  followup=FollowUp(extract_date="2022-09-30"))
+    ...     "events": pd.DataFrame({"person_id": ["a", "b", "c"],
+    ...         "event_date": ["2022-03-01", "2021-01-01", "2022-09-30"],
+    ...         "source": ["youth_justice", "youth_justice", "school"],
+    ...         "event_type": ["caution", "caution", "absence"]})})
+    >>> spec = LabelSpec(horizon="12m", outcome=[{"table": "events",
+    ...                  "source": "youth_justice"}])   # follow-up to 2022-09-30
     >>> cohort = pd.DataFrame({"person_id": ["a", "b", "c", "c"], "as_of":
     ...     pd.to_datetime(["2021-09-01", "2021-01-01", "2021-01-01", "2022-01-01"])})
     >>> res = build_labels(t, cohort, spec)  # b's event is on as_of itself: not counted
@@ -437,11 +466,18 @@ def build_labels(
     ([1, 0, 0, <NA>], [False, False, False, True])
     >>> res.counts["positives"], res.counts["censored_extract_ends"]
     (1, 1)
+    >>> build_labels(t, cohort, spec.model_copy(update={"followup": FollowUp(
+    ...     extract_date="2023-01-31")}))
+    Traceback (most recent call last):
+    ...
+    earlysignal.errors.ConfigError: label has 1 problem:
+      - label.followup.extract_date: 2023-01-31 is after the data's last record (2022-09-30), so follow-up would run past the data: 1 cohort row whose 12m window runs past 2022-09-30, with no escalation seen, would be labelled negative as if fully observed (hint: set it to the date the extract was taken, on or before 2022-09-30, or leave it out so that the data's last record date is used)
     """
     f = pd.DataFrame({
         "person_id": cohort_frame["person_id"].astype("str").to_numpy(),
         "as_of": pd.to_datetime(cohort_frame["as_of"]).astype(_DATE).to_numpy(),
     })
+    last = last_record_date(tables)
     extract = (
         pd.Timestamp(spec.followup.extract_date)
         if spec.followup.extract_date is not None
@@ -454,17 +490,21 @@ def build_labels(
 
     outcomes = outcome_rows(tables, spec)
     outcomes = outcomes.loc[outcomes["known_at"] <= extract]
-    first = _first_after(f, outcomes)
     seen_until = horizon_end.where(horizon_end < followup_end, followup_end)
-    seen = first["date"] <= seen_until
-    label_date = first["date"].where(seen)
-    label_known_at = first["known_at"].where(seen)
+    label_date = _first_after(f, outcomes)
+    seen = label_date <= seen_until
+    before = _first_outcome_by(f, outcomes)
+    if first:  # a later outcome is a repeat, never a first escalation
+        seen &= ~before
+    label_date = label_date.where(seen)
+    label_known_at = _earliest_known_within(f, outcomes, seen_until, seen)
 
-    positive = label_date.notna()
     censored = followup_end < horizon_end
-    label = pd.Series(np.where(positive, 1, 0), dtype="Int8")
+    label = pd.Series(np.where(label_date.notna(), 1, 0), dtype="Int8")
     if spec.censoring == "exclude":
         label = label.mask(censored)
+    if first:
+        label = label.mask(before)
     out = pd.DataFrame({
         "person_id": f["person_id"],
         "as_of": f["as_of"],
@@ -474,11 +514,40 @@ def build_labels(
         "followup_end": followup_end.astype(_DATE),
         "censored": censored.astype(bool),
         "censor_reason": reason.where(censored).astype("str"),
+        "escalated_before": before.astype(bool),
     })
+    if spec.followup.extract_date is not None:
+        _check_extract(extract, last, out, horizon_end, spec)
     out.index = cohort_frame.index
-    counts = _label_counts(out, spec)
+    counts = _label_counts(out, spec, first)
     counts["rows_before_first_record"] = _before_first_record(tables, spec, f)
     return LabelResult(out, counts, extract)
+
+
+def _check_extract(extract: pd.Timestamp, last: pd.Timestamp | None,
+                   out: pd.DataFrame, horizon_end: pd.Series, spec: LabelSpec) -> None:
+    """Refuse an extract date after the data's last record.
+
+    Follow-up would then seem to run on past the data, and rows whose window
+    reaches beyond the last record would read as observed negatives.
+    """
+    if last is None or extract <= last:
+        return
+    negative = out["label"].eq(0).fillna(False).astype(bool)
+    n = int((negative & ~out["censored"] & (horizon_end > last)).sum())
+    day = last.date()
+    if n:
+        at_stake = (f"{n} cohort row{'s' if n != 1 else ''} whose {spec.horizon} "
+                    f"window{'s run' if n != 1 else ' runs'} past {day}, with no "
+                    "escalation seen, would be labelled negative as if fully observed")
+    else:
+        at_stake = (f"no cohort row's {spec.horizon} window runs past {day} yet, "
+                    "but any that did would be labelled negative as if fully observed")
+    raise ConfigError("label", [
+        f"label.followup.extract_date: {extract.date()} is after the data's last "
+        f"record ({day}), so follow-up would run past the data: {at_stake} (hint: "
+        f"set it to the date the extract was taken, on or before {day}, or leave it "
+        "out so that the data's last record date is used)"])
 
 
 def _before_first_record(tables: Mapping[str, pd.DataFrame], spec: LabelSpec,
@@ -500,15 +569,19 @@ def _before_first_record(tables: Mapping[str, pd.DataFrame], spec: LabelSpec,
         warnings.warn(
             f"{int(early.sum())} cohort rows at as-of dates before the first record "
             f"of the outcome table ({first.date()}): {', '.join(dates[:4])}"
-            f"{' ...' if len(dates) > 4 else ''}. Escalations in their label "
-            "windows cannot be seen, so they read as negatives. Fix: start the "
+            f"{f' and {len(dates) - 4} more' if len(dates) > 4 else ''}. "
+            "Escalations in their label windows cannot be seen, so they read as "
+            "negatives. Fix: start the "
             f"cohort on or after {first.date()}, or supply the earlier records",
             EarlysignalWarning, stacklevel=3)
     return int(early.sum())
 
 
 def latest_date(tables: Mapping[str, pd.DataFrame]) -> pd.Timestamp:
-    """The latest happened or recorded date in the tables: the default extract date.
+    """The data's last record date: the default extract date.
+
+    Raises a DataError when no table holds a dated row (see
+    :func:`last_record_date`).
 
     Examples
     --------
@@ -519,25 +592,41 @@ def latest_date(tables: Mapping[str, pd.DataFrame]) -> pd.Timestamp:
     >>> latest_date(t)
     Timestamp('2024-02-01 00:00:00')
     """
-    cols = {
-        "events": ["event_date", "recorded_at"],
-        "episodes": ["start_date", "end_date", "recorded_at"],
-        "periods": ["period_end", "recorded_at"],
-        "characteristics": ["valid_from"],
-    }
-    found = [
-        tables[t][c].max()
-        for t, cs in cols.items()
-        for c in cs
-        if c in tables[t].columns and tables[t][c].notna().any()
-    ]
-    if not found:
+    last = last_record_date(tables)
+    if last is None:
         raise DataError(
             "holds no dated rows, so there is no extract date to end follow-up",
             file="events/episodes/periods",
             fix="set label.followup.extract_date in the config",
         )
-    return pd.Timestamp(max(found))
+    return last
+
+
+def last_record_date(tables: Mapping[str, pd.DataFrame]) -> pd.Timestamp | None:
+    """The latest day on which any row became known (None if no row is dated).
+
+    Each row counts on the day it became known (:func:`known_at`: its own date,
+    or a later ``recorded_at``). An episode's ``end_date`` does not count: a
+    planned end can lie after the extract was taken, and taking it as a record
+    would stretch follow-up past the data.
+
+    Examples
+    --------
+    >>> from earlysignal.data import CanonicalTables
+    >>> t = CanonicalTables.from_frames({"episodes": pd.DataFrame({
+    ...     "person_id": ["a"], "start_date": ["2024-01-05"],
+    ...     "end_date": ["2025-07-31"], "source": ["school"],
+    ...     "episode_type": ["enrolment"], "recorded_at": ["2024-01-20"]})})
+    >>> last_record_date(t)
+    Timestamp('2024-01-20 00:00:00')
+    """
+    found = [
+        known_at(name, tables[name]).max()
+        for name in OWN_DATE
+        if name in tables and len(tables[name])
+    ]
+    found = [d for d in found if pd.notna(d)]
+    return pd.Timestamp(max(found)) if found else None
 
 
 def _followup_ends(
@@ -575,13 +664,12 @@ def _first_min_column(ends: pd.DataFrame) -> pd.Series:
     return pd.Series(np.asarray(ends.columns)[days.argmin(axis=1)], index=ends.index)
 
 
-def _first_after(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """The first outcome strictly after each row's ``as_of``: its ``date`` and when it
-    was first ``known_at`` (NaT if none)."""
+def _first_after(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Series:
+    """The date of the first outcome strictly after each row's ``as_of`` (NaT if
+    none)."""
     left = frame[["person_id", "as_of"]].reset_index().sort_values("as_of")
-    firsts = (outcomes[["person_id", "date", "known_at"]].dropna(subset=["date"])
-              .groupby(["person_id", "date"], as_index=False)["known_at"].min())
-    right = pd.DataFrame(firsts).sort_values("date")
+    right = (outcomes[["person_id", "date"]].dropna(subset=["date"])
+             .drop_duplicates().sort_values("date"))
     # empty frames come out as object columns, which merge_asof will not match
     left["person_id"] = left["person_id"].astype("str")
     right["person_id"] = right["person_id"].astype("str")
@@ -589,12 +677,48 @@ def _first_after(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
         left, right, left_on="as_of", right_on="date", by="person_id",
         direction="forward", allow_exact_matches=False,
     )
-    out = merged.set_index("index")[["date", "known_at"]].reindex(frame.index)
-    return out.astype(_DATE)
+    return merged.set_index("index")["date"].reindex(frame.index).astype(_DATE)
 
 
-def _label_counts(out: pd.DataFrame, spec: LabelSpec) -> dict[str, int]:
-    censored = out["censored"]
+def _first_outcome_by(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Series:
+    """Whether each row's person had their first outcome on or before ``as_of``
+    (whenever it was recorded)."""
+    first = outcomes.groupby("person_id")["date"].min()
+    when = lookup_dates(frame["person_id"], first)
+    return (when <= frame["as_of"]).fillna(False).astype(bool)
+
+
+def _earliest_known_within(frame: pd.DataFrame, outcomes: pd.DataFrame,
+                           until: pd.Series, rows: pd.Series) -> pd.Series:
+    """For the ``rows`` flagged, the earliest ``known_at`` among outcomes dated in
+    ``(as_of, until]`` (NaT elsewhere).
+
+    This is when an extract first showed the row as positive: any outcome in the
+    window will do, not only the first one to happen.
+    """
+    left = pd.DataFrame({"row": np.flatnonzero(rows.to_numpy()),
+                         "person_id": frame["person_id"].to_numpy()[rows.to_numpy()],
+                         "as_of": frame["as_of"].to_numpy()[rows.to_numpy()],
+                         "until": until.to_numpy()[rows.to_numpy()]})
+    right = outcomes[["person_id", "date", "known_at"]].astype({"person_id": "str"})
+    both = left.merge(right, on="person_id")
+    inside = both.loc[(both["date"] > both["as_of"]) & (both["date"] <= both["until"])]
+    earliest = inside.groupby("row")["known_at"].min()
+    out = pd.Series(pd.NaT, index=frame.index, dtype=_DATE)
+    out.iloc[earliest.index.to_numpy()] = earliest.to_numpy()
+    return out
+
+
+def _label_counts(out: pd.DataFrame, spec: LabelSpec, first: bool
+                  ) -> dict[str, int]:
+    """How many rows ended where; each row is counted once.
+
+    ``rows`` = ``positives`` + ``negatives`` + ``censored_excluded`` +
+    ``first_outcome_on_or_before_as_of``. Rows set aside for an earlier first
+    outcome are not counted again as censored.
+    """
+    aside = out["escalated_before"] if first else pd.Series(False, index=out.index)
+    censored = out["censored"] & ~aside
     seen = out["label_date"].notna()
     exclude = spec.censoring == "exclude"
     counts = {
@@ -605,6 +729,7 @@ def _label_counts(out: pd.DataFrame, spec: LabelSpec) -> dict[str, int]:
         "censored_excluded_with_escalation": int((censored & seen).sum())
         if exclude else 0,
         "censored_negative": int((censored & ~seen).sum()) if not exclude else 0,
+        "first_outcome_on_or_before_as_of": int(aside.sum()),
     }
     for reason in ("left_area", "aged_out", "extract_ends"):
         counts[f"censored_{reason}"] = int(

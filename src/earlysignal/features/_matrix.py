@@ -22,7 +22,12 @@ from earlysignal.errors import DataError
 from earlysignal.features._cohort import CohortResult, CohortSpec, build_cohort
 from earlysignal.features._compute import iter_features
 from earlysignal.features._engine import Engine, as_engine
-from earlysignal.features._labels import LabelResult, LabelSpec, build_labels
+from earlysignal.features._labels import (
+    LabelResult,
+    LabelSpec,
+    build_labels,
+    last_record_date,
+)
 from earlysignal.features._metadata import FeatureMeta, feature_metadata
 from earlysignal.features._spec import FeatureSpec
 from earlysignal.features._windows import Window
@@ -105,10 +110,10 @@ def build_feature_matrix(
     >>> t = CanonicalTables.from_frames({
     ...     "people": pd.DataFrame({"person_id": ["a", "b"],
     ...                             "date_of_birth": ["2008-01-01", "2009-03-01"]}),
-    ...     "events": pd.DataFrame({"person_id": ["a", "a"],
-    ...         "event_date": ["2020-05-01", "2021-03-01"],
-    ...         "source": ["school", "youth_justice"],
-    ...         "event_type": ["suspension", "caution"]})})
+    ...     "events": pd.DataFrame({"person_id": ["a", "a", "b"],
+    ...         "event_date": ["2020-05-01", "2021-03-01", "2022-08-31"],
+    ...         "source": ["school", "youth_justice", "school"],
+    ...         "event_type": ["suspension", "caution", "absence"]})})
     >>> m = build_feature_matrix(t,
     ...     cohort=CohortSpec(as_of=["2020-09-01"]),
     ...     label=LabelSpec(horizon="12m", outcome=[{"table": "events",
@@ -125,7 +130,8 @@ def build_feature_matrix(
     eng = as_engine(engine)
     own = not isinstance(engine, Engine)
     try:
-        scored = build_cohort(tables, cohort, outcome=label, base_dir=base_dir)
+        scored = build_cohort(tables, cohort, outcome=label, base_dir=base_dir,
+                              last_record=last_record_date(tables))
         if scored.frame.empty:
             missing = getattr(tables, "missing", [])
             raise DataError(
@@ -136,7 +142,9 @@ def build_feature_matrix(
                 file="cohort",
                 fix="check the cohort rules (age range, the 'active' source) against "
                     "the data, and that every table the rules use is supplied")
-        labels = build_labels(tables, scored.frame, label)
+        # a cohort without the already escalated is labelled with first escalations
+        labels = build_labels(tables, scored.frame, label,
+                              first=cohort.exclude_escalated)
         metas = tuple(feature_metadata(list(features)))
         path = out / "features.parquet"
         _write(tables, scored.frame, labels.frame, features, eng, path, progress)
@@ -232,6 +240,8 @@ def _write_meta(
         "labels": labels.counts,
         "extract_date": str(labels.extract_date.date())
         if labels.extract_date is not None else None,
+        "last_record_date": str(cohort.last_record.date())
+        if cohort.last_record is not None else None,
     }
     path.write_text(json.dumps(doc, indent=2, default=str))
 

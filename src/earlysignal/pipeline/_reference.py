@@ -73,7 +73,9 @@ _MEANINGS = {
     ("CohortSpec", "active"): "{table, source, type, within}: on a roll or seen by a "
     "service within a look-back before the date.",
     ("CohortSpec", "exclude_escalated"): "Leave out people whose outcome is already "
-    "known before the date.",
+    "known before the date. The label is then a first escalation: a row whose "
+    "first outcome came on or before the date, recorded later, is left out of "
+    "training and evaluation.",
     ("LabelSpec", "name"): "Short name of the label.",
     ("LabelSpec", "description"): "Words for reports, e.g. 'a first youth-justice "
     "outcome'.",
@@ -83,7 +85,8 @@ _MEANINGS = {
     ("LabelSpec", "censoring"): "Rows whose follow-up ends early: left out "
     "(exclude) or counted as negatives.",
     ("LabelSpec", "followup"): "{extract_date, leaves, max_age}: when follow-up "
-    "ends.",
+    "ends. extract_date defaults to the data's last record date and may not be "
+    "later.",
 }
 
 
