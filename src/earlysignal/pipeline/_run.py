@@ -34,7 +34,12 @@ from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._explain_stage import explain_stage
 from earlysignal.pipeline._progress import Progress
-from earlysignal.pipeline._stages import fairness_stage, features_stage, model_stage
+from earlysignal.pipeline._stages import (
+    fairness_stage,
+    features_stage,
+    model_notes,
+    model_stage,
+)
 from earlysignal.pipeline._track_stage import track_stage
 
 _LIBRARIES = ("earlysignal", "pandas", "numpy", "duckdb", "ibis-framework",
@@ -145,6 +150,12 @@ def run_pipeline(
                 lambda: model_stage(config, matrix, metadata, data.truth,
                                     run_dir))
         log("model: scores.parquet, metrics.json, model.joblib")
+        notes = model_notes(run_dir)
+        result.info["alarms"] = notes["alarms"]
+        for line in notes["warnings"]:
+            log(f"model: warning: {line}")
+        for line in notes["alarms"]:
+            log(f"model: ALARM: {line}")
     if "fairness" in stages:
         with _timed(result, "fairness"):
             result.audit = fairness_stage(config, run_dir / "scores.parquet", run_dir)
