@@ -293,14 +293,15 @@ def _verdict(name: str, intervals: pd.DataFrame, metrics: pd.DataFrame,
         d, lo, hi = r["difference"], r["difference_lower"], r["difference_upper"]
         if math.isnan(lo) or math.isnan(hi):
             outcome = "cannot be compared with"
-            interval = "no interval: the metric is undefined on some resamples"
+            interval = "without an interval"
         else:
             outcome = ("beats" if lo > 0 else "does worse than" if hi < 0
                        else "is not distinguishable from")
             interval = f"{level:.0%} interval {lo:+.3f} to {hi:+.3f}"
         groups.setdefault(outcome, []).append(
             f"{words} ({float(ours.iloc[0]):.3f} vs {r['value']:.3f}; difference "
-            f"{d:+.3f}, {interval}; better in {wins} of {len(per)} folds)")
+            f"{d:+.3f}, {interval}; better in {wins} of {len(per)} "
+            f"fold{'' if len(per) == 1 else 's'})")
     parts: list[str] = []
     for outcome in ("beats", "does worse than", "is not distinguishable from",
                     "cannot be compared with"):
