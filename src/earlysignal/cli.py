@@ -1,7 +1,8 @@
 """The ``earlysignal`` command: parse arguments, call the public API, print with rich.
 
 Exit codes: 0 ok, 1 a user error (with a message saying what and how to fix it),
-2 a usage error (bad arguments).
+2 a usage error (bad arguments), 3 a run whose model scored above the oracle on
+synthetic data (leakage suspected; ``--allow-above-oracle`` accepts it).
 """
 
 from __future__ import annotations
@@ -309,30 +310,40 @@ def impact(
         out.print(f"  - {line}")
 
 
+AboveOracleOpt = Annotated[
+    bool, typer.Option("--allow-above-oracle",
+                       help="Exit 0 even when the model scores above the oracle on "
+                       "synthetic data (otherwise exit 3: leakage suspected).")
+]
+
+
 @app.command()
 def run(config: ConfigArg, data: DataOpt = None, out_dir: RunOutOpt = None,
-        force: ForceOpt = False) -> None:
+        force: ForceOpt = False, allow_above_oracle: AboveOracleOpt = False) -> None:
     """Run a whole pipeline end to end: data, features, model, audit, reports.
 
     Example: earlysignal run pipelines/demo.yaml
     """
-    _run_stages(config, data, out_dir, force, stages=None)
+    _run_stages(config, data, out_dir, force, stages=None,
+                allow_above_oracle=allow_above_oracle)
 
 
 @app.command()
 def train(config: ConfigArg, data: DataOpt = None, out_dir: RunOutOpt = None,
-          force: ForceOpt = False) -> None:
+          force: ForceOpt = False, allow_above_oracle: AboveOracleOpt = False) -> None:
     """Build features, evaluate the model against baselines on temporal folds,
     train the final model and log it all to MLflow.
 
     Example: earlysignal train pipelines/demo.yaml
     """
     _run_stages(config, data, out_dir, force, stages=("features", "model",
-                                                      "tracking"))
+                                                      "tracking"),
+                allow_above_oracle=allow_above_oracle)
 
 
 def _run_stages(config: Path, data: Path | None, out_dir: Path | None, force: bool,
-                stages: tuple[str, ...] | None) -> None:
+                stages: tuple[str, ...] | None, allow_above_oracle: bool = False
+                ) -> None:
     from earlysignal.pipeline import STAGES, Progress, load_config, run_pipeline
 
     cfg = load_config(config)
@@ -342,6 +353,14 @@ def _run_stages(config: Path, data: Path | None, out_dir: Path | None, force: bo
                               stages=stages or STAGES, progress=progress,
                               log=lambda m: console.print(m))
     _print_run(result)
+    alarms = result.info.get("alarms") or []
+    if alarms and not allow_above_oracle:
+        for line in alarms:
+            console.print("[bold red]alarm:[/]", Text(line), soft_wrap=True)
+        console.print("The run folder is written; exit code 3 because the model "
+                      "scored above the oracle. Find the leak, or pass "
+                      "--allow-above-oracle to accept it.")
+        raise typer.Exit(code=3)
 
 
 @app.command()

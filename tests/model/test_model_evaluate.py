@@ -11,7 +11,12 @@ from model_simulation import simulate
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from earlysignal.errors import DataError, EarlysignalError
-from earlysignal.model import MissingFeatureError, capacity_metrics, evaluate
+from earlysignal.model import (
+    Capacity,
+    MissingFeatureError,
+    capacity_metrics,
+    evaluate,
+)
 from earlysignal.model._folds import validate_folds
 
 FAST = {"n_estimators": 60, "early_stopping_rounds": 10, "min_child_samples": 20}
@@ -95,13 +100,57 @@ def test_results_are_loggable(ev):
                                            "observed_rate"}
 
 
-def test_verdicts_state_what_the_numbers_say(ev):
+def _outcome(text, words):
+    """The verdict a sentence gives on one metric (the last verb before it)."""
+    before = text[:text.index(f"{words} (")]
+    verbs = ("beats", "does worse than", "is not distinguishable from")
+    return max(verbs, key=before.rfind)
+
+
+def test_verdicts_state_what_the_intervals_say(ev):
+    iv = ev.intervals.set_index(["model", "metric"])
     pooled = ev.pooled_table
     for name, text in ev.verdicts.items():
-        beats_auc = pooled.loc["model", "auc"] > pooled.loc[name, "auc"]
-        assert ("beats" in text.split("AUC")[0]) == beats_auc, text
+        lo, hi = iv.loc[(name, "auc"), ["difference_lower", "difference_upper"]]
+        said = _outcome(text, "AUC")
+        assert said == ("beats" if lo > 0 else "does worse than" if hi < 0
+                        else "is not distinguishable from"), text
+        # the sentence quotes the interval it rests on
+        assert f"interval {lo:+.3f} to {hi:+.3f}" in text
         assert "precision at 5%" in text
+        assert iv.loc[(name, "auc"), "value"] == pytest.approx(pooled.loc[name, "auc"])
+        assert iv.loc[(name, "auc"), "difference"] == pytest.approx(
+            pooled.loc["model", "auc"] - pooled.loc[name, "auc"])
     assert ev.verdicts["base_rate"].startswith("The model beats the base rate on AUC")
+
+
+def test_a_pooled_lead_inside_its_interval_is_not_a_win(ev):
+    # on this cohort the model's pooled AUC is above the checklist's, but by less
+    # than the resampling of people can tell from nothing
+    pooled = ev.pooled_table
+    assert pooled.loc["model", "auc"] > pooled.loc["checklist", "auc"]
+    text = ev.verdicts["checklist"]
+    assert text.startswith("The model is not distinguishable from the points "
+                           "checklist on AUC"), text
+    assert "beats" not in text
+
+
+def test_intervals_are_carried_to_the_summary(ev):
+    summary = json.loads(json.dumps(ev.summary()))
+    rows = {(r["model"], r["metric"]): r for r in summary["intervals"]}
+    assert set(rows) == {(m, k) for m in ev.pooled["model"].unique()
+                         for k in ("auc", "precision_at_k")}
+    model_auc = rows[("model", "auc")]
+    assert model_auc["lower"] < model_auc["value"] < model_auc["upper"]
+    assert model_auc["difference"] is None
+    gap = summary["oracle_gap"]["auc"]
+    oracle = rows[("oracle", "auc")]
+    # the gap to the oracle is the model minus the oracle, with the same interval
+    assert gap["gap"] == pytest.approx(oracle["difference"])
+    assert (gap["gap_lower"], gap["gap_upper"]) == pytest.approx(
+        (oracle["difference_lower"], oracle["difference_upper"]))
+    assert gap["n_rows"] == ev.settings["n_test_rows"] == 2800
+    assert summary["settings"]["n_boot"] == 500
 
 
 def test_final_model_scores_new_people(ev, small):
@@ -215,3 +264,103 @@ def test_holdout_gap_and_test_from_reach_every_fit(small):
     assert model.horizon == "12m" and model.estimator.horizon == "12m"
     # six half-yearly dates leave room for the gap before the calibration slice
     assert model.holdout_gap_
+
+
+def test_model_and_oracle_are_pooled_on_the_same_rows(small):
+    matrix, metadata, truth = small
+    tested = matrix[matrix["as_of"].between("2021-09-01", "2023-03-01")]
+    # thirty test rows without a true risk, chosen among those the model ranks high
+    gone = tested.nlargest(30, "absence__rate__1y")[["person_id", "as_of"]]
+    keys = truth.merge(gone, how="left", indicator=True)["_merge"] == "both"
+    ev = evaluate(matrix, metadata, truth=truth[~keys.to_numpy()],
+                  baselines=["base_rate"], model_params=FAST, calibration=None,
+                  fit_final=False, n_boot=50)
+    covered = ev.scores[ev.scores["p_true"].notna()]
+    assert len(ev.scores) - len(covered) == 30
+    pooled = ev.pooled_table
+    assert pooled.loc["model", "auc"] == pytest.approx(
+        roc_auc_score(covered["label"], covered["model"]))
+    assert pooled.loc["model", "n"] == pooled.loc["oracle", "n"] == 2770
+    per_fold = ev.metrics[ev.metrics["metric"] == "n"].pivot(
+        index="fold", columns="model", values="value")
+    assert (per_fold["model"] == per_fold["oracle"]).all()
+    assert ev.settings["n_test_rows_without_truth"] == 30
+    assert "30 test rows without a true risk are left out" in ev.summary()[
+        "compared_on"]
+
+
+def _leaky(matrix):
+    # a feature written after the as-of date: the outcome itself, slightly blurred
+    rng = np.random.default_rng(0)
+    label = matrix["label"].astype(float).fillna(0).to_numpy()
+    return matrix.assign(noise__value__1y=label + rng.normal(scale=0.3,
+                                                             size=len(matrix)))
+
+
+def test_a_model_above_the_oracle_raises_a_leakage_alarm(small):
+    matrix, metadata, truth = small
+    kw = {"baselines": ["base_rate"], "model_params": FAST, "calibration": None,
+          "fit_final": False, "n_boot": 100}
+    ev = evaluate(_leaky(matrix), metadata, truth=truth, **kw)
+    gap = ev.oracle.set_index(["fold", "model", "metric"]).loc[
+        ("pooled", "model", "auc")]
+    assert gap["gap_lower"] > 0
+    assert len(ev.alarms) == 2     # both AUC and precision at capacity
+    auc = ev.alarms[0]
+    assert auc.startswith("leakage suspected: the model's AUC")
+    assert f"({gap['value']:.3f}) is above the oracle's ({gap['oracle']:.3f})" in auc
+    assert f"interval {gap['gap_lower']:+.3f} to {gap['gap_upper']:+.3f}" in auc
+    assert ev.summary()["alarms"] == ev.alarms
+    honest = evaluate(matrix, metadata, truth=truth, **kw)
+    assert honest.alarms == []
+
+
+def test_a_leak_at_the_top_of_the_list_alone_raises_the_alarm():
+    from earlysignal.model._compare import paired_replicates
+    from earlysignal.model._evaluate import _above_oracle
+
+    rng = np.random.default_rng(0)
+    ids = np.tile(np.arange(3000), 3)
+    rounds = np.repeat([0, 1, 2], 3000)
+    p_true = 1 / (1 + np.exp(-(rng.normal(size=9000) - 1.5)))
+    y = (rng.random(9000) < p_true).astype(int)
+    # a noisy score, except that 5% of rows, all escalations, are pushed to the top
+    model = p_true + rng.normal(scale=0.3, size=9000)
+    leaked = rng.choice(np.flatnonzero(y == 1), size=450, replace=False)
+    model[leaked] += 10
+    paired = paired_replicates(y, {"model": model, "oracle": p_true}, ids, rounds,
+                               "5%", n_boot=200)
+    assert paired.difference("model", "oracle", "auc")[2] < 0   # AUC below
+    alarms = _above_oracle(paired, Capacity.parse("5%"))
+    assert len(alarms) == 1
+    top = paired.point["precision_at_k"]
+    assert alarms[0].startswith(f"leakage suspected: the model's precision at 5% "
+                                f"({top[0]:.3f}) is above the oracle's ({top[1]:.3f})")
+
+
+def test_degenerate_folds_are_warned_about_with_their_dates(small):
+    matrix, metadata, _ = small
+    # pure-noise labels: early stopping keeps a round or two, and the scores of
+    # stumps on a handful of features take a few values that tie at the cut
+    rng = np.random.default_rng(1)
+    noise = matrix.assign(label=matrix["label"].mask(
+        matrix["label"].notna(), pd.array(rng.random(len(matrix)) < 0.1,
+                                          dtype="Int8")))
+    ev = evaluate(noise, metadata, baselines=["base_rate"], calibration=None,
+                  fit_final=False, n_boot=0,
+                  model_params={"n_estimators": 200, "early_stopping_rounds": 5,
+                                "num_leaves": 2, "min_child_samples": 200})
+    last = [w for w in ev.warnings if w.startswith("fold 3 (test 2023-03-01): ")]
+    assert any("training kept only 1 of up to 200 boosting rounds (early stopping "
+               "found no later improvement)" in w for w in last)
+    m = ev.metrics.set_index(["fold", "model", "metric"])["value"]
+    worst, best = m[(3, "model", "precision_at_k_worst")], m[
+        (3, "model", "precision_at_k_best")]
+    n_scores = ev.scores.loc[ev.scores["fold"] == 3, "model"].nunique()
+    assert any(f"lies between {worst:.3f} and {best:.3f}" in w for w in last)
+    assert any(f"gave {n_scores} distinct scores to 700 rows, fewer than the 35 "
+               "places" in w for w in last)
+    assert ev.summary()["warnings"] == ev.warnings
+    clean = evaluate(matrix, metadata, baselines=["base_rate"], model_params=FAST,
+                     calibration=None, fit_final=False, n_boot=0)
+    assert not any("boosting rounds" in w for w in clean.warnings)

@@ -6,6 +6,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -120,7 +121,8 @@ def test_ece_by_hand():
     assert table["n"].tolist() == [2, 2, 2]
     assert table["observed_rate"].tolist() == [0.5, 0.5, 1.0]
     expected = (abs(0.5 - 0.1) + abs(0.5 - 0.3) + abs(1.0 - 0.85)) / 3
-    assert expected_calibration_error(y, p, n_bins=3) == pytest.approx(expected)
+    assert expected_calibration_error(y, p, n_bins=3, strategy="quantile") == \
+        pytest.approx(expected)
     uniform = expected_calibration_error(y, p, n_bins=2, strategy="uniform")
     assert uniform == pytest.approx((4 * abs(0.5 - 0.2) + 2 * abs(1 - 0.85)) / 6)
 
@@ -135,3 +137,23 @@ def test_capacity_curve_matches_capacity_metrics():
     assert row["precision"] == pytest.approx(m["precision_at_k"])
     assert row["precision_worst"] == pytest.approx(m["precision_at_k_worst"])
     assert capacity_curve(y, s)["percent"].max() == 20
+
+
+def test_ece_is_the_fairness_audits_ece_on_the_same_scores():
+    from earlysignal.fairness import audit
+
+    rng = np.random.default_rng(7)
+    # skewed scores, as a risk model gives: deciles and equal-width bins differ
+    p = rng.beta(1, 12, size=3000)
+    y = (rng.random(3000) < np.clip(1.6 * p, 0, 1)).astype(int)
+    frame = pd.DataFrame({"score": p, "y": y, "everyone": "all"})
+    a = audit(frame, score="score", label="y", groups="everyone", threshold=0.5,
+              n_boot=0, mitigation=False, min_cell=0)
+    gm = a.group_metrics
+    theirs = gm[(gm["group"] == "all") & (gm["metric"] == "ece")]["value"].iloc[0]
+    assert expected_calibration_error(y, p) == pytest.approx(theirs, abs=1e-12)
+    # by hand: ten equal-width bins, each weighted by its share of the rows
+    bins = np.minimum((p * 10).astype(int), 9)
+    hand = sum((bins == b).mean() * abs(p[bins == b].mean() - y[bins == b].mean())
+               for b in np.unique(bins))
+    assert expected_calibration_error(y, p) == pytest.approx(hand, abs=1e-12)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_oracle_gap(html, run_dir) -> None:
     m = json.loads((run_dir / "metrics.json").read_text())
     rows = {r[0]: r for r in Page(html).tables["oracle"][1:]}
     g = m["oracle_gap"]["auc"]
-    assert rows["AUC"][1:] == [fmt(g["model"]), fmt(g["oracle"]), fmt(g["gap"]),
+    assert rows["AUC"][1:] == [fmt(g["model"]), fmt(g["oracle"]), fmt(g["gap"]), "",
                               f"{100 * g['relative_gap']:.1f}%"]
 
 
@@ -54,3 +55,31 @@ def test_folds_diagram_and_importance(html) -> None:
     assert len(page.tables["folds"]) == 4
     assert page.tables["importance"][1][0] == "behaviour incidents in the last year"
     assert 'aria-label="3 temporal folds' in html
+
+
+def test_alarms_warnings_and_intervals_are_shown_in_words(run_dir, tmp_path) -> None:
+    from earlysignal.report import DataScienceReport, read_run
+
+    shutil.copytree(run_dir, tmp_path / "run")
+    path = tmp_path / "run" / "metrics.json"
+    m = json.loads(path.read_text())
+    alarm = ("leakage suspected: the model's precision at 5% (0.091) is above the "
+             "oracle's (0.051) on the same 1,170 test rows")
+    warning = "fold 2 (test 2023-03-01): training kept only 3 of up to 1000 rounds"
+    m["alarms"], m["warnings"] = [alarm], [warning]
+    m["compared_on"] = ("Pooled metrics and comparisons are on the 1,170 test rows "
+                        "whose true risk is known; 30 test rows without a true risk "
+                        "are left out")
+    m["intervals"] = [{"model": "model", "metric": "auc", "value": 0.70,
+                       "lower": 0.66, "upper": 0.73}]
+    m["oracle_gap"]["auc"].update(gap_lower=-0.14, gap_upper=-0.061)
+    path.write_text(json.dumps(m))
+    page = Page(DataScienceReport(read_run(tmp_path / "run")).html())
+    text = " ".join(" ".join(page.text).split())
+    assert f"Alarm: the model scores above the oracle {alarm}" in text
+    assert warning in text and "30 test rows without a true risk" in text
+    pooled = {r[0]: r for r in page.tables["pooled"][1:]}
+    assert pooled["the model"][1] == "0.7000.660 to 0.730"     # value, interval
+    assert pooled["logistic regression"][1] == "0.660"        # no interval given
+    assert {r[0]: r for r in page.tables["oracle"][1:]}["AUC"][4] == \
+        "-0.140 to -0.061"

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ from earlysignal.errors import DataError, EarlysignalError
 from earlysignal.features._windows import Window
 from earlysignal.model._baselines import BASELINE_LABELS, make_baselines
 from earlysignal.model._calibration import CalibratedModel
+from earlysignal.model._compare import COMPARED, PairedReplicates, paired_replicates
+from earlysignal.model._diagnostics import fitted_rounds, fold_warnings
 from earlysignal.model._estimator import (
     EarlyWarningClassifier,
     model_inputs,
@@ -58,10 +60,15 @@ class Evaluation:
     metrics : DataFrame
         Tidy: fold, model, metric, value (``oracle`` is a model when truth is known).
     pooled : DataFrame
-        Tidy: model, metric, value over all test rows (capacity per as-of date).
+        Tidy: model, metric, value over all test rows (capacity per as-of date);
+        with a truth, over the test rows whose true risk is known, so that every
+        model and the oracle are compared on the same rows (per fold too;
+        ``settings["n_test_rows_without_truth"]`` counts the rows left out).
     oracle : DataFrame or None
         fold ("pooled" or the fold index), model, metric, value, oracle, gap
-        (value - oracle), relative_gap (gap / oracle), n_rows: computed on the test
+        (value - oracle), gap_lower and gap_upper (the paired interval of people,
+        pooled AUC and precision at capacity), relative_gap (gap / oracle), n_rows:
+        computed on the test
         rows whose truth is known (``settings["truth_coverage"]`` is their share),
         so model and oracle are compared on the same people.
     folds : list of Fold
@@ -77,9 +84,18 @@ class Evaluation:
     final_model : estimator
         Trained on all labelled rows, for scoring new people.
     verdicts : dict
-        Baseline -> a sentence on whether the model beats it.
+        Baseline -> a sentence on whether the model beats it, from ``intervals``:
+        a win only where the interval of the difference excludes zero.
     skipped : dict
         Baseline -> why it could not be evaluated (its features were missing).
+    intervals : DataFrame
+        Tidy: model, metric (auc, precision_at_k), value, lower, upper, and
+        difference (the model's value minus this one's) with difference_lower and
+        difference_upper: a paired bootstrap of people on the pooled rows.
+    warnings : list of str
+        Sentences about degenerate test folds (see :func:`fold_warnings`).
+    alarms : list of str
+        Sentences about a model that scores above the oracle: leakage suspected.
     """
 
     scores: pd.DataFrame
@@ -95,6 +111,9 @@ class Evaluation:
     skipped: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
     features: list[str] = field(default_factory=list)
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[str] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)
 
     @cached_property
     def plots(self) -> dict[str, str]:
@@ -118,8 +137,12 @@ class Evaluation:
             "n_features": len(self.features),
             "folds": [f.to_dict() for f in self.folds],
             "pooled": pooled,
+            "compared_on": self.compared_on,
+            "intervals": _plain_records(self.intervals),
             "verdicts": self.verdicts,
             "skipped": self.skipped,
+            "warnings": self.warnings,
+            "alarms": self.alarms,
         }
         if self.oracle is not None:
             part = self.oracle[(self.oracle["fold"] == "pooled")
@@ -127,9 +150,32 @@ class Evaluation:
             out["oracle_gap"] = {r.metric: {"model": _num(r.value),
                                             "oracle": _num(r.oracle),
                                             "gap": _num(r.gap),
-                                            "relative_gap": _num(r.relative_gap)}
+                                            "gap_lower": _num(r.gap_lower),
+                                            "gap_upper": _num(r.gap_upper),
+                                            "relative_gap": _num(r.relative_gap),
+                                            "n_rows": int(cast(int, r.n_rows))}
                                  for r in part.itertuples()}
         return out
+
+    @property
+    def compared_on(self) -> str:
+        """Which test rows the pooled metrics and comparisons are computed on."""
+        st = self.settings
+        left = st.get("n_test_rows_without_truth")
+        if left is None:
+            return (f"Pooled metrics and comparisons are on all "
+                    f"{st.get('n_test_rows', len(self.scores)):,} test rows.")
+        shown = st["n_test_rows"] - left
+        tail = (f"; {left:,} test rows without a true risk are left out, so that "
+                "every model and the oracle are judged on the same rows" if left
+                else "")
+        return (f"Pooled metrics and comparisons are on the {shown:,} test rows whose "
+                f"true risk is known{tail}.")
+
+
+def _plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): (_num(v) if isinstance(v, float | np.floating) else v)
+             for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _num(v: Any) -> float | None:
@@ -224,32 +270,64 @@ def _tidy(rows: list[dict[str, Any]], keys: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(long, columns=[*keys, "metric", "value"])
 
 
-def _verdict(name: str, pooled: pd.DataFrame, metrics: pd.DataFrame,
-             capacity: Capacity) -> str:
+def _verdict(name: str, intervals: pd.DataFrame, metrics: pd.DataFrame,
+             capacity: Capacity, level: float) -> str:
+    """Whether the model beats ``name``, metric by metric, from paired intervals.
+
+    A metric is a win (or a loss) only when the interval of the difference excludes
+    zero; otherwise the two are not distinguishable on it.
+    """
     label = BASELINE_LABELS.get(name, name)
-
-    def value(model: str, metric: str) -> float:
-        hit = pooled[(pooled["model"] == model) & (pooled["metric"] == metric)]
-        return float(hit["value"].iloc[0]) if len(hit) else math.nan
-
-    parts_beat: list[str] = []
-    parts_not: list[str] = []
+    groups: dict[str, list[str]] = {}
     for metric, words in (("auc", "AUC"),
                           ("precision_at_k", f"precision at {capacity.label}")):
-        ours, theirs = value(MODEL, metric), value(name, metric)
+        row = intervals[(intervals["model"] == name) & (intervals["metric"] == metric)]
+        ours = intervals[(intervals["model"] == MODEL)
+                         & (intervals["metric"] == metric)]["value"]
+        if row.empty or ours.empty:
+            continue
+        r = row.iloc[0]
         per = metrics[metrics["metric"] == metric].pivot(
             index="fold", columns="model", values="value")
         wins = int((per[MODEL] > per[name]).sum()) if name in per else 0
-        text = f"{words} ({ours:.3f} vs {theirs:.3f}; better in {wins} of {len(per)} folds)"
-        (parts_beat if ours > theirs else parts_not).append(text)
-    sentence = []
-    if parts_beat:
-        sentence.append(f"The model beats {label} on " + " and ".join(parts_beat))
-    if parts_not:
-        lead = "but does NOT beat it on " if parts_beat else \
-            f"The model does NOT beat {label} on "
-        sentence.append(lead + " and ".join(parts_not))
-    return ", ".join(sentence) + "."
+        d, lo, hi = r["difference"], r["difference_lower"], r["difference_upper"]
+        if math.isnan(lo) or math.isnan(hi):
+            outcome = "cannot be compared with"
+            interval = "without an interval"
+        else:
+            outcome = ("beats" if lo > 0 else "does worse than" if hi < 0
+                       else "is not distinguishable from")
+            interval = f"{level:.0%} interval {lo:+.3f} to {hi:+.3f}"
+        groups.setdefault(outcome, []).append(
+            f"{words} ({float(ours.iloc[0]):.3f} vs {r['value']:.3f}; difference "
+            f"{d:+.3f}, {interval}; better in {wins} of {len(per)} "
+            f"fold{'' if len(per) == 1 else 's'})")
+    parts: list[str] = []
+    for outcome in ("beats", "does worse than", "is not distinguishable from",
+                    "cannot be compared with"):
+        if outcome in groups:
+            whom = label if not parts else "it"
+            parts.append(f"{outcome} {whom} on " + " and on ".join(groups[outcome]))
+    return "The model " + ", but ".join(parts) + "."
+
+
+def _above_oracle(paired: PairedReplicates, capacity: Capacity) -> list[str]:
+    """An alarm per metric on which the model is above the oracle beyond chance."""
+    out = []
+    for metric, words in (("auc", "AUC"),
+                          ("precision_at_k", f"precision at {capacity.label}")):
+        d, lo, hi = paired.difference(MODEL, ORACLE, metric)
+        if lo > 0:
+            i, j = paired.models.index(MODEL), paired.models.index(ORACLE)
+            out.append(
+                f"leakage suspected: the model's {words} "
+                f"({paired.point[metric][i]:.3f}) is above the oracle's "
+                f"({paired.point[metric][j]:.3f}) on the same "
+                f"{paired.n_rows:,} test rows (difference {d:+.3f}, "
+                f"{paired.level:.0%} interval {lo:+.3f} to {hi:+.3f}); no model can "
+                "rank better than the true risk unless a feature carries information "
+                "from on or after the as-of date.")
+    return out
 
 
 def _make_model(calibration: str | None, seed: int, search_budget_s: float,
@@ -287,6 +365,7 @@ def evaluate(
     fit_final: bool = True,
     label_known_col: str | None = "label_known_at",
     min_label_coverage: float = 0.5,
+    n_boot: int = 500,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
 
@@ -341,6 +420,10 @@ def evaluate(
         training and testing (listed in ``settings["dates_left_out"]``): when the
         horizon runs past the end of the data, the labels that remain are mostly
         early escalations and would bias both.
+    n_boot : int
+        Resamples of people for the paired intervals behind the verdicts and the
+        oracle gap: 500 resamples of 45,000 test rows and seven scores take a few
+        seconds of CPU. 0 leaves the intervals undefined, and no verdict a win.
 
     Returns
     -------
@@ -381,6 +464,7 @@ def evaluate(
     data = data.assign(as_of=pd.to_datetime(data["as_of"]).dt.normalize())
     y_all = data[label_col].astype(int).to_numpy()
     gap = h.label if holdout_gap else None
+    rounds: dict[int, tuple[int, int] | None] = {}
     folds = temporal_folds(data["as_of"], horizon=h, test_dates=test_dates,
                            max_train_span=max_train_span,
                            min_train_dates=min_train_dates)
@@ -417,6 +501,7 @@ def evaluate(
         model.fit(X_all.iloc[train][features], y_train,
                   as_of=data["as_of"].iloc[train].to_numpy())
         part[MODEL] = model.predict_proba(X_all.iloc[test][features])[:, 1]
+        rounds[fold.index] = fitted_rounds(model)
         for name, est in make_baselines(names, metadata).items():
             if name in skipped:
                 continue
@@ -438,29 +523,37 @@ def evaluate(
     else:
         models_scored = models
     columns = {ORACLE: "p_true"}
+    # with a truth, every metric and comparison is on the rows whose true risk is
+    # known: a model judged on rows the oracle lacks is not compared like for like
+    judged = (scores[scores["p_true"].notna()].reset_index(drop=True)
+              if truth is not None else scores)
     range_folds = {f.index for f in folds if f.test_start != f.test_end}
-    groups = np.where(scores["fold"].isin(range_folds), scores["fold"].astype(str),
-                      scores["as_of"].astype(str))
-    scores_groups = pd.Series(groups, index=scores.index)
+    groups = np.where(judged["fold"].isin(range_folds), judged["fold"].astype(str),
+                      judged["as_of"].astype(str))
 
     fold_rows, pooled_rows = [], []
-    y = scores["label"].to_numpy()
+    y = judged["label"].to_numpy()
     for name in models_scored:
-        p = scores[columns.get(name, name)].to_numpy(dtype=float)
-        keep = ~np.isnan(p)   # the oracle only where the truth is known
-        for f, idx in scores[keep].groupby("fold").indices.items():
+        p = judged[columns.get(name, name)].to_numpy(dtype=float)
+        keep = ~np.isnan(p)
+        for f, idx in judged[keep].groupby("fold").indices.items():
             idx = np.flatnonzero(keep)[idx]
             fold_rows.append({"fold": f, "model": name, "metrics": _row_metrics(
-                y[idx], p[idx], scores_groups.to_numpy()[idx], cap)})
+                y[idx], p[idx], groups[idx], cap)})
         pooled_rows.append({"model": name, "metrics": _row_metrics(
-            y[keep], p[keep], scores_groups.to_numpy()[keep], cap)})
+            y[keep], p[keep], groups[keep], cap)})
     metrics = _tidy(fold_rows, ["fold", "model"])
     pooled = _tidy(pooled_rows, ["model"])
-    oracle = (_oracle_table(scores, models, scores_groups.to_numpy(), cap)
+    paired = paired_replicates(
+        y, {n: judged[columns.get(n, n)].to_numpy(dtype=float) for n in models_scored},
+        judged["person_id"].to_numpy(), groups, cap, n_boot=n_boot, seed=seed)
+    intervals = paired.table(MODEL)
+    oracle = (_oracle_table(judged, models, groups, cap, paired)
               if truth is not None else None)
+    alarms = _above_oracle(paired, cap) if truth is not None else []
 
     def known(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        p = scores[columns.get(name, name)].to_numpy(dtype=float)
+        p = judged[columns.get(name, name)].to_numpy(dtype=float)
         keep = ~np.isnan(p)
         return y[keep], p[keep], groups[keep]
 
@@ -469,7 +562,9 @@ def evaluate(
     drift = _drift(metrics, folds)
     curve = pd.concat([capacity_curve(*known(n)).assign(model=n)
                        for n in models_scored], ignore_index=True)
-    verdicts = {n: _verdict(n, pooled, metrics, cap) for n in models if n != MODEL}
+    verdicts = {n: _verdict(n, intervals, metrics, cap, paired.level)
+                for n in models if n != MODEL}
+    notes = fold_warnings(judged, folds, rounds, cap, groups)
     final = None
     if fit_final:
         final = _make_model(calibration, seed, search_budget_s, n_jobs, model_params,
@@ -486,19 +581,25 @@ def evaluate(
                 "baselines": models[1:], "n_rows_labelled": len(data),
                 "n_rows_censored": int(matrix[label_col].isna().sum()),
                 "dates_left_out": [d.date().isoformat() for d in thin.index],
-                "n_test_rows": len(scores)}
+                "n_test_rows": len(scores), "n_boot": n_boot}
     if truth is not None:
         settings["truth_coverage"] = float(scores["p_true"].notna().mean())
+        settings["n_test_rows_without_truth"] = len(scores) - len(judged)
     return Evaluation(scores=scores, metrics=metrics, pooled=pooled, oracle=oracle,
                       folds=folds, calibration=calib, drift=drift,
                       capacity_curve=curve, final_model=final,
                       verdicts=verdicts, skipped=skipped, settings=settings,
-                      features=features)
+                      features=features, intervals=intervals, warnings=notes,
+                      alarms=alarms)
 
 
 def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarray,
-                  cap: Capacity) -> pd.DataFrame:
-    """Each model against the oracle on the same rows: those whose truth is known."""
+                  cap: Capacity, paired: PairedReplicates) -> pd.DataFrame:
+    """Each model against the oracle on the same rows: those whose truth is known.
+
+    The pooled gaps of AUC and precision at capacity carry the paired interval of
+    people (gap_lower, gap_upper); the other gaps' intervals are undefined.
+    """
     covered = scores["p_true"].notna().to_numpy()
     parts: list[tuple[Any, np.ndarray]] = [("pooled", np.flatnonzero(covered))]
     parts += [(int(f), np.flatnonzero(covered & (scores["fold"] == f).to_numpy()))
@@ -517,14 +618,17 @@ def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarra
         for name in models:
             ours = three(scores[name].to_numpy(dtype=float), idx)
             for metric in ORACLE_METRICS:
+                lo = hi = math.nan
+                if fold == "pooled" and metric in COMPARED:
+                    _, lo, hi = paired.difference(name, ORACLE, metric)
                 rows.append({"fold": fold, "model": name, "metric": metric,
                              "value": ours[metric], "oracle": ref[metric],
-                             "n_rows": len(idx)})
+                             "gap_lower": lo, "gap_upper": hi, "n_rows": len(idx)})
     out = pd.DataFrame(rows)
     out["gap"] = out["value"] - out["oracle"]
     out["relative_gap"] = out["gap"] / out["oracle"]
-    return out[["fold", "model", "metric", "value", "oracle", "gap", "relative_gap",
-                "n_rows"]]
+    return out[["fold", "model", "metric", "value", "oracle", "gap", "gap_lower",
+                "gap_upper", "relative_gap", "n_rows"]]
 
 
 def _drift(metrics: pd.DataFrame, folds: Sequence[Fold]) -> pd.DataFrame:

@@ -230,9 +230,13 @@ def expected_calibration_error(
     p: ArrayLike,
     *,
     n_bins: int = 10,
-    strategy: str = "quantile",
+    strategy: str = "uniform",
 ) -> float:
     """Share-weighted mean of |observed rate - mean score| over bins of score.
+
+    By default 10 equal-width bins on [0, 1], each weighted by its share of the
+    rows: the definition the fairness audit uses, so that an ECE means the same in
+    every report. ``strategy="quantile"`` bins by deciles of score instead.
 
     Examples
     --------

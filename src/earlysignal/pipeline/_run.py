@@ -46,7 +46,12 @@ from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._explain_stage import explain_stage
 from earlysignal.pipeline._progress import Progress
-from earlysignal.pipeline._stages import fairness_stage, features_stage, model_stage
+from earlysignal.pipeline._stages import (
+    fairness_stage,
+    features_stage,
+    model_notes,
+    model_stage,
+)
 from earlysignal.pipeline._track_stage import track_stage
 
 _LIBRARIES = ("earlysignal", "pandas", "numpy", "duckdb", "ibis-framework",
@@ -165,6 +170,12 @@ def run_pipeline(
                            lambda tmp: model_stage(config, matrix, metadata,
                                                    data.truth, tmp)).digest
         log("model: scores.parquet, metrics.json, model.joblib")
+        notes = model_notes(run_dir)
+        result.info["alarms"] = notes["alarms"]
+        for line in notes["warnings"]:
+            log(f"model: warning: {line}")
+        for line in notes["alarms"]:
+            log(f"model: ALARM: {line}")
     if "fairness" in stages:
         result.audit = _fresh(result, "fairness", stage_key(
             upstream, config.fairness.model_dump(mode="json")),

@@ -120,6 +120,17 @@ def model_stage(
     return ev
 
 
+def model_notes(run_dir: Path) -> dict[str, list[str]]:
+    """The model stage's alarms and warnings, in words, from ``metrics.json``.
+
+    Read from the file so that a reused model stage reports them too.
+    """
+    path = run_dir / "metrics.json"
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    return {"alarms": list(doc.get("alarms") or []),
+            "warnings": list(doc.get("warnings") or [])}
+
+
 def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path) -> Any:
     """The fairness audit of the model's scores at the team's capacity, per fold too."""
     from earlysignal.fairness import audit_file

@@ -39,10 +39,19 @@ def _order(models: list[str]) -> list[str]:
 
 
 def pooled_table(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per model: the pooled test metrics, the model first."""
+    """One row per model: the pooled test metrics, the model first.
+
+    ``interval`` maps a metric to the (lower, upper) person-level interval of the
+    evaluation, where it has one (AUC and precision at capacity).
+    """
     pooled = metrics.get("pooled") or {}
+    intervals: dict[str, dict[str, tuple[Any, Any]]] = {}
+    for r in metrics.get("intervals") or []:
+        if r.get("lower") is not None and r.get("upper") is not None:
+            intervals.setdefault(r["model"], {})[r["metric"]] = (r["lower"], r["upper"])
     return [{"model": m, "name": model_name(m),
-             **{k: (pooled[m] or {}).get(k) for k in POOLED_METRICS}}
+             **{k: (pooled[m] or {}).get(k) for k in POOLED_METRICS},
+             "interval": intervals.get(m, {})}
             for m in _order(list(pooled))]
 
 

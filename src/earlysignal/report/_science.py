@@ -66,6 +66,9 @@ class DataScienceReport(Report):
             "per_fold": [fold_table(m, k) for k in FOLD_METRICS],
             "verdicts": [{"baseline": model_name(k), "text": v}
                          for k, v in (m.get("verdicts") or {}).items()],
+            "compared_on": m.get("compared_on") or "",
+            "alarms": list(m.get("alarms") or []),
+            "warnings": list(m.get("warnings") or []),
             "skipped": m.get("skipped") or {},
             "oracle_gap": [{"metric": label(k), **v}
                            for k, v in (m.get("oracle_gap") or {}).items()],
