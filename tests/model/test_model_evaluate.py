@@ -39,7 +39,8 @@ def test_folds_and_scores_are_honest(ev, small):
     assert len(ev.scores) == 4 * 700
     assert list(ev.scores.columns) == [
         "person_id", "as_of", "fold", "label", "p_true", "model", "base_rate",
-        "persistent_absence", "any_suspension", "checklist", "logistic"]
+        "persistent_absence", "any_suspension", "checklist", "best_single_input",
+        "logistic"]
     for fold in ev.folds:
         rows = ev.scores[ev.scores["fold"] == fold.index]
         assert (rows["as_of"] == fold.test_start).all()

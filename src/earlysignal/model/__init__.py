@@ -15,6 +15,7 @@ from earlysignal.model._bands import (
 from earlysignal.model._baselines import (
     AnySuspensionRule,
     BaseRate,
+    BestSingleInput,
     ChecklistScore,
     LogisticBaseline,
     PersistentAbsenceRule,
@@ -47,6 +48,7 @@ from earlysignal.model._metrics import (
     classification_metrics,
     expected_calibration_error,
 )
+from earlysignal.model._selection import BlendedModel
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -57,6 +59,8 @@ __all__ = [
     "LOOKUPS",
     "AnySuspensionRule",
     "BaseRate",
+    "BestSingleInput",
+    "BlendedModel",
     "CalibratedModel",
     "Capacity",
     "ChecklistScore",
