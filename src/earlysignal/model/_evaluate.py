@@ -307,7 +307,7 @@ def evaluate(
     fit_final: bool = True,
     label_known_col: str | None = "label_known_at",
     min_label_coverage: float = 0.5,
-    select: str = "auto",
+    select: str = "lightgbm",
     baseline_inputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
@@ -364,8 +364,9 @@ def evaluate(
         horizon runs past the end of the data, the labels that remain are mostly
         early escalations and would bias both.
     select : {"auto", "lightgbm", "logistic", "blend"}
-        The model a team receives (``model`` in the scores): LightGBM, the
-        logistic regression, or the mean of their probabilities. ``auto`` chooses
+        The model a team receives (``model`` in the scores and ``final_model``):
+        LightGBM, the logistic regression, or the mean of their probabilities
+        (:class:`BlendedModel`; only LightGBM can be explained). ``auto`` chooses
         by inner temporal validation on the training dates only (see
         ``earlysignal.model._selection``), inside each fold too, so the test
         numbers are those of the procedure that ships; the choices and the inner
