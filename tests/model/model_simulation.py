@@ -27,7 +27,7 @@ class Meta:
 
 
 METADATA = {
-    "absence__rate__1y": Meta("absence", family="attendance", aggregate="rate",
+    "absence__rate__1y": Meta("overall_absence", family="attendance", aggregate="rate",
                               window="1y", unit="fraction"),
     "unauthorised_absence__rate__90d": Meta(
         "unauthorised_absence", family="attendance", aggregate="rate", window="90d",

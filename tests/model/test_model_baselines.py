@@ -10,6 +10,7 @@ from model_simulation import Meta
 from earlysignal.model import (
     AnySuspensionRule,
     BaseRate,
+    BestSingleInput,
     ChecklistScore,
     LogisticBaseline,
     MissingFeatureError,
@@ -29,8 +30,10 @@ X = pd.DataFrame({
 })
 y = np.array([0, 1, 1, 0, 0, 0])
 META = {
-    "abs_1y": Meta("absence", family="attendance", aggregate="rate", window="1y"),
-    "abs_90d": Meta("absence", family="attendance", aggregate="rate", window="90d"),
+    "abs_1y": Meta("overall_absence", family="attendance", aggregate="rate",
+                   window="1y"),
+    "abs_90d": Meta("overall_absence", family="attendance", aggregate="rate",
+                    window="90d"),
     "susp_1y": Meta("suspensions", family="exclusion", aggregate="count", window="1y"),
     "susp_days": Meta("suspensions", family="exclusion", aggregate="days_since_last",
                       window="all"),
@@ -48,13 +51,11 @@ def test_base_rate():
     np.testing.assert_allclose(p[:, 1], 2 / 6)
 
 
-def test_persistent_absence_rate_and_flag():
+def test_persistent_absence_is_a_flag_at_ten_percent():
     rule = PersistentAbsenceRule(metadata=META).fit(X, y)
     assert rule.column_ == "abs_1y" and rule.threshold_ == 0.10
-    np.testing.assert_allclose(rule.decision_function(X),
-                               [0.02, 0.15, 0.40, 0.09, 0.10, 0.0])
-    flag = PersistentAbsenceRule(metadata=META, as_flag=True).fit(X, y)
-    np.testing.assert_array_equal(flag.decision_function(X), [0, 1, 1, 0, 1, 0])
+    # 10% exactly is persistent absence; no sessions recorded (NaN) is not
+    np.testing.assert_array_equal(rule.decision_function(X), [0, 1, 1, 0, 1, 0])
     # probabilities keep the rule's order
     p = rule.predict_proba(X)[:, 1]
     assert np.array_equal(np.argsort(p, kind="stable"),
@@ -63,7 +64,7 @@ def test_persistent_absence_rate_and_flag():
 
 def test_absence_in_percent_uses_ten_percent():
     pct = X.assign(abs_1y=X["abs_1y"] * 100)
-    rule = PersistentAbsenceRule(column="abs_1y", as_flag=True).fit(pct, y)
+    rule = PersistentAbsenceRule(column="abs_1y").fit(pct, y)
     assert rule.threshold_ == 10.0
     np.testing.assert_array_equal(rule.decision_function(pct), [0, 1, 1, 0, 1, 0])
 
@@ -132,3 +133,103 @@ def test_baselines_are_sklearn_clonable():
 def test_a_rule_that_goes_the_wrong_way_gets_the_base_rate():
     rule = AnySuspensionRule(column="susp_1y").fit(X, 1 - y)
     np.testing.assert_allclose(rule.predict_proba(X)[:, 1], 4 / 6)
+
+
+def _library_metadata():
+    """Metadata of the shipped feature library, as the feature stage makes it."""
+    from pathlib import Path
+
+    from earlysignal.features import parse_feature_specs
+    from earlysignal.features._metadata import feature_metadata
+    from earlysignal.pipeline._yaml import read_yaml
+
+    path = Path(__file__).parents[2] / "pipelines" / "features" / "library.yaml"
+    specs = parse_feature_specs(read_yaml(path), source=str(path))
+    return {m.column: m for m in feature_metadata(specs)}
+
+
+def test_persistent_absence_is_overall_absence_from_the_library():
+    meta = _library_metadata()
+    rate, flag = "unauthorised_absence_rate__ratio__1y", "persistent_absence__persistent__1y"
+    Xl = pd.DataFrame({"attendance_rate__ratio__1y": [0.97, 0.85, 0.93, 0.99],
+                       rate: [0.03, 0.01, 0.07, 0.0],
+                       flag: [0.0, 1.0, 0.0, 0.0]})
+    rule = PersistentAbsenceRule(metadata=meta).fit(Xl, [0, 1, 0, 0])
+    # the council rule (authorised + unauthorised >= 10%), not the unauthorised rate
+    assert rule.column_ == flag
+    np.testing.assert_array_equal(rule.decision_function(Xl), [0, 1, 0, 0])
+    points = ChecklistScore(metadata=meta, items=["attendance"]).fit(Xl, [0, 1, 0, 0])
+    assert points.columns_ == {"attendance": flag}
+
+
+def test_an_unauthorised_rate_is_not_taken_for_overall_absence():
+    only = {c: m for c, m in _library_metadata().items()
+            if c.startswith(("unauthorised_absence", "attendance_rate"))}
+    Xu = pd.DataFrame({c: [0.0, 0.2] for c in only})
+    with pytest.raises(MissingFeatureError, match=(
+            r"PersistentAbsenceRule needs overall absence.*none of the \d+ features.*"
+            r"model\.baseline_inputs: \{persistent_absence: \{column: \.\.\.\}\}")):
+        PersistentAbsenceRule(metadata=only).fit(Xu, [0, 1])
+    # a rate named as overall absence but computed from unauthorised absence alone
+    from dataclasses import replace
+
+    liar = {"overall_absence__ratio__1y": replace(
+        only["unauthorised_absence_rate__ratio__1y"], name="overall_absence")}
+    with pytest.raises(MissingFeatureError, match="overall absence"):
+        PersistentAbsenceRule(metadata=liar).fit(
+            pd.DataFrame({"overall_absence__ratio__1y": [0.0, 0.2]}), [0, 1])
+
+
+def test_baseline_inputs_name_the_column_and_unknown_settings_are_refused():
+    est = make_baselines(["persistent_absence"], META,
+                         {"persistent_absence": {"column": "abs_90d",
+                                                 "threshold": 0.2}})
+    rule = est["persistent_absence"].fit(X.assign(abs_90d=[0.1, 0.2, 0.3, 0, 0, 0]), y)
+    assert rule.column_ == "abs_90d"
+    np.testing.assert_array_equal(rule.decision_function(
+        X.assign(abs_90d=[0.1, 0.2, 0.3, 0, 0, 0])), [0, 1, 1, 0, 0, 0])
+    with pytest.raises(ModelInputError, match=r"persistent_absence: unknown setting "
+                       r"'colum' \(accepted: column, threshold\)"):
+        make_baselines("all", META, {"persistent_absence": {"colum": "abs_1y"}})
+
+
+def _naive_auc(x, y):
+    """AUC by comparing every (escalation, non-escalation) pair; ties count half."""
+    pos, neg = x[y == 1], x[y == 0]
+    wins = sum((p > q) + 0.5 * (p == q) for p in pos for q in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def test_best_single_input_against_pairwise_auc():
+    rng = np.random.default_rng(4)
+    n = 40
+    yy = (rng.uniform(size=n) < 0.3).astype(int)
+    Xs = pd.DataFrame({
+        "up": rng.normal(size=n) + 0.6 * yy,
+        "down": rng.normal(size=n) - 3.0 * yy,          # lower value, higher risk
+        "gappy": np.where(rng.uniform(size=n) < 0.3, np.nan,
+                          rng.normal(size=n) + yy),
+        "ties": rng.integers(0, 3, size=n).astype(float),
+        "sen": rng.choice(["none", "ehcp"], size=n),     # categorical: not a candidate
+        "sex": yy.astype(float),                         # protected: never a candidate
+    })
+    meta = {c: Meta(c) for c in ["up", "down", "gappy", "ties"]}
+    meta["sen"] = Meta("sen", kind="categorical")
+    meta["sex"] = Meta("sex", protected=True)
+    rule = BestSingleInput(metadata=meta).fit(Xs, yy)
+    naive = {}
+    for c in ["up", "down", "gappy", "ties"]:
+        filled = Xs[c].fillna(Xs[c].median()).to_numpy()
+        for sign in (1, -1):
+            naive[(c, sign)] = _naive_auc(sign * filled, yy)
+    (col, sign), auc = max(naive.items(), key=lambda kv: kv[1])
+    assert (rule.column_, rule.direction_) == (col, sign) == ("down", -1)
+    assert rule.train_auc_ == pytest.approx(auc)
+    for c in ["up", "down", "gappy", "ties"]:
+        assert rule.aucs_[c] == pytest.approx(max(naive[(c, 1)], naive[(c, -1)]))
+    new = pd.DataFrame({"down": [2.0, np.nan, -3.0]}).assign(
+        **{c: 0.0 for c in ["up", "gappy", "ties", "sex"]}, sen="none")
+    fill = Xs["down"].median()
+    np.testing.assert_allclose(rule.decision_function(new), [-2.0, -fill, 3.0])
+    p = rule.predict_proba(new)[:, 1]
+    assert p[2] > p[1] > p[0]

@@ -44,7 +44,8 @@ def test_folds_and_scores_are_honest(ev, small):
     assert len(ev.scores) == 4 * 700
     assert list(ev.scores.columns) == [
         "person_id", "as_of", "fold", "label", "p_true", "model", "base_rate",
-        "persistent_absence", "any_suspension", "checklist", "logistic"]
+        "persistent_absence", "any_suspension", "checklist", "best_single_input",
+        "logistic"]
     for fold in ev.folds:
         rows = ev.scores[ev.scores["fold"] == fold.index]
         assert (rows["as_of"] == fold.test_start).all()
@@ -229,12 +230,17 @@ def test_dates_with_mostly_censored_labels_are_left_out(small):
 def test_protected_only_with_use_protected(small):
     matrix, metadata, _ = small
     kw = {"baselines": ["base_rate"], "model_params": FAST, "fit_final": True,
-          "calibration": None}
+          "calibration": None, "select": "lightgbm"}
     off = evaluate(matrix, metadata, **kw)
     on = evaluate(matrix, metadata, use_protected=True, **kw)
     assert "sex" not in off.features and "sex" in on.features
     assert "sex" not in off.final_model.feature_names_in_
     assert np.isin(["sex", "ethnicity"], on.final_model.feature_names_in_).all()
+    # the logistic candidate follows the same rule
+    kw["select"] = "logistic"
+    assert "sex" not in evaluate(matrix, metadata, **kw).final_model.columns_
+    assert "sex" in evaluate(matrix, metadata, use_protected=True,
+                             **kw).final_model.columns_
 
 
 def test_training_labels_recorded_after_the_test_start_count_as_negative():
@@ -253,7 +259,8 @@ def test_training_labels_recorded_after_the_test_start_count_as_negative():
 
 def test_holdout_gap_and_test_from_reach_every_fit(small):
     matrix, metadata, _ = small
-    kw = {"baselines": ["base_rate"], "model_params": FAST, "calibration": "sigmoid"}
+    kw = {"baselines": ["base_rate"], "model_params": FAST, "calibration": "sigmoid",
+          "select": "lightgbm"}
     loose = evaluate(matrix, metadata, **kw)
     assert loose.final_model.horizon is None and not loose.final_model.holdout_gap_
     last = loose.folds[-1].test_start

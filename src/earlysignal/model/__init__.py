@@ -19,6 +19,7 @@ from earlysignal.model._bands import (
 from earlysignal.model._baselines import (
     AnySuspensionRule,
     BaseRate,
+    BestSingleInput,
     ChecklistScore,
     LogisticBaseline,
     PersistentAbsenceRule,
@@ -57,6 +58,7 @@ from earlysignal.model._population import (
     population_ranges,
     years_months,
 )
+from earlysignal.model._selection import BlendedModel
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -75,6 +77,8 @@ __all__ = [
     "LOOKUPS",
     "AnySuspensionRule",
     "BaseRate",
+    "BestSingleInput",
+    "BlendedModel",
     "CalibratedModel",
     "Capacity",
     "ChecklistScore",

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -28,6 +29,7 @@ from earlysignal.model._lookup import MissingFeatureError, find_feature
 __all__ = [
     "AnySuspensionRule",
     "BaseRate",
+    "BestSingleInput",
     "ChecklistScore",
     "LogisticBaseline",
     "PersistentAbsenceRule",
@@ -95,7 +97,7 @@ class BaseRate(_Baseline):
 class _Rule(_Baseline):
     """A rule with a raw score, mapped to probabilities by a monotone logistic fit."""
 
-    def _resolve(self, X: pd.DataFrame) -> None:
+    def _resolve(self, X: pd.DataFrame, y: np.ndarray) -> None:
         raise NotImplementedError
 
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
@@ -105,7 +107,7 @@ class _Rule(_Baseline):
         X = _frame(X, type(self).__name__)
         y = _labels(y)
         self._set_classes(y)
-        self._resolve(X)
+        self._resolve(X, y)
         raw = self._raw(X)
         self.scale_ = float(np.nanstd(raw)) or 1.0
         self.link_: LogisticRegression | None = None
@@ -129,59 +131,92 @@ class _Rule(_Baseline):
         return np.column_stack([1 - p, p])
 
 
-def _absence_threshold(meta: Any, values: pd.Series) -> float:
-    """10% of sessions, in the feature's own unit (fraction or percent)."""
+def _absence_threshold(meta: Any, values: pd.Series, share: float = 0.10) -> float:
+    """``share`` of sessions, in the feature's own unit (fraction or percent).
+
+    A 0/1 flag (the persistent-absence aggregate) stays itself at any threshold
+    in (0, 1], so a flag column can stand in for the rate.
+    """
     unit = str(getattr(meta, "unit", "") or "").lower()
     if "%" in unit or "percent" in unit:
-        return 10.0
+        return share * 100
     if unit in ("", "none") and float(values.max(skipna=True) or 0) > 1.5:
-        return 10.0
-    return 0.10
+        return share * 100
+    return share
+
+
+def _config_fix(baseline: str, yaml: str, python: str) -> str:
+    """How to give a baseline its column, in the pipeline config and in Python."""
+    return (f"add such a feature to the feature spec, or name the column in the "
+            f"pipeline config: model.baseline_inputs: {{{baseline}: {{{yaml}}}}} "
+            f"({python} in Python)")
+
+
+_ABSENCE_FIX = (
+    "add a feature of overall absence to the feature spec (a periods ratio of "
+    "authorised_absence and unauthorised_absence over sessions_possible, named "
+    "overall_absence, or its persistent aggregate named persistent_absence), or name "
+    "the column in the pipeline config: model.baseline_inputs: {persistent_absence: "
+    "{column: ...}} (column=... in Python)")
 
 
 class PersistentAbsenceRule(_Rule):
-    """Persistent absence: missing 10% or more of sessions over about a year.
+    """Persistent absence, the rule councils use: overall absence (authorised and
+    unauthorised) at or above 10% of possible sessions over about a year; a 0/1 flag.
 
     Parameters
     ----------
     column : str, optional
-        The absence-rate column. Default: found in ``metadata`` by
-        ``LOOKUPS["absence_rate"]`` (name or family containing "absence", a rate-like
-        aggregate, window closest to a year, "overall" preferred).
+        Overall absence as a share of sessions possible (a fraction, or a percent
+        when its unit says so), or the persistent-absence flag itself. Default:
+        found in ``metadata`` by ``LOOKUPS["absence_rate"]``: a feature named as
+        overall or persistent absence whose period measures (when the metadata lists
+        them) include authorised and unauthorised absence, window closest to a year.
+        An unauthorised-only absence rate is never taken for it.
     metadata : mapping, optional
         Column -> feature metadata.
-    as_flag : bool
-        Score the 0/1 persistent-absence flag (ties broken at random at capacity)
-        rather than the rate itself.
+    threshold : float
+        Share of sessions at or above which a person is persistently absent.
+
+    Attributes
+    ----------
+    column_ : str
+    threshold_ : float
+        ``threshold`` in the column's unit.
 
     Examples
     --------
-    >>> X = pd.DataFrame({"absence": [0.02, 0.12, 0.30, 0.05]})
-    >>> rule = PersistentAbsenceRule(column="absence", as_flag=True).fit(X, [0, 1, 1, 0])
+    >>> X = pd.DataFrame({"absence": [0.02, 0.12, 0.30, 0.05, 0.10]})
+    >>> rule = PersistentAbsenceRule(column="absence").fit(X, [0, 1, 1, 0, 0])
     >>> rule.decision_function(X)
-    array([0., 1., 1., 0.])
+    array([0., 1., 1., 0., 1.])
     """
 
-    def __init__(self, column: str | None = None, metadata: Mapping[str, Any] | None =
-                 None, as_flag: bool = False) -> None:
+    def __init__(self, column: str | None = None,
+                 metadata: Mapping[str, Any] | None = None,
+                 threshold: float = 0.10) -> None:
         self.column = column
         self.metadata = metadata
-        self.as_flag = as_flag
+        self.threshold = threshold
 
-    def _resolve(self, X: pd.DataFrame) -> None:
+    def _resolve(self, X: pd.DataFrame, y: np.ndarray) -> None:
+        if not 0 < self.threshold <= 1:
+            raise ModelInputError(
+                f"PersistentAbsenceRule threshold must be a share of sessions in "
+                f"(0, 1], got {self.threshold!r}. Fix: use 0.10 for 10%")
         self.column_ = self.column or find_feature(
             self.metadata, "absence_rate", needed_by="PersistentAbsenceRule",
-            available=list(X.columns))
+            available=list(X.columns), fix=_ABSENCE_FIX)
         meta = (self.metadata or {}).get(self.column_)
         self.threshold_ = _absence_threshold(meta, pd.to_numeric(
-            _column(X, self.column_, "PersistentAbsenceRule")))
+            _column(X, self.column_, "PersistentAbsenceRule")), self.threshold)
 
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
         rate = pd.to_numeric(_column(X, self.column_, "PersistentAbsenceRule")
                              ).to_numpy(dtype=float, na_value=np.nan)
-        if self.as_flag:
+        # no sessions recorded (a missing rate) is not persistent absence
+        with np.errstate(invalid="ignore"):
             return (rate >= self.threshold_).astype(float)
-        return np.nan_to_num(rate, nan=0.0)
 
 
 class AnySuspensionRule(_Rule):
@@ -206,10 +241,11 @@ class AnySuspensionRule(_Rule):
         self.column = column
         self.metadata = metadata
 
-    def _resolve(self, X: pd.DataFrame) -> None:
+    def _resolve(self, X: pd.DataFrame, y: np.ndarray) -> None:
         self.column_ = self.column or find_feature(
             self.metadata, "suspensions", needed_by="AnySuspensionRule",
-            available=list(X.columns))
+            available=list(X.columns), fix=_config_fix("any_suspension", "column: ...",
+                                                        "column=..."))
 
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
         count = pd.to_numeric(_column(X, self.column_, "AnySuspensionRule"))
@@ -264,7 +300,7 @@ class ChecklistScore(_Rule):
         self.metadata = metadata
         self.items = items
 
-    def _resolve(self, X: pd.DataFrame) -> None:
+    def _resolve(self, X: pd.DataFrame, y: np.ndarray) -> None:
         items = list(self.items) if self.items is not None else list(_CHECKLIST_ITEMS)
         unknown = [i for i in items if i not in _CHECKLIST_ITEMS]
         unknown += [i for i in (self.columns or {}) if i not in _CHECKLIST_ITEMS]
@@ -277,7 +313,9 @@ class ChecklistScore(_Rule):
         self.columns_ = {
             item: given.get(item) or find_feature(
                 self.metadata, _ITEM_LOOKUP[item],
-                needed_by=f"ChecklistScore (item '{item}')", available=list(X.columns))
+                needed_by=f"ChecklistScore (item '{item}')", available=list(X.columns),
+                fix=_config_fix("checklist", f"columns: {{{item}: ...}}",
+                                f"columns={{'{item}': ...}}"))
             for item in items
         }
         absence = self.columns_.get("attendance")
@@ -300,6 +338,105 @@ class ChecklistScore(_Rule):
 
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
         return self.points(X).sum(axis=1).to_numpy(dtype=float)
+
+
+def _directed_aucs(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """AUC of each column of ``X`` (no missing values) for the 0/1 labels ``y``.
+
+    Ties count half, as in :func:`sklearn.metrics.roc_auc_score`.
+    """
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    ranks = np.apply_along_axis(rankdata, 0, X)
+    return (ranks[y == 1].sum(axis=0) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+class BestSingleInput(_Rule):
+    """The one model input that ranks best (AUC) on the training rows.
+
+    Each numeric input is tried both ways round (higher value = higher risk, or
+    lower value = higher risk); the column and direction with the highest AUC on
+    the training rows score new rows by that column alone. A missing value takes
+    the training median. It asks whether the model learned more than the strongest
+    single signal in the data; which signal that was is recorded (``column_``,
+    ``direction_``).
+
+    Parameters
+    ----------
+    metadata : mapping, optional
+        Column -> metadata; candidates are ``model_inputs(metadata, use_protected)``
+        that are not categorical. Without it, every numeric column of X.
+    columns : sequence of str, optional
+        Explicit candidates (overrides ``metadata``).
+    use_protected : bool
+
+    Attributes
+    ----------
+    column_ : str
+    direction_ : int
+        +1 when a higher value means higher risk, -1 when a lower one does.
+    train_auc_ : float
+        AUC of the chosen column and direction on the training rows.
+    aucs_ : Series
+        Every candidate's AUC in its better direction, on the training rows.
+    fill_ : float
+        The training median, given to missing values.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 3, 2, 4], "b": [4.0, 3, 1, 2]})
+    >>> rule = BestSingleInput().fit(X, [0, 0, 1, 1])
+    >>> rule.column_, rule.direction_, rule.train_auc_
+    ('b', -1, 1.0)
+    """
+
+    def __init__(self, metadata: Mapping[str, Any] | None = None,
+                 columns: Sequence[str] | None = None,
+                 use_protected: bool = False) -> None:
+        self.metadata = metadata
+        self.columns = columns
+        self.use_protected = use_protected
+
+    def _candidates(self, X: pd.DataFrame) -> list[str]:
+        if self.columns is not None:
+            cols = list(self.columns)
+        elif self.metadata is not None:
+            cols = [c for c in model_inputs(self.metadata, self.use_protected)
+                    if c in X.columns and getattr(self.metadata[c], "kind", "numeric")
+                    != "categorical"]
+        else:
+            cols = list(X.columns)
+        for c in cols:
+            _column(X, c, "BestSingleInput")
+        cols = [c for c in cols if pd.api.types.is_numeric_dtype(X[c])
+                or pd.api.types.is_bool_dtype(X[c])]
+        if not cols:
+            raise MissingFeatureError(
+                "BestSingleInput needs at least one numeric input; X has none. Fix: "
+                "add numeric features, or name candidates with columns=...")
+        return cols
+
+    def _resolve(self, X: pd.DataFrame, y: np.ndarray) -> None:
+        cols = self._candidates(X)
+        values = X[cols].apply(pd.to_numeric).astype(float)
+        fills = values.median().fillna(0.0)
+        if len(np.unique(y)) < 2:
+            aucs = pd.Series(0.5, index=cols)
+        else:
+            aucs = pd.Series(_directed_aucs(values.fillna(fills).to_numpy(), y),
+                             index=cols)
+        better = pd.Series(np.maximum(aucs.to_numpy(), 1 - aucs.to_numpy()), index=cols)
+        best = str(better.idxmax())  # the first of equals, in column order
+        self.column_ = best
+        self.direction_ = 1 if aucs[best] >= 0.5 else -1
+        self.train_auc_ = float(better[best])
+        self.aucs_ = better.rename("auc")
+        self.fill_ = float(fills[best])
+
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
+        values = pd.to_numeric(_column(X, self.column_, "BestSingleInput")
+                               ).to_numpy(dtype=float, na_value=np.nan)
+        return self.direction_ * np.where(np.isnan(values), self.fill_, values)
 
 
 def _signed_log1p(x: np.ndarray) -> np.ndarray:
@@ -401,6 +538,7 @@ BASELINES = {
     "persistent_absence": "PersistentAbsenceRule",
     "any_suspension": "AnySuspensionRule",
     "checklist": "ChecklistScore",
+    "best_single_input": "BestSingleInput",
     "logistic": "LogisticBaseline",
 }
 
@@ -409,20 +547,70 @@ BASELINE_LABELS = {
     "persistent_absence": "the persistent-absence rule",
     "any_suspension": "the any-suspension-in-the-last-year rule",
     "checklist": "the points checklist",
+    "best_single_input": "the best single input",
     "logistic": "logistic regression",
 }
 
+_CLASSES: dict[str, type[BaseEstimator]] = {
+    "base_rate": BaseRate,
+    "persistent_absence": PersistentAbsenceRule,
+    "any_suspension": AnySuspensionRule,
+    "checklist": ChecklistScore,
+    "best_single_input": BestSingleInput,
+    "logistic": LogisticBaseline,
+}
+
+#: Settings a pipeline config may give each baseline (model.baseline_inputs).
+BASELINE_INPUTS: dict[str, tuple[str, ...]] = {
+    name: tuple(p for p in cls().get_params() if p not in ("metadata",))
+    for name, cls in _CLASSES.items()
+}
+
+
+def check_baseline_inputs(inputs: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
+    """Problems with per-baseline settings, each naming what is accepted.
+
+    Examples
+    --------
+    >>> check_baseline_inputs({"persistent_absence": {"colum": "x"}, "xgb": {}})
+    ["persistent_absence: unknown setting 'colum' (accepted: column, threshold)", \
+"unknown baseline 'xgb' (baselines: base_rate, persistent_absence, any_suspension, \
+checklist, best_single_input, logistic)"]
+    """
+    problems = []
+    for name, given in (inputs or {}).items():
+        if name not in BASELINE_INPUTS:
+            problems.append(f"unknown baseline {name!r} (baselines: "
+                            f"{', '.join(BASELINE_INPUTS)})")
+            continue
+        if not isinstance(given, Mapping):
+            problems.append(f"{name}: expected a mapping of settings "
+                            f"({', '.join(BASELINE_INPUTS[name])})")
+            continue
+        accepted = BASELINE_INPUTS[name]
+        problems += [f"{name}: unknown setting {k!r} (accepted: {', '.join(accepted)})"
+                     for k in given if k not in accepted]
+    return problems
+
 
 def make_baselines(
-    names: str | Sequence[str] = "all", metadata: Mapping[str, Any] | None = None
+    names: str | Sequence[str] = "all", metadata: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, BaseEstimator]:
     """Baselines by short name: base_rate, persistent_absence, any_suspension,
-    checklist, logistic (``"all"`` for every one).
+    checklist, best_single_input, logistic (``"all"`` for every one).
+
+    ``inputs`` gives a baseline its settings by name, e.g. ``{"persistent_absence":
+    {"column": "overall_absence__ratio__1y"}}``; the rest are found in ``metadata``.
 
     Examples
     --------
     >>> sorted(make_baselines(["base_rate", "logistic"]))
     ['base_rate', 'logistic']
+    >>> make_baselines("persistent_absence",
+    ...                inputs={"persistent_absence": {"column": "pa"}}
+    ...                )["persistent_absence"].column
+    'pa'
     """
     wanted = list(BASELINES) if names == "all" else (
         [names] if isinstance(names, str) else list(names))
@@ -432,11 +620,14 @@ def make_baselines(
             f"unknown baseline {unknown[0]!r}. Fix: choose from {', '.join(BASELINES)} "
             "or 'all'"
         )
-    makers: dict[str, Any] = {
-        "base_rate": lambda: BaseRate(),
-        "persistent_absence": lambda: PersistentAbsenceRule(metadata=metadata),
-        "any_suspension": lambda: AnySuspensionRule(metadata=metadata),
-        "checklist": lambda: ChecklistScore(metadata=metadata),
-        "logistic": lambda: LogisticBaseline(metadata=metadata),
-    }
-    return {n: makers[n]() for n in wanted}
+    problems = check_baseline_inputs(inputs)
+    if problems:
+        raise ModelInputError(f"baseline settings: {'; '.join(problems)}. Fix: use "
+                              "the accepted settings")
+    out = {}
+    for name in wanted:
+        given = dict((inputs or {}).get(name) or {})
+        cls: Any = _CLASSES[name]
+        est = cls() if name == "base_rate" else cls(metadata=metadata)
+        out[name] = est.set_params(**given)
+    return out

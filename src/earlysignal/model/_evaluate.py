@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from earlysignal.errors import DataError, EarlysignalError
 from earlysignal.features._windows import Window
@@ -39,6 +40,13 @@ from earlysignal.model._metrics import (
     expected_calibration_error,
 )
 from earlysignal.model._plots import lines_svg_from, reliability_svg_from
+from earlysignal.model._selection import (
+    CANDIDATES,
+    SELECT_OPTIONS,
+    InnerValidation,
+    blend_of,
+    with_blend,
+)
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -330,6 +338,18 @@ def _above_oracle(paired: PairedReplicates, capacity: Capacity) -> list[str]:
     return out
 
 
+def _parts(choice: str) -> tuple[str, ...]:
+    """The fitted models a choice needs: the blend needs both of its parts."""
+    return ("lightgbm", "logistic") if choice in ("auto", "blend") else (choice,)
+
+
+def _choose(select: str, inner: InnerValidation, train_dates: Sequence[Any],
+            labels: Any) -> dict[str, Any]:
+    if select != "auto":
+        return {"choice": select, "by": "configured"}
+    return inner.select(train_dates, labels)
+
+
 def _make_model(calibration: str | None, seed: int, search_budget_s: float,
                 n_jobs: int, model_params: Mapping[str, Any] | None,
                 horizon: str | None = None) -> Any:
@@ -366,6 +386,8 @@ def evaluate(
     label_known_col: str | None = "label_known_at",
     min_label_coverage: float = 0.5,
     n_boot: int = 500,
+    select: str = "lightgbm",
+    baseline_inputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
 
@@ -424,6 +446,18 @@ def evaluate(
         Resamples of people for the paired intervals behind the verdicts and the
         oracle gap: 500 resamples of 45,000 test rows and seven scores take a few
         seconds of CPU. 0 leaves the intervals undefined, and no verdict a win.
+    select : {"auto", "lightgbm", "logistic", "blend"}
+        The model a team receives (``model`` in the scores and ``final_model``):
+        LightGBM, the logistic regression, or the mean of their probabilities
+        (:class:`BlendedModel`; only LightGBM can be explained). ``auto`` chooses
+        by inner temporal validation on the training dates only (see
+        ``earlysignal.model._selection``), inside each fold too, so the test
+        numbers are those of the procedure that ships; the choices and the inner
+        AUCs are in ``settings["selection"]``.
+    baseline_inputs : mapping, optional
+        Settings of a baseline by name, e.g. ``{"persistent_absence": {"column":
+        "persistent_absence__persistent__1y"}}``; other columns are found in the
+        metadata.
 
     Returns
     -------
@@ -484,7 +518,40 @@ def evaluate(
             f"pair {h.label} apart. Fix: add earlier as-of dates or shorten the horizon"
         )
     X_all = data[list(metadata)]
-    names = list(make_baselines(baselines, metadata))
+    names = list(make_baselines(baselines, metadata, baseline_inputs))
+    if select not in SELECT_OPTIONS:
+        raise EarlysignalError(f"select={select!r} is not a choice. Fix: use one of "
+                               f"{', '.join(SELECT_OPTIONS)}")
+    logistic = make_baselines("logistic", metadata, baseline_inputs)["logistic"
+                                                                    ].set_params(
+        use_protected=use_protected)
+    need = _parts(select)
+
+    def fit(train: np.ndarray, y_train: np.ndarray, which: Sequence[str]
+            ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "lightgbm" in which:
+            out["lightgbm"] = _make_model(calibration, seed, search_budget_s, n_jobs,
+                                          model_params, gap)
+            out["lightgbm"].fit(X_all.iloc[train][features], y_train,
+                                as_of=data["as_of"].iloc[train].to_numpy())
+        if "logistic" in which:
+            out["logistic"] = clone(logistic).fit(X_all.iloc[train][features], y_train)
+        return out
+
+    def fit_at(train: np.ndarray, when: pd.Timestamp) -> dict[str, Any]:
+        """The candidates fitted on ``train`` with the labels known at ``when``."""
+        return fit(train, _labels_known_by(data, y_all, train, when, label_known_col),
+                   need)
+
+    def score(models: Mapping[str, Any], rows: np.ndarray) -> dict[str, np.ndarray]:
+        return with_blend({name: m.predict_proba(X_all.iloc[rows][features])[:, 1]
+                           for name, m in models.items()})
+
+    inner = InnerValidation(fit_at, score, data["as_of"], h, {
+        "max_train_span": max_train_span, "min_train_dates": min_train_dates})
+    choices: list[dict[str, Any]] = []
+    picks: list[dict[str, Any]] = []
     explicit = baselines != "all"
     skipped: dict[str, str] = {}
     pieces = []
@@ -496,14 +563,22 @@ def evaluate(
             fold=fold.index, label=y_all[test])
         y_train = _labels_known_by(data, y_all, train, fold.test_start,
                                    label_known_col)
-        model = _make_model(calibration, seed, search_budget_s, n_jobs, model_params,
-                            gap)
-        model.fit(X_all.iloc[train][features], y_train,
-                  as_of=data["as_of"].iloc[train].to_numpy())
-        part[MODEL] = model.predict_proba(X_all.iloc[test][features])[:, 1]
-        rounds[fold.index] = fitted_rounds(model)
-        for name, est in make_baselines(names, metadata).items():
+        fitted = fit_at(train, fold.test_start)
+        candidates = score(fitted, test)
+        if select == "auto":
+            inner.keep(fold.test_start, fitted)
+        choice = _choose(select, inner, fold.train_dates, lambda rows, f=fold: (
+            _labels_known_by(data, y_all, rows, f.test_start, label_known_col)))
+        choices.append({"fold": fold.index, **choice})
+        part[MODEL] = candidates[choice["choice"]]
+        rounds[fold.index] = (fitted_rounds(fitted["lightgbm"])
+                              if "lightgbm" in fitted else None)
+        for name, est in make_baselines(names, metadata, baseline_inputs).items():
             if name in skipped:
+                continue
+            if name == "logistic" and "logistic" in candidates and \
+                    est.get_params() == logistic.get_params():
+                part[name] = candidates["logistic"]   # the same fit, made once
                 continue
             try:
                 est.fit(X_all.iloc[train], y_train)
@@ -513,6 +588,10 @@ def evaluate(
                 skipped[name] = str(e)
                 continue
             part[name] = est.predict_proba(X_all.iloc[test])[:, 1]
+            if name == "best_single_input":
+                picks.append({"fold": fold.index, "column": est.column_,
+                              "direction": est.direction_,
+                              "train_auc": est.train_auc_})
         pieces.append(part)
     scores = pd.concat(pieces, ignore_index=True)
     models = [MODEL, *[n for n in names if n not in skipped]]
@@ -567,9 +646,12 @@ def evaluate(
     notes = fold_warnings(judged, folds, rounds, cap, groups)
     final = None
     if fit_final:
-        final = _make_model(calibration, seed, search_budget_s, n_jobs, model_params,
-                            gap)
-        final.fit(X_all[features], y_all, as_of=data["as_of"].to_numpy())
+        every = sorted(data["as_of"].unique())
+        chosen = _choose(select, inner, every, lambda rows: y_all[rows])
+        choices.append({"fold": "final", **chosen})
+        parts = fit(np.arange(len(data)), y_all, _parts(chosen["choice"]))
+        final = (blend_of(parts["lightgbm"], parts["logistic"])
+                 if chosen["choice"] == "blend" else parts[chosen["choice"]])
     settings = {"horizon": h.label, "capacity": cap.label, "calibration": calibration,
                 "seed": seed, "search_budget_s": search_budget_s,
                 "use_protected": use_protected, "label_col": label_col,
@@ -581,7 +663,16 @@ def evaluate(
                 "baselines": models[1:], "n_rows_labelled": len(data),
                 "n_rows_censored": int(matrix[label_col].isna().sum()),
                 "dates_left_out": [d.date().isoformat() for d in thin.index],
-                "n_test_rows": len(scores), "n_boot": n_boot}
+                "n_test_rows": len(scores), "n_boot": n_boot, "select": select,
+                "selection": {"candidates": list(CANDIDATES) if select == "auto"
+                              else [select],
+                              "choices": choices,
+                              "extra_fits": inner.extra_fits,
+                              "unusable_dates": inner.unusable},
+                "baseline_inputs": {k: dict(v) for k, v in
+                                    (baseline_inputs or {}).items()}}
+    if picks:
+        settings["best_single_input"] = picks
     if truth is not None:
         settings["truth_coverage"] = float(scores["p_true"].notna().mean())
         settings["n_test_rows_without_truth"] = len(scores) - len(judged)

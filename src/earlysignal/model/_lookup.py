@@ -1,6 +1,6 @@
 """Finding the feature a baseline needs from feature metadata, never from column names.
 
-A lookup names what it wants in words (``"overall absence rate over about a year"``),
+A lookup names what it wants in words (``"overall absence over about a year"``),
 which tokens a feature's ``name`` or ``family`` must contain, which aggregates are
 acceptable, and the window it prefers; the closest window wins.
 """
@@ -32,7 +32,10 @@ class FeatureLookup:
     (case-insensitive), none of ``avoid``, and its ``aggregate`` is one of
     ``aggregates`` (any aggregate if empty). Among matches the one whose window is
     closest to ``window`` wins, then the one whose name contains a ``prefer`` token,
-    then metadata order.
+    then metadata order. When ``measures`` is given, a feature whose metadata lists
+    the period measures it is computed from (its ``filter``) must use every one of
+    them: an unauthorised-absence rate is not an overall-absence rate, whatever it
+    is called.
     """
 
     what: str
@@ -42,15 +45,23 @@ class FeatureLookup:
     avoid: tuple[str, ...] = ()
     prefer: tuple[str, ...] = ()
     categorical_ok: bool = False
+    measures: tuple[str, ...] = ()
 
+
+#: The measures of overall absence: authorised and unauthorised, over sessions possible.
+OVERALL_ABSENCE_MEASURES = ("authorised_absence", "unauthorised_absence",
+                            "sessions_possible")
 
 LOOKUPS: dict[str, FeatureLookup] = {
     "absence_rate": FeatureLookup(
-        "the absence rate (share of sessions missed) over about a year",
-        tokens=("absence",),
-        aggregates=("rate", "ratio", "mean", "share", "proportion", "value", "last"),
-        avoid=("trend", "days_since", "no_data"),
-        prefer=("overall", "total"),
+        "overall absence (authorised and unauthorised, as a share of sessions "
+        "possible) over about a year, as a rate or as the persistent-absence flag",
+        tokens=("overall_absence", "overall absence", "persistent_absence",
+                "persistent absence", "total_absence"),
+        aggregates=("rate", "ratio", "share", "proportion", "persistent"),
+        # "authorised" also catches "unauthorised": one kind of absence is not overall
+        avoid=("trend", "days_since", "no_data", "authorised"),
+        measures=OVERALL_ABSENCE_MEASURES,
     ),
     "suspensions": FeatureLookup(
         "a count of suspensions or exclusions over about a year",
@@ -102,8 +113,20 @@ def _matches(lookup: FeatureLookup, column: str, meta: Any) -> bool:
         return False
     if getattr(meta, "kind", "numeric") == "categorical" and not lookup.categorical_ok:
         return False
+    if not _uses_measures(meta, lookup.measures):
+        return False
     return not lookup.aggregates or aggregate in lookup.aggregates or (
         lookup.categorical_ok and aggregate in ("", "value", "last", "current"))
+
+
+def _uses_measures(meta: Any, wanted: Sequence[str]) -> bool:
+    """True unless the metadata names the measures and one of ``wanted`` is absent."""
+    if not wanted:
+        return True
+    for key, values in getattr(meta, "filter", None) or ():
+        if key == "measure":
+            return set(wanted) <= {str(v) for v in values}
+    return True
 
 
 def find_feature(
@@ -112,20 +135,24 @@ def find_feature(
     *,
     needed_by: str,
     available: Sequence[str] | None = None,
+    fix: str | None = None,
 ) -> str:
     """The column that best answers a lookup, or :class:`MissingFeatureError`.
+
+    ``fix`` replaces the default advice (add a feature, or name the column) in the
+    error, so a caller can name the setting that takes the column.
 
     Examples
     --------
     >>> from types import SimpleNamespace as M
     >>> meta = {
-    ...     "absence__rate__90d": M(name="absence", family="attendance",
+    ...     "overall_absence__rate__90d": M(name="overall_absence", family="attendance",
     ...                             aggregate="rate", window="90d", kind="numeric"),
-    ...     "absence__rate__1y": M(name="absence", family="attendance",
+    ...     "overall_absence__rate__1y": M(name="overall_absence", family="attendance",
     ...                            aggregate="rate", window="1y", kind="numeric"),
     ... }
     >>> find_feature(meta, "absence_rate", needed_by="PersistentAbsenceRule")
-    'absence__rate__1y'
+    'overall_absence__rate__1y'
     >>> find_feature(meta, "suspensions", needed_by="AnySuspensionRule")
     Traceback (most recent call last):
     ...
@@ -151,6 +178,6 @@ def find_feature(
     raise MissingFeatureError(
         f"{needed_by} needs {lookup.what}: a feature whose name or family contains "
         f"{tokens}{aggs}; none of the {len(metadata)} features in the metadata "
-        "matches. Fix: add such a feature to the feature spec, or name the column "
-        "explicitly (column=... / columns={...})"
+        "matches. Fix: " + (fix or "add such a feature to the feature spec, or name "
+                            "the column explicitly (column=... / columns={...})")
     )

@@ -81,7 +81,7 @@ class ModelSection(_Section):
         "escalations.")
     baselines: str | list[str] = Field(
         "all", description="base_rate, persistent_absence, any_suspension, checklist, "
-        "logistic, or all.")
+        "best_single_input, logistic, or all.")
     search_budget_s: float = Field(0.0, ge=0, description="Seconds for a small "
                                    "hyper-parameter search (0: defaults).")
     use_protected: bool = Field(False, description="Let protected characteristics "
@@ -104,6 +104,27 @@ class ModelSection(_Section):
                                    description="Model settings (num_leaves, "
                                    "learning_rate, ...) and any other LightGBM "
                                    "parameter.")
+    select: Literal["auto", "lightgbm", "logistic", "blend"] = Field(
+        "lightgbm", description="The model a team receives: auto chooses LightGBM, "
+        "the logistic regression or their blend by inner temporal validation on the "
+        "training dates only (in every fold too, so the test numbers are those of "
+        "the choice made this way). The explain stage explains only LightGBM, so a "
+        "run that ships another model stops there.")
+    baseline_inputs: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Settings of a baseline by name, e.g. "
+        "{persistent_absence: {column: persistent_absence__persistent__1y}}; other "
+        "inputs are found from the feature metadata.")
+
+    @field_validator("baseline_inputs")
+    @classmethod
+    def _known_baseline_inputs(cls, value: dict[str, dict[str, Any]]
+                               ) -> dict[str, dict[str, Any]]:
+        from earlysignal.model._baselines import check_baseline_inputs
+
+        problems = check_baseline_inputs(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @field_validator("params")
     @classmethod

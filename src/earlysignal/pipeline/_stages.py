@@ -99,7 +99,8 @@ def model_stage(
         search_budget_s=m.search_budget_s, use_protected=m.use_protected,
         max_train_span=m.max_train_span, min_train_dates=m.min_train_dates,
         test_from=m.test_from, holdout_gap=m.holdout_gap,
-        model_params=m.model_params(),
+        model_params=m.model_params(), select=m.select,
+        baseline_inputs=m.baseline_inputs,
     )
     groups = group_columns(matrix, metadata, config.fairness.groups,
                            source=str(config.base_dir / "config"))
