@@ -18,7 +18,7 @@ CHECK = [
     "precision",
     "roc_auc",
     "brier",
-    "ece_equal_width",
+    "ece",
     "mean_score",
 ]
 
@@ -48,7 +48,7 @@ def naive_intervals(df, threshold, n_boot, seed):
             ece = sum(
                 abs(ss[bins == b].sum() - yy[bins == b].sum()) for b in range(10)
             ) / len(ss)
-            reps["ece_equal_width"].append(ece)
+            reps["ece"].append(ece)
         for m, r in reps.items():
             out[(g, m)] = np.percentile(r, [2.5, 97.5])
     return out

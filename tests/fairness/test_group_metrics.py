@@ -94,7 +94,7 @@ def test_threshold_metrics_equal_metricframe_and_hand(rounded):
         assert row["mean_score"] == pytest.approx(s.mean(), abs=1e-12)
         assert row["calibration_gap"] == pytest.approx(s.mean() - y.mean(), abs=1e-12)
         assert row["oe_ratio"] == pytest.approx(y.mean() / s.mean(), abs=1e-12)
-        assert row["ece_equal_width"] == pytest.approx(hand_ece(s, y), abs=1e-12)
+        assert row["ece"] == pytest.approx(hand_ece(s, y), abs=1e-12)
         sel = s >= 0.3
         assert row["tp"] == (sel & (y == 1)).sum()
         assert row["selected"] == sel.sum()
@@ -131,7 +131,7 @@ def test_hand_computed_tiny_case():
     assert w.loc["b", "tpr"] == 1.0 and w.loc["b", "fpr"] == 0.0
     assert w.loc["b", "roc_auc"] == 1.0
     # ECE of b: bins 0.7, 0.6, 0.3, 0.1 each alone: |0.7-1|+|0.6-1|+0.3+0.1 over 4
-    assert w.loc["b", "ece_equal_width"] == pytest.approx((0.3 + 0.4 + 0.3 + 0.1) / 4, abs=1e-12)
+    assert w.loc["b", "ece"] == pytest.approx((0.3 + 0.4 + 0.3 + 0.1) / 4, abs=1e-12)
 
 
 def test_tied_scores_auc_counts_half():
@@ -180,6 +180,6 @@ def test_scores_outside_unit_interval_have_no_calibration():
         df, score="score", label="y", groups="sex", top=50, n_boot=0, mitigation=False
     )
     w = wide(a)
-    assert w["ece_equal_width"].isna().all() and w["brier"].isna().all()
+    assert w["ece"].isna().all() and w["brier"].isna().all()
     assert w["roc_auc"].notna().all()
     assert any("not probabilities" in n for n in a.notes)

@@ -53,7 +53,7 @@ METRICS: tuple[str, ...] = (
     "mean_score",
     "calibration_gap",
     "oe_ratio",
-    "ece_equal_width",
+    "ece",
     "brier",
 )
 """Every group metric, in report order (see ``METRIC_LABELS`` for the meaning)."""
@@ -74,14 +74,14 @@ METRIC_LABELS: dict[str, str] = {
     "mean_score": "mean score",
     "calibration_gap": "calibration gap: mean score minus observed rate",
     "oe_ratio": "observed / expected: observed rate over mean score",
-    "ece_equal_width": (
-        "expected calibration error over 10 equal-width score bins "
-        "(the model evaluation's ECE uses 10 bins of equal counts)"
+    "ece": (
+        "expected calibration error over 10 equal-width score bins, each weighted "
+        "by its share of the rows (the same definition as the model evaluation's)"
     ),
     "brier": "Brier score",
 }
 
-PROBABILITY_ONLY = ("calibration_gap", "oe_ratio", "ece_equal_width", "brier")
+PROBABILITY_ONLY = ("calibration_gap", "oe_ratio", "ece", "brier")
 N_CAL_BINS = 10
 
 
@@ -243,7 +243,7 @@ def metrics_from_counts(
         onehot = np.eye(N_CAL_BINS)[c.cal[sl]] * (mu - y)[:, None]
         out["calibration_gap"] = out["mean_score"] - out["base_rate"]
         out["oe_ratio"] = _div(pos, s1)
-        out["ece_equal_width"] = _div(np.abs(m @ onehot).sum(axis=-1), n)
+        out["ece"] = _div(np.abs(m @ onehot).sum(axis=-1), n)
         out["brier"] = _div(s2 - 2 * ys + pos, n)
     else:
         nan = np.full_like(n, np.nan)
