@@ -205,7 +205,13 @@ def _choose(
     # row on those routes breaks one of them.
     coef = np.linalg.lstsq(mat.T, t.members.astype(float), rcond=None)[0][len(totals) :]
     witnesses = [i for i, c in zip(published, coef, strict=True) if abs(c) > 1e-8]
-    groups = [i for i in witnesses if rows[i].table[0] != "overall"] or witnesses
+    # Withhold a group before a total, and a period's figure before the pooled one:
+    # the pooled totals are the headline every report is built on.
+    groups = (
+        [i for i in witnesses if rows[i].table[0] != "overall"]
+        or [i for i in witnesses if rows[i].table[1]]
+        or witnesses
+    )
     return min(groups, key=size) if groups else None
 
 

@@ -246,3 +246,33 @@ def test_explain_error_says_which_dates_and_people_are_available(run):
     first_date = matrix.loc[matrix["person_id"] == gone, "as_of"].min().date()
     assert f"{gone} was scored on {first_date}" in str(e.value)
     assert "--as-of" in str(e.value)
+
+
+def test_no_output_publishes_a_group_the_disclosure_rule_withholds(run):
+    _, result, _ = run
+    folder = result.run_dir
+    fairness = json.loads((folder / "fairness.json").read_text())
+    withheld = {(r["period"], r["group_by"].removeprefix("group_"), r["group"])
+                for r in fairness["suppressed"]}
+    pooled = {(g, v) for p, g, v in withheld if p == ""}
+    # the audit's own tables
+    for r in fairness["group_metrics"]:
+        if ("", r["group_by"].removeprefix("group_"), r["group"]) in withheld:
+            assert r["value"] is None or r["value"] != r["value"], r
+    csv = pd.read_csv(folder / "fairness.csv")
+    for _, r in csv.iterrows():
+        if (r["group_by"].removeprefix("group_"), r["group"]) in pooled:
+            assert pd.isna(r["value"]) and pd.isna(r["lower"]), dict(r)
+    # the impact estimate's reach by group, counted by the same rule
+    impact = json.loads((folder / "impact.json").read_text())
+    for r in impact["by_group"]:
+        if r["withheld"]:
+            assert r["cohort"] is None and r["escalations"] is None, r
+        else:
+            assert r["cohort"] is not None
+    # a period's counts in metrics.json: never fewer than min_cell people with
+    # the outcome in a published fold
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for r in metrics["per_fold"]:
+        if r["metric"] == "n_positive" and r["value"] is not None:
+            assert r["value"] >= 10, r

@@ -110,6 +110,7 @@ def model_stage(
                   scores["model"])
     scores.to_parquet(out / "scores.parquet", index=False)
     checkpoint("model:scores")  # a test may stop the run mid-stage here
+    _withhold_small_folds(ev, config.fairness.min_cell)
     doc = {**ev.summary(), "per_fold": _records(ev.metrics),
            "calibration": _records(ev.calibration), "drift": _records(ev.drift)}
     (out / "metrics.json").write_text(json.dumps(doc, indent=2, default=_json))
@@ -119,6 +120,39 @@ def model_stage(
     for name, svg in ev.plots.items():
         (plots / f"{name}.svg").write_text(svg)
     return ev
+
+
+def _withhold_small_folds(ev: Evaluation, min_cell: int) -> None:
+    """Blank every per-fold figure of a fold that the disclosure rule withholds.
+
+    A fold is a period of test rows: its counts (rows, outcomes) and every rate
+    computed from them leave the run through metrics.json, the plots and MLflow,
+    so a fold that fewer than ``min_cell`` people stand behind is withheld whole,
+    by the same rule (and the same secondary suppression) as the fairness audit.
+    """
+    from earlysignal.disclosure import decide
+
+    s = ev.scores
+    rows = s["p_true"].notna() if "p_true" in s else pd.Series(True, index=s.index)
+    judged = s[rows]
+    decisions = decide({}, person=judged["person_id"].to_numpy(),
+                       label=judged["label"].to_numpy(),
+                       period=judged["fold"].astype(str).to_numpy(),
+                       min_cell=min_cell)
+    hidden = set(decisions.loc[decisions["period"] != "", "period"])
+    if not hidden:
+        return
+    ev.metrics = ev.metrics.assign(value=ev.metrics["value"].where(
+        ~ev.metrics["fold"].astype(str).isin(hidden)))
+    numbers = [c for c in ev.drift.columns if c not in ("fold", "test_start", "model")]
+    gone = ev.drift["fold"].astype(str).isin(hidden)
+    ev.drift.loc[gone, numbers] = np.nan
+    ev.warnings.append(
+        f"{len(hidden)} fold{'s' if len(hidden) != 1 else ''} "
+        f"({', '.join(sorted(hidden, key=int))}) withheld from the per-fold figures: "
+        f"fewer than {min_cell} people stand behind a count of "
+        f"{'it' if len(hidden) == 1 else 'one of them'}, or it could be worked out "
+        "from the pooled figures and the other folds.")
 
 
 def model_notes(run_dir: Path) -> dict[str, list[str]]:
