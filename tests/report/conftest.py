@@ -308,6 +308,7 @@ def make_run(root: Path) -> Path:
         "  censoring: exclude\n"
         "model:\n  capacity: 5%\n"
         "fairness:\n  groups: [sex, ethnicity]\n")
+    (run / "model.joblib").write_bytes(b"a fabricated model, hashed for its version")
     (run / "run.json").write_text(json.dumps({
         "name": "fabricated",
         "data": {"origin": "synthetic cohort", "fingerprints": {"people": "ab12"},
