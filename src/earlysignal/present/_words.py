@@ -108,13 +108,20 @@ class Characteristics(_Words):
     A value in ``off`` (case-insensitive) means the characteristic does not apply.
     """
 
-    protected: list[str] = Field(default_factory=lambda: ["sex", "ethnicity"])
-    needs: list[str] = Field(default_factory=lambda: ["sen", "fsm"])
-    other: list[str] = Field(default_factory=list)
+    protected: list[str] = Field(default_factory=lambda: ["sex", "ethnicity"],
+                                 description="Used only to audit; never shown "
+                                 "on a practitioner's page.")
+    needs: list[str] = Field(default_factory=lambda: ["sen", "fsm"],
+                             description="Shown on a page when they apply.")
+    other: list[str] = Field(default_factory=list, description="Shown when they "
+                             "apply, like needs.")
     off: list[str] = Field(default_factory=lambda: ["no", "none", "false", "0", "n",
-                                                    "not known", "unknown"])
-    labels: dict[str, str] = Field(default_factory=dict)
-    needs_heading: str = "Recorded needs"
+                                                    "not known", "unknown"],
+                           description="Values meaning 'does not apply'.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Names of "
+                                   "characteristics and values, by code.")
+    needs_heading: str = Field("Recorded needs", description="Heading of the "
+                               "characteristics that apply.")
 
 
 class Population(_Words):
@@ -146,7 +153,9 @@ class Population(_Words):
                                 "(a caseload filter and page detail), or null.")
     services: str = Field("children's services, schools and youth justice",
                           description="The services whose records are used.")
-    characteristics: Characteristics = Field(default_factory=Characteristics)
+    characteristics: Characteristics = Field(
+        default_factory=Characteristics, description="How characteristics are "
+        "grouped (below).")
     audited: list[str] | None = Field(None, description="Characteristics audited "
                                       "for fairness (default: the fairness groups).")
     age_bands: list[int] | None = Field(None, description="Lower edges of the age "
