@@ -397,6 +397,7 @@ def timeline_chart(lanes: Sequence[Lane], start: pd.Timestamp, end: pd.Timestamp
     in the table below; marks behind a reason are ringed."""
     left, right, top, lane_h = 150, 14, 8, 34
     height = top + lane_h * len(lanes) + 58
+    periods = any(it.get("kind") == "period" for lane in lanes for it in lane.items)
     pw = width - left - right
     span = max((end - start).days, 1)
 
@@ -431,9 +432,11 @@ def timeline_chart(lanes: Sequence[Lane], start: pd.Timestamp, end: pd.Timestamp
                            f'y="{base + 14}" text-anchor="middle" font-size="10">'
                            f"{lab}</text>")
     out.append(f'<text x="{left}" y="{base + 40}" font-size="10" fill="#333">'
-               "Bars: episodes (dashed outline: still open) and school terms (solid: "
-               "10% or more of sessions missed).</text>"
-               f'<text x="{left}" y="{base + 52}" font-size="10" fill="#333">'
+               + ("Bars: episodes (dashed outline: still open) and attendance "
+                  "periods (solid: 10% or more of sessions missed).</text>"
+                  if periods else
+                  "Bars: episodes (dashed outline: still open).</text>")
+               + f'<text x="{left}" y="{base + 52}" font-size="10" fill="#333">'
                "Triangles: events. A black ring: a record behind a reason above. "
                "Each mark links to its row in the table.</text>")
     out.append("</svg>")
