@@ -39,8 +39,8 @@ CARD_FIELDS: dict[str, str] = {
     "team": TODO,
     "senior_responsible_owner": TODO,
     "contact": TODO,
-    "supplier": ("None: built in house with the open-source earlysignal toolkit; "
-                 "no third party holds the data or the model."),
+    "supplier": ("No external supplier: built in house with the open-source "
+                 "earlysignal toolkit; no third party holds the data or the model."),
     "decision_point": (
         "Regular multi-agency review of {people} who might benefit from early, "
         "voluntary support, before {outcome}."),
