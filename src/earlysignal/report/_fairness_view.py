@@ -120,6 +120,14 @@ def _base_rates(rows: list[dict[str, Any]], group_by: str) -> tuple[float, float
             else (float("nan"), float("nan")))
 
 
+def _finite(value: Any) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if x == x and abs(x) != float("inf") else None
+
+
 def impossibility_words(item: Mapping[str, Any], rows: list[dict[str, Any]],
                         pop: Population) -> str:
     """Why not every kind of fairness can hold, for one characteristic, in words
@@ -142,19 +150,18 @@ def impossibility_words(item: Mapping[str, Any], rows: list[dict[str, Any]],
             "differ, no imperfect model can be both calibrated within every group "
             "and have equal error rates in every group; which to prefer is a "
             "choice for people to make.")
-    cal, err = item.get("max_calibration_gap"), item.get("max_error_rate_gap")
-    ok = [x is not None and x == x for x in (cal, err)]
-    if all(ok):
-        closer = ("calibration within groups" if float(cal) < float(err)
-                  else "equal error rates")
+    cal, err = (_finite(item.get(k)) for k in ("max_calibration_gap",
+                                              "max_error_rate_gap"))
+    if cal is not None and err is not None:
+        closer = "calibration within groups" if cal < err else "equal error rates"
         return (f"{text} This model is closer to {closer}: the largest "
                 f"calibration gap (mean score minus observed rate) is "
-                f"{float(cal):.3f}; the largest difference between groups in false "
-                f"positive or false negative rate is {float(err):.3f}.")
-    if any(ok):
-        what = ("calibration gap" if ok[0] else
+                f"{cal:.3f}; the largest difference between groups in false "
+                f"positive or false negative rate is {err:.3f}.")
+    if cal is not None or err is not None:
+        what = ("calibration gap" if cal is not None else
                 "difference between groups in false positive or negative rate")
-        value = float(cal) if ok[0] else float(err)
+        value = cal if cal is not None else err
         return (f"{text} The largest {what} is {value:.3f}; the other could not be "
                 "measured here (too few people, or the scores are not "
                 "probabilities).")
