@@ -46,7 +46,14 @@ def _band(score: float) -> str:
     return str(BANDS[-1]["name"])
 
 
-def _svg(title: str) -> str:
+#: A 2x2 opaque PNG: matplotlib embeds dense layers (beeswarm dots) like this.
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAD0lEQVR4nGNg"
+       "KNoEQhAKAB02BJFG6JEoAAAAAElFTkSuQmCC")
+
+
+def _svg(title: str, raster: bool = False) -> str:
+    image = (f'<image xlink:href="data:image/png;base64,{PNG}" x="20" y="20" '
+             'width="60" height="40"/>' if raster else "")
     return (
         '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
         '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
@@ -56,7 +63,7 @@ def _svg(title: str) -> str:
         "<metadata>matplotlib</metadata><!-- a comment -->\n"
         '<defs><path id="m1" d="M 0 0 L 0 3.5"/><clipPath id="p1"><rect '
         'width="200" height="100"/></clipPath></defs>\n'
-        f'<g id="figure_1" clip-path="url(#p1)"><use xlink:href="#m1" x="5" y="5"/>'
+        f'<g id="figure_1" clip-path="url(#p1)"><use xlink:href="#m1" x="5" y="5"/>{image}'
         f'<text x="10" y="50">{title}</text></g></svg>\n'
     )
 
@@ -286,7 +293,7 @@ def make_run(root: Path) -> Path:
                                    "Age"],
                   "mean_abs": [0.3, 0.2, 0.05], "share": [0.55, 0.36, 0.09]}
                  ).to_parquet(explain / "family_importance.parquet", index=False)
-    (explain / "beeswarm.svg").write_text(_svg("beeswarm"))
+    (explain / "beeswarm.svg").write_text(_svg("beeswarm", raster=True))
     (explain / "importance.svg").write_text(_svg("importance"))
 
     plots = run / "plots"
@@ -308,6 +315,7 @@ def make_run(root: Path) -> Path:
         "  censoring: exclude\n"
         "model:\n  capacity: 5%\n"
         "fairness:\n  groups: [sex, ethnicity]\n")
+    (run / "model.joblib").write_bytes(b"a fabricated model, hashed for its version")
     (run / "run.json").write_text(json.dumps({
         "name": "fabricated",
         "data": {"origin": "synthetic cohort", "fingerprints": {"people": "ab12"},

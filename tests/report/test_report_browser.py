@@ -161,3 +161,46 @@ def test_screenshots_are_small(browser, rendered, tmp_path) -> None:
     for path in shots.values():
         data = path.read_bytes()
         assert data[:4] == b"\x89PNG" and 10_000 < len(data) < 300_000
+
+
+_FIGURES = """() => Array.from(document.querySelectorAll('main svg, main img'))
+  .filter(el => !el.parentElement.closest('svg'))
+  .map(el => {
+    const box = el.getBoundingClientRect();
+    const drawn = el.tagName.toLowerCase() === 'img' ? (el.naturalWidth > 0 ? 1 : 0)
+      : Array.from(el.querySelectorAll('path, circle, rect, line, polyline, polygon, use, image, text'))
+          .filter(s => { const b = s.getBoundingClientRect();
+                         return b.width > 0 || b.height > 0; }).length;
+    const images = Array.from(el.querySelectorAll('image')).map(i => {
+      const b = i.getBoundingClientRect();
+      const href = i.getAttribute('href') || i.getAttribute('xlink:href') || '';
+      return {w: b.width, h: b.height, href: href.slice(0, 22)};
+    });
+    const outside = Array.from(el.querySelectorAll('text')).filter(t => {
+      const b = t.getBoundingClientRect();
+      return b.width > 0 && (b.left < box.left - 1 || b.right > box.right + 1);
+    }).map(t => t.textContent);
+    return {label: el.getAttribute('aria-label') || el.getAttribute('alt') || '',
+            w: box.width, h: box.height, drawn, images, outside};
+  })"""
+
+
+@pytest.mark.parametrize("name", ["caseload", "ethics", "data_science", "person"])
+def test_every_figure_has_visible_content(visit, rendered, run_dir, name) -> None:
+    """Every chart on every page is drawn: a non-zero box with drawn elements;
+    embedded raster layers (a beeswarm's dots) keep their image data; no label
+    runs off its chart."""
+    path = _first_person(rendered) if name == "person" else rendered[name]
+    v = visit(path)
+    figures = v.page.evaluate(_FIGURES)
+    assert figures
+    for f in figures:
+        assert f["w"] > 0 and f["h"] > 0, f["label"]
+        assert f["drawn"] >= 3, f["label"]
+        assert f["outside"] == [], f["label"]
+        for img in f["images"]:
+            assert img["href"].startswith("data:image/png;base64"), f["label"]
+            assert img["w"] > 0 and img["h"] > 0, f["label"]
+    if name == "data_science":
+        swarm = [f for f in figures if f["label"].startswith("SHAP contributions")]
+        assert len(swarm) == 1 and swarm[0]["images"], swarm

@@ -19,8 +19,28 @@ def test_sorted_by_score_with_band_and_reason(run_dir: Path, rendered) -> None:
     assert [r[1] for r in rows] == list(cl["person_id"])
     assert [r[2] for r in rows] == list(cl["band"])
     assert [int(r[0]) for r in rows] == list(range(1, len(cl) + 1))
-    assert rows[0][3] == cl["top_reason"].iloc[0]
     assert [r[5] for r in rows] == list(cl["school"])
+
+
+def test_top_reasons_name_the_two_leading_families(run_dir: Path, rendered) -> None:
+    """The column names the first two families raising each score, from the
+    explain stage's reasons at the caseload date; without reasons, the
+    caseload's own top reason."""
+    rows = Page(rendered["caseload"].read_text()).tables["caseload"][1:]
+    cl = pd.read_parquet(run_dir / "caseload.parquet")
+    rs = pd.read_parquet(run_dir / "explain" / "reasons.parquet")
+    rs = rs[rs["direction"] == "raises"].sort_values("rank")
+    by_person = {r[1]: r[3] for r in rows}
+    explained = list(dict.fromkeys(rs["person_id"]))
+    for pid in explained:
+        mine = rs[rs["person_id"] == pid]
+        first, second = mine.iloc[0], mine.iloc[1]
+        assert by_person[pid] == (f"{first['family_label']}: {first['text']}; then "
+                                  f"{second['family_label'].lower()}")
+    rest = cl[~cl["person_id"].isin(explained)]
+    assert len(rest) > 0
+    assert all(by_person[p] == t for p, t in zip(rest["person_id"],
+                                                  rest["top_reason"], strict=True))
 
 
 def test_band_counts_match(run_dir: Path, rendered) -> None:
@@ -69,5 +89,7 @@ def test_summary_values(run_dir: Path) -> None:
     s = Caseload(read_run(run_dir)).summarize()
     cl = pd.read_parquet(run_dir / "caseload.parquet")
     assert s["n"] == len(cl) and s["as_of"] == "2023-09-01"
-    assert s["teams"] == sorted(cl["team"].unique())
+    filters = {f["key"]: f["values"] for f in s["filters"]}
+    assert filters == {"school": sorted(cl["school"].unique()),
+                       "team": sorted(cl["team"].unique())}
     assert s["linked"] == 0

@@ -118,7 +118,7 @@ def test_caveats_and_judgement_form_are_on_the_page(page) -> None:
 def test_identity_is_pseudonymous_only(top, page, run_dir) -> None:
     s = top.summarize()
     v = page.visible
-    assert "models:/earlysignal-fabricated/3" in v and "2023-09-01" in v
+    assert top.run.model_version in v and "2023-09-01" in v
     assert top.person_id in v
     people = pd.read_parquet(run_dir / "data" / "people.parquet")
     dob = people.set_index("person_id").at[top.person_id, "date_of_birth"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def test_files_are_read(run_dir: Path) -> None:
     assert run.name == "fabricated"
     assert [b["name"] for b in run.bands] == ["Very high", "High", "Raised", "Typical"]
     assert run.outcome_words() == ("a youth-justice outcome", "12 months")
-    assert run.model_version == "models:/earlysignal-fabricated/3"
+    digest = hashlib.sha256((run_dir / "model.joblib").read_bytes()).hexdigest()
+    assert run.model_version == digest[:12]
     assert run.run_label == "fabricated (MLflow run abc123def)"
     assert set(run.plots) >= {"folds", "reliability", "capacity_recall", "beeswarm"}
     assert run.data_dir == run_dir / "data"

@@ -10,12 +10,11 @@ __all__ = ["render_html"]
 def render_html(summary: dict[str, Any], plots: dict[str, str],
                 person: dict[str, Any] | None) -> str:
     """Render the explanation page; SVG plots are inlined, everything else escaped."""
-    from jinja2 import Environment, PackageLoader
     from markupsafe import Markup
 
-    env = Environment(loader=PackageLoader("earlysignal.explain", "templates"),
-                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    template = env.get_template("explanation.html.j2")
+    from earlysignal.present import environment
+
+    template = environment("earlysignal.explain").get_template("explanation.html.j2")
     # the SVGs are drawn by matplotlib from our own labels: safe to inline
     svgs = {k: Markup(v) for k, v in plots.items()}
     return template.render(summary=summary, plots=svgs, person=person)

@@ -28,6 +28,7 @@ from earlysignal.errors import ConfigError
 from earlysignal.features import CohortSpec, FeatureSpec, LabelSpec, parse_feature_specs
 from earlysignal.features._labels import config_error
 from earlysignal.pipeline._yaml import read_yaml
+from earlysignal.present import Population
 
 
 class _Section(BaseModel):
@@ -249,6 +250,8 @@ class PipelineConfig(_Section):
                                   description="Impact estimate (below).")
     reports: ReportsSection = Field(ReportsSection(),
                                     description="Report settings (below).")
+    population: Population = Field(Population(), description="Who is scored and "
+                                   "how the pages speak of them (below).")
     model_card: dict[str, Any] = Field(
         default_factory=dict,
         description="Facts only people can supply for the model card: "
@@ -270,7 +273,8 @@ class PipelineConfig(_Section):
 
 
 _SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
-             "fairness", "impact", "tracking", "reports", "model_card", "output")
+             "fairness", "impact", "tracking", "reports", "population", "model_card",
+             "output")
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -340,6 +344,7 @@ _PARSERS: dict[str, Any] = {
     "tracking": _section(TrackingSection, "tracking"),
     "reports": _section(ReportsSection, "reports"),
     "impact": _section(ImpactSection, "impact"),
+    "population": _section(Population, "population"),
     "cohort": lambda v, s: CohortSpec.from_config(v, source=s, path="cohort"),
     "label": lambda v, s: LabelSpec.from_config(v, source=s, path="label"),
     "features": lambda v, s: parse_feature_specs(v, source=s, path="features"),

@@ -25,6 +25,7 @@ from earlysignal.pipeline._config import (
     SynthSource,
     TrackingSection,
 )
+from earlysignal.present import Characteristics, Population
 
 START = "<!-- config-reference:start -->"
 END = "<!-- config-reference:end -->"
@@ -39,6 +40,10 @@ _SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("impact", ImpactSection, "What targeting at capacity would achieve."),
     ("tracking", TrackingSection, "Where the run is logged."),
     ("reports", ReportsSection, "Which reports are written."),
+    ("population", Population, "Who is scored and how the pages speak of them; "
+     "the defaults are the demo's children's-services words."),
+    ("population.characteristics", Characteristics, "How recorded "
+     "characteristics are grouped on the pages."),
 )
 
 

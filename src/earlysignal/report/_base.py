@@ -29,8 +29,14 @@ class Report:
         return {"s": self.summarize()}
 
     def html(self) -> str:
-        """The self-contained page: inline CSS and SVG, no request leaves it."""
-        return render(self.template, **self.context())
+        """The self-contained page: inline CSS and SVG, no request leaves it.
+
+        Every page carries the run's trace (MLflow run id, model version, data
+        extract date) and speaks in the population's words (``v``)."""
+        run = getattr(self, "run", None)
+        extra = ({} if run is None else
+                 {"trace": run.trace, "v": run.population})
+        return render(self.template, **{**extra, **self.context()})
 
     def json(self) -> str:
         """:meth:`summarize` as JSON (missing values are null)."""

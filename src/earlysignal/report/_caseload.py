@@ -13,7 +13,12 @@ import pandas as pd
 
 from earlysignal.report._base import Report
 from earlysignal.report._common import band_colour, iso, privacy_words
-from earlysignal.report._practitioner import _position, band_of, band_sentence
+from earlysignal.report._practitioner import (
+    _position,
+    band_of,
+    band_sentence,
+    most_words,
+)
 from earlysignal.report._run import RunFolder
 
 __all__ = ["Caseload", "change_words"]
@@ -75,10 +80,48 @@ class Caseload(Report):
         return cl.sort_values(["score", "person_id"], ascending=[False, True],
                               kind="stable").reset_index(drop=True)
 
+    def _filters(self, cl: pd.DataFrame) -> list[dict[str, Any]]:
+        """Filters for the columns the caseload has: the population's setting
+        (e.g. school) and team, each only when present and not empty."""
+        setting = self.run.population.setting
+        out = []
+        for col in dict.fromkeys(c for c in (setting, "team") if c):
+            if col in cl.columns:
+                values = sorted({_text(x) for x in cl[col]} - {""})
+                if values:
+                    out.append({"key": col, "label": col[:1].upper() + col[1:],
+                                "all": f"All {col}s" if not col.endswith("s")
+                                else f"All {col}", "values": values})
+        return out
+
+    def _reasons(self, cl: pd.DataFrame) -> dict[str, str]:
+        """person_id -> the top two families raising the score, from the explain
+        stage's reasons at each person's caseload date (first with its text)."""
+        rs = self.run.reasons
+        if rs is None or rs.empty:
+            return {}
+        rs = rs[rs["direction"] == "raises"].copy()
+        rs["person_id"] = rs["person_id"].astype(str)
+        rs["as_of"] = pd.to_datetime(rs["as_of"])
+        want = cl[["person_id", "as_of"]].assign(as_of=pd.to_datetime(cl["as_of"]))
+        rs = rs.merge(want, on=["person_id", "as_of"]).sort_values(
+            ["person_id", "rank"], kind="stable")
+        out = {}
+        for pid, g in rs.groupby("person_id", sort=False):
+            top = g.drop_duplicates("family").head(2).to_dict("records")
+            words = f"{top[0]['family_label']}: {top[0]['text']}"
+            if len(top) > 1:
+                words += f"; then {str(top[1]['family_label']).lower()}"
+            out[str(pid)] = words
+        return out
+
     def summarize(self) -> dict[str, Any]:
         bands = self.run.need("bands", "caseload view")
         names = [str(b["name"]) for b in bands]
         cl = self.frame()
+        pop = self.run.population
+        filters = self._filters(cl)
+        reasons = self._reasons(cl)
         rows = []
         for i, r in enumerate(cl.to_dict("records")):
             band = r.get("band")
@@ -93,10 +136,11 @@ class Caseload(Report):
             rows.append({
                 "rank": i + 1, "person_id": r["person_id"], "band": names[pos],
                 "position": pos, "colour": band_colour(pos),
-                "top_reason": _text(r.get("top_reason")),
+                "top_reason": reasons.get(r["person_id"])
+                or _text(r.get("top_reason")),
                 "moved": moved, "change": words,
                 "previous_as_of": iso(r.get("previous_as_of")),
-                "school": _text(r.get("school")), "team": _text(r.get("team")),
+                "filters": {f["key"]: _text(r.get(f["key"])) for f in filters},
                 "href": self.links.get(r["person_id"]),
                 "extrapolation": bool(r.get("out_of_population") or False),
                 "population_note": _text(r.get("population_note")),
@@ -109,18 +153,18 @@ class Caseload(Report):
         return {
             "as_of": as_of, "n": len(rows), "run": self.run.run_label,
             "model_version": self.run.model_version,
-            "privacy": privacy_words(self.run.run.get("privacy")),
+            "privacy": privacy_words(self.run.run.get("privacy"), pop.person),
+            "most": most_words(bands, pop.people, outcome),
             "outcome": outcome, "horizon": horizon,
             "bands": [{"name": n, "colour": band_colour(i), "count": counts[n],
                        "share": counts[n] / len(rows) if rows else None,
                        "claimed": bands[i].get("share_of_cohort"),
-                       "sentence": band_sentence(bands[i])}
+                       "sentence": band_sentence(bands[i], pop.people)}
                       for i, n in enumerate(names)],
             "share_warning": (check["shares"] or {}).get("warning") or "",
             "population": population.get("sentence") or "",
             "extrapolated": sum(1 for r in rows if r["extrapolation"]),
-            "schools": sorted({r["school"] for r in rows if r["school"]}),
-            "teams": sorted({r["team"] for r in rows if r["team"]}),
+            "filters": filters,
             "rows": rows,
             "linked": sum(1 for r in rows if r["href"]),
         }

@@ -8,7 +8,6 @@ import math
 import re
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from itertools import count
 from typing import Any
 
@@ -16,8 +15,11 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from earlysignal import present
+from earlysignal.present import day, fmt, iso, label, pct
+
 __all__ = [
-    "OKABE_ITO", "band_colour", "fmt", "inline_svg", "label", "pct",
+    "OKABE_ITO", "band_colour", "day", "fmt", "inline_svg", "iso", "label", "pct",
     "privacy_words", "render", "source_colour", "source_label",
 ]
 
@@ -34,60 +36,6 @@ _SOURCE_COLOURS = {
 }
 _SPARE = ("#E69F00", "#000000", "#F0E442", "#56B4E9")
 
-_LABELS = {
-    "school": "School",
-    "police": "Police",
-    "social_care": "Children's social care",
-    "youth_justice": "Youth justice",
-    "attendance": "School attendance",
-    "records": "Records",
-    "group_sex": "Sex",
-    "group_ethnicity": "Ethnicity",
-    "group_sen": "Special educational needs",
-    "group_fsm": "Free school meals",
-    "group_age_band": "Age band",
-    "tpr": "true positive rate",
-    "fpr": "false positive rate",
-    "fnr": "false negative rate",
-    "selection_rate": "selection rate",
-    "base_rate": "base rate",
-    "precision": "precision",
-    "auc": "AUC",
-    "roc_auc": "AUC within the group",
-    "oe_ratio": "observed / expected",
-    "mean_score": "mean score",
-    "size": "people",
-    "average_precision": "average precision",
-    "precision_at_k": "precision at capacity",
-    "recall_at_k": "recall at capacity",
-    "ece": "calibration error (ECE)",
-    "brier": "Brier score",
-    "log_loss": "log loss",
-    "model": "the model",
-    "base_rate_model": "base rate",
-    "persistent_absence": "persistent-absence rule",
-    "any_suspension": "any-suspension rule",
-    "checklist": "points checklist",
-    "logistic": "logistic regression",
-    "oracle": "oracle (true risk)",
-    "unmitigated": "unmitigated",
-}
-
-
-def label(code: Any) -> str:
-    """Readable words for a code: a known name, else underscores to spaces.
-
-    Examples
-    --------
-    >>> label("social_care"), label("group_sen"), label("behaviour_incident")
-    ("Children's social care", 'Special educational needs', 'Behaviour incident')
-    """
-    text = str(code)
-    if text in _LABELS:
-        return _LABELS[text]
-    text = text.removeprefix("group_").replace("__", " ").replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
 
 def source_label(source: Any) -> str:
     return label(source)
@@ -102,65 +50,6 @@ def band_colour(position: int) -> str:
     return _BAND_COLOURS[min(position, len(_BAND_COLOURS) - 1)]
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """A number for a table cell; blank for missing values.
-
-    Examples
-    --------
-    >>> fmt(0.12345), fmt(1439.0), fmt(None), fmt(float("nan")), fmt("x")
-    ('0.123', '1,439', '', '', 'x')
-    """
-    if _is_missing(value):
-        return ""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if x.is_integer() and abs(x) >= 1:
-        return f"{int(x):,}"
-    return f"{x:,.{digits}f}"
-
-
-def pct(value: Any, digits: int = 1) -> str:
-    """A share as a percentage.
-
-    Examples
-    --------
-    >>> pct(0.0503), pct(None)
-    ('5.0%', '')
-    """
-    if _is_missing(value):
-        return ""
-    return f"{100 * float(value):.{digits}f}%"
-
-
-def day(value: Any) -> str:
-    """A date as ``1 Sep 2023``; blank when missing.
-
-    Examples
-    --------
-    >>> day("2023-09-01"), day(None)
-    ('1 Sep 2023', '')
-    """
-    if _is_missing(value) or value == "":
-        return ""
-    t = pd.Timestamp(value)
-    return f"{t.day} {t:%b %Y}"
-
-
-def iso(value: Any) -> str:
-    return "" if _is_missing(value) or value == "" else f"{pd.Timestamp(value):%Y-%m-%d}"
-
-
 # -------------------------------------------------------------------- identifiers
 
 _KEY_WORDS = {"environment": "the environment variable EARLYSIGNAL_PSEUDONYM_KEY",
@@ -170,7 +59,8 @@ _ROUTE_WORDS = {"mapping": "the source extracts were read through the mapping",
                 "synth": "the synthetic cohort was generated"}
 
 
-def privacy_words(facts: Mapping[str, Any] | None) -> dict[str, str]:
+def privacy_words(facts: Mapping[str, Any] | None, person: str = "young person"
+                  ) -> dict[str, str]:
     """What the pages say about person identifiers, from run.json's ``privacy``.
 
     Every page that speaks of identifiers takes its words from here, so that no
@@ -182,6 +72,8 @@ def privacy_words(facts: Mapping[str, Any] | None) -> dict[str, str]:
         ``pseudonymised`` (bool), ``route`` (mapping, folder or synth) and, when
         pseudonymised, ``method``, ``key_source`` and ``by`` (pipeline or
         mapping); None for a run that recorded none.
+    person : str
+        What one person scored is called (the population's noun).
 
     Returns
     -------
@@ -205,7 +97,7 @@ def privacy_words(facts: Mapping[str, Any] | None) -> dict[str, str]:
         return _unknown_words()
     if facts["pseudonymised"]:
         return _pseudonymised_words(facts)
-    return _raw_words(facts)
+    return _raw_words(facts, person)
 
 
 def _pseudonymised_words(facts: Mapping[str, Any]) -> dict[str, str]:
@@ -229,7 +121,7 @@ def _pseudonymised_words(facts: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _raw_words(facts: Mapping[str, Any]) -> dict[str, str]:
+def _raw_words(facts: Mapping[str, Any], person: str) -> dict[str, str]:
     synth = facts.get("route") == "synth"
     what = ("the synthetic cohort's own identifiers (of people who never existed)"
             if synth else "the identifiers as they arrived")
@@ -238,7 +130,7 @@ def _raw_words(facts: Mapping[str, Any]) -> dict[str, str]:
             "confirm it." if facts.get("ids_look_pseudonymised") else "")
     return {
         "id_label": "synthetic ID" if synth else "ID as recorded",
-        "page_note": ("synthetic ID of a young person who never existed" if synth
+        "page_note": (f"synthetic ID of a {person} who never existed" if synth
                       else "ID as recorded in the source data, not pseudonymised; "
                       "handle this page as identifiable"),
         "list_note": "synthetic IDs" if synth else "IDs as recorded, not pseudonymised",
@@ -272,14 +164,20 @@ _HEAD = re.compile(r"^.*?(?=<svg\b)", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
-_EXTERNAL = re.compile(r"""(?:href|src)\s*=\s*["'](?!#)[^"']*["']""", re.I)
+# Links out of the page are refused; in-page references and embedded raster
+# images (matplotlib draws dense scatter layers such as SHAP beeswarm dots as
+# base64 PNG) stay, since they load nothing from anywhere.
+_EXTERNAL = re.compile(
+    r"""(?:href|src)\s*=\s*["'](?!#|data:image/(?:png|jpeg|gif|webp);base64,)"""
+    r"""[^"']*["']""", re.I)
 
 
 def inline_svg(svg: str, alt: str) -> Markup:
     """Matplotlib (or any) SVG text made safe to inline several times in one page.
 
     Drops the XML prologue, comments and metadata, gives every id a unique prefix
-    (two plots in one page must not share ids), refuses links out of the page, and
+    (two plots in one page must not share ids), refuses links out of the page
+    (keeping embedded ``data:image`` rasters, which load nothing), and
     labels the figure for screen readers (``role="img"``, ``aria-label`` and
     ``<title>``).
 
@@ -313,25 +211,11 @@ def inline_svg(svg: str, alt: str) -> Markup:
 # -------------------------------------------------------------------------- Jinja
 
 
-def _template_text(name: str) -> str:
-    return (resources.files("earlysignal.report").joinpath(f"templates/{name}")
-            .read_text(encoding="utf-8"))
-
-
 @cache
 def environment() -> jinja2.Environment:
-    """Autoescaping environment over the package's templates (read as resources)."""
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_text),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(fmt=fmt, pct=pct, day=day, iso=iso, label=label)
-    env.globals.update(band_colour=band_colour, source_colour=source_colour,
-                       label=label, fmt=fmt, pct=pct, day=day)
-    return env
+    """The kit's environment over the report templates, with the palette."""
+    return present.environment("earlysignal.report", extra={
+        "band_colour": band_colour, "source_colour": source_colour})
 
 
 def render(template: str, **context: Any) -> str:

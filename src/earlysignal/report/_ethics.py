@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from earlysignal.present import Population
 from earlysignal.report._base import Report
 from earlysignal.report._common import day, label, pct, privacy_words
 from earlysignal.report._fairness_view import fairness_view
@@ -23,11 +24,12 @@ from earlysignal.report._performance import (
     model_name,
     pooled_table,
 )
-from earlysignal.report._practitioner import band_sentence
+from earlysignal.report._practitioner import band_sentence, most_words
 from earlysignal.report._run import RunFolder
 from earlysignal.report._svg import bar_chart
 
-__all__ = ["CARD_FIELDS", "EthicsReport", "data_sources_table"]
+__all__ = ["CARD_FIELDS", "EthicsReport", "age_words", "censoring_words",
+           "data_sources_table", "frequency_words"]
 
 TODO = "To be completed by the owner before use."
 
@@ -37,22 +39,20 @@ CARD_FIELDS: dict[str, str] = {
     "team": TODO,
     "senior_responsible_owner": TODO,
     "contact": TODO,
-    "supplier": ("None: built in house with the open-source earlysignal toolkit; "
-                 "no third party holds the data or the model."),
+    "supplier": ("No external supplier: built in house with the open-source "
+                 "earlysignal toolkit; no third party holds the data or the model."),
     "decision_point": (
-        "Termly multi-agency review of young people who might benefit from early, "
-        "voluntary support (for example a youth worker, mentoring or a family "
-        "support offer), before any youth-justice involvement."),
+        "Regular multi-agency review of {people} who might benefit from early, "
+        "voluntary support, before {outcome}."),
     "who_acts": (
-        "The practitioner who knows the young person (social worker, youth worker "
-        "or school lead) reads the summary, adds what they know, and decides with "
-        "their manager whether to offer support. The score never triggers an action "
-        "by itself."),
+        "The practitioner who knows the {person} reads the summary, adds what they "
+        "know, and decides with their manager whether to offer support. The score "
+        "never triggers an action by itself."),
     "out_of_scope": (
-        "Any decision that restricts, sanctions or disadvantages a young person or "
-        "family; policing or intelligence use; eligibility for services; decisions "
-        "about adults; scoring people outside the cohort the model was trained on; "
-        "use as evidence in any proceedings."),
+        "Any decision that restricts, sanctions or disadvantages a {person} or their "
+        "family; policing or intelligence use; eligibility for services; scoring "
+        "people outside the cohort the model was trained on; use as evidence in any "
+        "proceedings."),
     "dpia": TODO,
     "eia": TODO,
     "review_date": TODO,
@@ -61,14 +61,85 @@ CARD_FIELDS: dict[str, str] = {
         "reviews both, with practitioners' recorded agreement and disagreement, at "
         "least every six months and whenever the data sources change."),
     "appeals": (
-        "Practitioners record agreement or disagreement on every summary; young "
-        "people and families can ask what is held about them under data-protection "
+        "Practitioners record agreement or disagreement on every summary; {people} "
+        "and their families can ask what is held about them under data-protection "
         "law through the organisation's usual route."),
 }
 
+_CENSOR_KEYS = ("censored_left_area", "censored_aged_out", "censored_extract_ends")
 
-def data_sources_table(tables: Mapping[str, pd.DataFrame] | None
-                       ) -> list[dict[str, Any]]:
+
+def censoring_words(label_cfg: Mapping[str, Any], pop: Population
+                    ) -> dict[str, str]:
+    """The censoring reasons named by the rule that made them.
+
+    Examples
+    --------
+    >>> w = censoring_words({"followup": {"extract_date": "2024-08-31", "max_age": 18,
+    ...     "leaves": {"table": "episodes", "source": "school", "type": "enrolment"}}},
+    ...     Population())
+    >>> w["censored_left_area"], w["censored_aged_out"], w["censored_extract_ends"]
+    ('follow-up cut short: their School enrolment ended', 'follow-up cut short: reached 18', 'follow-up cut short: the data extract ends (31 Aug 2024)')
+    """
+    follow = label_cfg.get("followup") or {}
+    leaves = follow.get("leaves") or {}
+    left = ("their " + " ".join(x for x in (pop.source(leaves.get("source", "")),
+                                            str(leaves.get("type", "")).replace(
+                                                "_", " ")) if x) + " ended"
+            if leaves else "they left the area")
+    age = follow.get("max_age")
+    extract = day(follow.get("extract_date"))
+    cut = "follow-up cut short: "
+    return {
+        "censored_left_area": cut + left,
+        "censored_aged_out": cut + (f"reached {age}" if age else "aged out"),
+        "censored_extract_ends": cut + "the data extract ends"
+        + (f" ({extract})" if extract else ""),
+        "censored_excluded": "left out because their follow-up was cut short",
+        "censored_excluded_with_escalation": "of those, the outcome was seen "
+                                             "before follow-up ended",
+        "censored_negative": "counted as without the outcome though follow-up "
+                             "was cut short",
+        "rows_before_first_record": "scored before their first record",
+    }
+
+
+def frequency_words(as_of: Mapping[str, Any]) -> str:
+    """How often people are scored, from the cohort's as-of settings, saying
+    only what the config says.
+
+    Examples
+    --------
+    >>> frequency_words({"start": "2018-09-01", "end": "2023-09-01", "every": "3 months"})
+    'Scored every 3 months from 1 Sep 2018 to 1 Sep 2023.'
+    >>> frequency_words({})
+    'The run did not record how often people are scored.'
+    """
+    every, start, end = (as_of.get(k) for k in ("every", "start", "end"))
+    if not (every or start or end):
+        return "The run did not record how often people are scored."
+    text = f"Scored every {every}" if every else "Scored at the configured dates"
+    if start and end:
+        text += f" from {day(start)} to {day(end)}"
+    elif start:
+        text += f" from {day(start)}"
+    elif end:
+        text += f" until {day(end)}"
+    return text + "."
+
+
+def age_words(age: Mapping[str, Any]) -> str:
+    """' aged 10 to 16', ' aged 10 and over' … from the cohort's age settings."""
+    lo, hi = age.get("min"), age.get("max")
+    if lo is not None and hi is not None:
+        return f" aged {lo} to {hi}"
+    if lo is not None:
+        return f" aged {lo} and over"
+    return f" aged up to {hi}" if hi is not None else ""
+
+
+def data_sources_table(tables: Mapping[str, pd.DataFrame] | None,
+                       pop: Population | None = None) -> list[dict[str, Any]]:
     """Rows, people and date range per table and source of the canonical tables.
 
     Examples
@@ -92,7 +163,8 @@ def data_sources_table(tables: Mapping[str, pd.DataFrame] | None
         groups = df.groupby(by, sort=True) if by else [("attendance", df)]
         for key, g in groups:
             dates = pd.to_datetime(g[date_col])
-            out.append({"table": table, "source": str(key), "label": label(key),
+            name = (pop or Population()).source(key)
+            out.append({"table": table, "source": str(key), "label": name,
                         "rows": int(len(g)), "people": int(g["person_id"].nunique()),
                         "first": f"{dates.min():%Y-%m-%d}",
                         "last": f"{dates.max():%Y-%m-%d}"})
@@ -118,7 +190,11 @@ class EthicsReport(Report):
     def __init__(self, run: RunFolder, *, card: Mapping[str, Any] | None = None
                  ) -> None:
         self.run = run
-        self.card = {**CARD_FIELDS, **(run.config.get("model_card") or {}),
+        pop = run.population
+        outcome, _ = run.outcome_words()
+        words = {"people": pop.people, "person": pop.person, "outcome": outcome}
+        defaults = {k: v.format(**words) for k, v in CARD_FIELDS.items()}
+        self.card = {**defaults, **(run.config.get("model_card") or {}),
                      **(card or {})}
 
     def __repr__(self) -> str:
@@ -132,7 +208,13 @@ class EthicsReport(Report):
         model_cfg = cfg.get("model") or {}
         settings = metrics.get("settings") or {}
         fam = run.family_importance
+        if fam is not None and "mean_abs" in fam.columns:
+            fam = fam.sort_values("mean_abs", ascending=False, kind="stable")
         features = run.run.get("features") or {}
+        pop = run.population
+        cohort_cfg = cfg.get("cohort") or {}
+        censor = censoring_words(label_cfg, pop)
+        sources = data_sources_table(run.tables, pop)
         return {
             "name": run.name,
             "run": run.run_label,
@@ -141,25 +223,34 @@ class EthicsReport(Report):
             "versions": run.run.get("versions") or {},
             "fingerprints": (run.run.get("data") or {}).get("fingerprints") or {},
             "origin": (run.run.get("data") or {}).get("origin", ""),
-            "privacy": privacy_words(run.run.get("privacy")),
+            "privacy": privacy_words(run.run.get("privacy"), pop.person),
+            "model_uri": run.tracking.get("model_uri", ""),
             "card": self.card,
             "todo": TODO,
             "outcome": outcome,
             "horizon": horizon,
             "label_name": label(label_cfg.get("name", "outcome")),
-            "label_sources": [label(o.get("source", o.get("table", "")))
+            "label_sources": [pop.source(o.get("source", o.get("table", "")))
                               for o in label_cfg.get("outcome") or []
                               if isinstance(o, Mapping)],
-            "censoring": label_cfg.get("censoring", ""),
-            "as_of": (cfg.get("cohort") or {}).get("as_of") or {},
-            "age": (cfg.get("cohort") or {}).get("age") or {},
+            "censoring": _censoring_rule(label_cfg.get("censoring", "")),
+            "frequency": frequency_words(cohort_cfg.get("as_of") or {}),
+            "age": age_words(cohort_cfg.get("age") or {}),
+            "sources_sentence": pop.sources_list(
+                list(dict.fromkeys(r["source"] for r in sources))),
+            "protected": [pop.characteristic(c)
+                          for c in pop.characteristics.protected],
+            "most": most_words(run.bands or [], pop.people, outcome),
             "capacity": model_cfg.get("capacity") or settings.get("capacity", ""),
             "use_protected": bool(settings.get("use_protected", False)),
             "n_features": metrics.get("n_features") or features.get("features"),
-            "cohort": features.get("cohort") or {},
-            "labels": features.get("labels") or {},
-            "sources": data_sources_table(run.tables),
-            "bands": [{**b, "sentence": band_sentence(b)} for b in run.bands or []],
+            "cohort": [{"step": label(k), "count": v}
+                       for k, v in (features.get("cohort") or {}).items()],
+            "labels": [{"step": censor.get(k) or label(k), "count": v}
+                       for k, v in (features.get("labels") or {}).items()],
+            "sources": sources,
+            "bands": [{**b, "sentence": band_sentence(b, pop.people)}
+                      for b in run.bands or []],
             "band_rule": run.band_check["rule"],
             "band_shares": run.band_check["shares"] or {},
             "population": run.band_check["population"] or {},
@@ -172,7 +263,7 @@ class EthicsReport(Report):
                          [{"label": str(r.get("family_label", r["family"])),
                            "share": r.get("share"), "mean_abs": r.get("mean_abs")}
                           for r in fam.to_dict("records")]),
-            "fairness": fairness_view(run.fairness) if run.fairness else None,
+            "fairness": fairness_view(run.fairness, pop) if run.fairness else None,
             "has_metrics": bool(metrics),
         }
 
@@ -192,3 +283,11 @@ class EthicsReport(Report):
             "calibration": calibration_chart(metrics),
             "drivers": drivers,
         }, "day": day, "pct": pct}
+
+
+def _censoring_rule(rule: str) -> str:
+    """What the config's ``label.censoring`` does, in words."""
+    return {"exclude": "left out of training and evaluation",
+            "negative": "counted as without the outcome",
+            "keep": "kept with the outcome as seen"}.get(str(rule), str(rule)
+                                                        or "not recorded")

@@ -19,17 +19,17 @@ from earlysignal.report._common import band_colour, day, iso, label, privacy_wor
 from earlysignal.report._run import ReportError, RunFolder
 from earlysignal.report._svg import Lane, timeline_chart
 
-__all__ = ["PractitionerSummary", "band_of", "band_sentence", "data_sources"]
+__all__ = ["PractitionerSummary", "band_of", "band_sentence", "data_sources",
+           "most_words"]
 
 #: Rows of the record table that print; older ones stay on screen only.
 PRINT_ROWS = 20
 _ATTENDANCE_MEASURES = {"sessions_possible", "authorised_absence",
                         "unauthorised_absence"}
-_HIDDEN_ATTRIBUTES = {"sex", "ethnicity"}
 _LANE_ORDER = ("school", "attendance", "social_care", "police", "youth_justice")
 
 
-def band_sentence(band: Mapping[str, Any]) -> str:
+def band_sentence(band: Mapping[str, Any], people: str = "young people") -> str:
     """What a band has meant in observed terms, from one ``bands.json`` entry.
 
     Examples
@@ -37,15 +37,47 @@ def band_sentence(band: Mapping[str, Any]) -> str:
     >>> band_sentence({"observed_per_100": 23.1, "outcome": "a youth-justice "
     ...     "outcome", "horizon": "12 months"})
     'Of 100 young people in this band in earlier years, about 23 had a youth-justice outcome within 12 months.'
-    >>> band_sentence({"observed_per_100": 0.42, "outcome": "x", "horizon": "1 year"})
-    'Of 100 young people in this band in earlier years, fewer than 1 (about 0.4) had x within 1 year.'
+    >>> band_sentence({"observed_per_100": 0.42, "outcome": "x", "horizon": "1 year"},
+    ...               "adults")
+    'Of 100 adults in this band in earlier years, fewer than 1 (about 0.4) had x within 1 year.'
     """
     per = float(band.get("observed_per_100") or 0.0)
     how_many = (f"about {per:.0f}" if per >= 1 or per == 0
                 else f"fewer than 1 (about {per:.1f})")
-    return (f"Of 100 young people in this band in earlier years, {how_many} had "
+    return (f"Of 100 {people} in this band in earlier years, {how_many} had "
             f"{band.get('outcome', 'the outcome')} within "
             f"{band.get('horizon', 'the horizon')}.")
+
+
+def most_words(bands: Sequence[Mapping[str, Any]], people: str, outcome: str
+               ) -> str:
+    """Whether most people in the bands went on to the outcome, from their rates.
+
+    "Most … do not" is said only of bands where most did not.
+
+    Examples
+    --------
+    >>> most_words([{"name": "High", "observed_per_100": 23.1},
+    ...             {"name": "Low", "observed_per_100": 1.0}], "young people", "x")
+    'Most young people in every band, even the highest, did not go on to x in earlier years.'
+    >>> most_words([{"name": "High", "observed_per_100": 93.0},
+    ...             {"name": "Low", "observed_per_100": 4.0}], "adults", "x")
+    'In the High band most adults (about 93 in 100) went on to x in earlier years; in the other bands most did not.'
+    """
+    rates = [(str(b.get("name")), b.get("observed_per_100")) for b in bands]
+    known = [(n, float(r)) for n, r in rates if r is not None and r == r]
+    if not known:
+        return ""
+    most = [n for n, r in known if r > 50]
+    if not most:
+        return (f"Most {people} in every band, even the highest, did not go on to "
+                f"{outcome} in earlier years.")
+    names = ", ".join(f"the {n} band" for n in most)
+    rate = max(r for _, r in known)
+    tail = ("" if len(most) == len(known)
+            else "; in the other bands most did not")
+    return (f"In {names} most {people} (about {rate:.0f} in 100) went on to "
+            f"{outcome} in earlier years{tail}.")
 
 
 def band_of(score: float, bands: Sequence[Mapping[str, Any]]) -> int:
@@ -180,22 +212,20 @@ class PractitionerSummary(Report):
         records = self._records(tables, as_of)
         reasons = self._reasons(as_of, records)
         outcome, horizon = self.run.outcome_words()
-        people = tables["people"]
-        me = people[people["person_id"].astype(str) == self.person_id]
-        extra = {c: (str(me[c].iloc[0]) if c in me.columns and len(me)
-                     and pd.notna(me[c].iloc[0]) else "") for c in ("school", "team")}
+        pop = self.run.population
         return {
             "person_id": self.person_id,
             "as_of": iso(as_of),
             "run": self.run.run_label,
             "model_version": self.run.model_version,
-            "privacy": privacy_words(self.run.run.get("privacy")),
+            "privacy": privacy_words(self.run.run.get("privacy"), pop.person),
             "outcome": outcome,
             "horizon": horizon,
             "label_name": str((self.run.config.get("label") or {}).get("name", "")),
-            **extra,
+            "details": self._details(tables["people"]),
             "band": {**band, "position": pos, "colour": band_colour(pos),
-                     "sentence": band_sentence(band)},
+                     "sentence": band_sentence(band, pop.people),
+                     "most": most_words([band], pop.people, outcome)},
             "bands": [{"name": b["name"], "position": i, "colour": band_colour(i),
                        "observed_per_100": b.get("observed_per_100"),
                        "share_of_cohort": b.get("share_of_cohort"),
@@ -205,9 +235,41 @@ class PractitionerSummary(Report):
             "changes": self._changes(as_of),
             "reasons": reasons,
             "records": records,
+            "needs": self._needs(records, as_of),
             "sources": self._source_table(records, as_of),
             "print_rows": PRINT_ROWS,
         }
+
+    def _details(self, people: pd.DataFrame) -> list[dict[str, str]]:
+        """Where the person is (setting, team), only from columns the data has."""
+        me = people[people["person_id"].astype(str) == self.person_id]
+        setting = self.run.population.setting
+        out = []
+        for col, name in ((setting, setting), ("team", "team")):
+            if col and col in me.columns and len(me) and pd.notna(me[col].iloc[0]):
+                out.append({"name": str(name), "value": str(me[col].iloc[0])})
+        return out
+
+    def _needs(self, records: list[dict[str, Any]], as_of: pd.Timestamp
+               ) -> dict[str, Any]:
+        """The characteristics that apply at the as-of date (their latest value
+        known by then), and those recorded as not applying."""
+        pop = self.run.population
+        latest: dict[str, dict[str, Any]] = {}
+        for r in records:  # newest first
+            if r["kind"] != "characteristic" or not r["known_by"]:
+                continue
+            ended = r["end_date"] and pd.Timestamp(r["end_date"]) < as_of
+            if r["type"] not in latest and not ended:
+                latest[r["type"]] = r
+        apply = [{"label": pop.characteristic(k), "value": pop.value(r["value"]),
+                  "since": r["date"]}
+                 for k, r in latest.items() if pop.applies(r["value"])]
+        not_apply = sorted(pop.characteristic(k) for k, r in latest.items()
+                           if not pop.applies(r["value"]))
+        return {"apply": sorted(apply, key=lambda x: x["label"]),
+                "not_apply": not_apply,
+                "heading": pop.characteristics.needs_heading}
 
     def _previous(self, prev: pd.Series | None, pos: int,
                   bands: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -252,8 +314,9 @@ class PractitionerSummary(Report):
         from earlysignal.features import timeline
 
         tl = timeline(tables, self.person_id, until=as_of)
+        pop = self.run.population
         tl = tl[~((tl["kind"] == "characteristic")
-                  & tl["type"].isin(_HIDDEN_ATTRIBUTES))]
+                  & tl["type"].isin(pop.characteristics.protected))]
         tl = tl.iloc[::-1].reset_index(drop=True)  # newest first
         out = []
         for i, r in enumerate(tl.to_dict("records")):
@@ -262,7 +325,7 @@ class PractitionerSummary(Report):
                 "anchor": f"rec-{i + 1}", "date": iso(r["date"]),
                 "end_date": iso(r["end_date"]) or None,
                 "source": str(r["source"]), "lane": lane,
-                "source_label": label(lane), "kind": str(r["kind"]),
+                "source_label": pop.source(lane), "kind": str(r["kind"]),
                 "type": str(r["type"]), "description": str(r["description"]),
                 "value": r["value"], "known_by": bool(r["known_by"]),
                 "recorded": iso(r["known_at"]), "evidence": False,
@@ -317,7 +380,8 @@ class PractitionerSummary(Report):
             latest = max((r["end_date"] or r["date"] for r in mine), default="")
             known = max((r["recorded"] for r in mine if r["known_by"]), default="")
             rows.append({
-                "source": key, "label": label(key), "held": bool(mine),
+                "source": key, "label": self.run.population.source(key),
+                "held": bool(mine),
                 "records": len(mine), "latest": latest, "latest_known": known,
                 "days_before": (as_of - pd.Timestamp(known)).days if known else None,
                 "late": sum(1 for r in mine if not r["known_by"]),
@@ -347,7 +411,7 @@ class PractitionerSummary(Report):
                           for r in recs if r["lane"] == src
                           and (r["end_date"] is None and r["kind"] == "episode"
                                or pd.Timestamp(r["end_date"] or r["date"]) >= start))
-            lanes.append(Lane(src, label(src), items))
+            lanes.append(Lane(src, self.run.population.source(src), items))
         alt = (f"Timeline of the records of {s['person_id']} from {day(start)} to "
                f"{day(as_of)}: {len(recs)} records across "
                f"{sum(1 for r in s['sources'] if r['held'])} sources")

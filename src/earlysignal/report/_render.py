@@ -124,7 +124,9 @@ def render_reports(
                    links={k: v.relative_to(out).as_posix() for k, v in paths.items()
                           if not k.startswith("person:")},
                    people=len(links), skipped=skipped,
-                   fairness=(out / "fairness.html").exists())
+                   fairness=(out / "fairness.html").exists(),
+                   impact=(out / "impact.html").exists(),
+                   trace=run.trace, v=run.population)
     paths["index"] = out / "index.html"
     paths["index"].write_text(index, encoding="utf-8")
     return paths

@@ -7,6 +7,7 @@ which one and how to make it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from earlysignal.errors import EarlysignalError
+from earlysignal.present import Population, iso
 
 __all__ = ["ReportError", "RunFolder", "read_run"]
 
@@ -148,27 +151,82 @@ class RunFolder:
         return dict(self.run.get("tracking") or {})
 
     @property
+    def run_id(self) -> str | None:
+        """The MLflow run id, or None when the run was not tracked."""
+        rid = self.tracking.get("run_id")
+        return str(rid) if rid else None
+
+    @cached_property
     def model_version(self) -> str:
-        """Where the model lives (MLflow model URI) or, failing that, the package
-        version and run name."""
-        uri = self.tracking.get("model_uri")
-        if uri:
-            return str(uri)
-        version = (self.run.get("versions") or {}).get("earlysignal", "?")
-        return f"earlysignal {version}, run '{self.name}'"
+        """A short content hash of the model: run.json's ``model_version``, else
+        the first 12 hex digits of the SHA-256 of ``model.joblib``; "no model
+        file" when the run kept none."""
+        recorded = self.run.get("model_version")
+        if recorded:
+            return str(recorded)
+        model = self.path / "model.joblib"
+        if not model.exists():
+            return "no model file"
+        digest = hashlib.sha256()
+        with model.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()[:12]
+
+    @cached_property
+    def extract_date(self) -> str:
+        """The data's extract date (YYYY-MM-DD): run.json's ``data.extract_date``,
+        else the config's ``label.followup.extract_date``, else the latest as-of
+        date in scores.parquet or caseload.parquet; "" when none is known."""
+        recorded = (self.run.get("data") or {}).get("extract_date")
+        followup = ((self.config.get("label") or {}).get("followup") or {})
+        for value in (recorded, followup.get("extract_date")):
+            if value:
+                return iso(value)
+        latest = [pd.to_datetime(f["as_of"]).max() for f in (self.scores,
+                                                              self.caseload)
+                  if f is not None and "as_of" in f and len(f)]
+        return iso(max(latest)) if latest else ""
+
+    @property
+    def trace(self) -> dict[str, str]:
+        """What ties a page to its model: run name, MLflow run id ("not tracked"
+        when absent), model version and the data's extract date."""
+        return {"name": self.name, "run_id": self.run_id or "not tracked",
+                "tracked": "yes" if self.run_id else "",
+                "model_version": self.model_version,
+                "extract_date": self.extract_date or "not recorded"}
 
     @property
     def run_label(self) -> str:
-        run_id = self.tracking.get("run_id")
-        return f"{self.name} (MLflow run {run_id})" if run_id else self.name
+        run_id = self.run_id
+        return f"{self.name} (MLflow run {run_id})" if run_id else (
+            f"{self.name} (not tracked)")
+
+    @cached_property
+    def population(self) -> Population:
+        """The population's vocabulary, from the config's ``population`` section."""
+        try:
+            return Population.from_config(self.config)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in ("population", *first["loc"]))
+            raise ReportError(
+                f"{self.path / 'config.yaml'}: {where}: {first['msg']}. Fix: "
+                "correct the population section (see the README's config "
+                "reference)") from None
 
     def outcome_words(self) -> tuple[str, str]:
-        """(outcome, horizon) in words, from bands.json or the config."""
+        """(outcome, horizon) in words: the population's name for the outcome,
+        else bands.json's, else the label's description."""
+        label = self.config.get("label") or {}
+        named = self.population.outcome
         if self.bands:
             b = self.bands[0]
-            return str(b.get("outcome", "the outcome")), str(b.get("horizon", ""))
-        label = self.config.get("label") or {}
-        return "the outcome", _horizon_words(str(label.get("horizon", "")))
+            return (named or str(b.get("outcome") or label.get("description")
+                                 or "the outcome"), str(b.get("horizon", "")))
+        return (named or str(label.get("description") or "the outcome"),
+                _horizon_words(str(label.get("horizon", ""))))
 
     def need(self, what: str, needed_for: str) -> Any:
         """The attribute ``what``, or a ReportError naming its file and the fix."""

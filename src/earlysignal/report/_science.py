@@ -25,10 +25,40 @@ _PLOT_ALT = {
                           "selected), the model and the baselines",
     "capacity_recall": "Recall against capacity (the share of the cohort "
                        "selected), the model and the baselines",
-    "reliability": "Reliability diagram drawn by the model stage",
     "importance": "Feature importance: mean absolute SHAP contribution",
     "beeswarm": "SHAP contributions of the leading features, one dot per scored row",
 }
+
+
+def _setting(value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(model_name(str(v)) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {_setting(v)}" for k, v in value.items()) or "none"
+    return str(value)
+
+
+def run_rows(settings: dict[str, Any], tracking: dict[str, Any]
+             ) -> list[dict[str, str]]:
+    """The run's settings and tracking as readable (setting, value) rows.
+
+    Examples
+    --------
+    >>> run_rows({"max_train_span": None, "baselines": ["base_rate", "logistic"],
+    ...           "holdout_gap": False}, {})
+    [{'setting': 'Max train span', 'value': 'not set'}, {'setting': 'Baselines', 'value': 'base rate, logistic regression'}, {'setting': 'Holdout gap', 'value': 'no'}]
+    """
+    rows = [{"setting": label(k), "value": _setting(v)} for k, v in settings.items()]
+    names = {"run_id": "MLflow run", "experiment_id": "MLflow experiment",
+             "tracking_uri": "Tracking store", "model_uri": "Model in MLflow",
+             "ui_command": "Open the tracking UI"}
+    rows += [{"setting": names.get(k, label(k)), "value": str(v)}
+             for k, v in tracking.items() if v]
+    return rows
 
 
 class DataScienceReport(Report):
@@ -80,6 +110,7 @@ class DataScienceReport(Report):
                             .head(25).to_dict("records")]),
             "timings": self.run.run.get("timings_s") or {},
             "versions": self.run.run.get("versions") or {},
+            "run_rows": run_rows(m.get("settings") or {}, self.run.tracking),
         }
 
     def context(self) -> dict[str, Any]:

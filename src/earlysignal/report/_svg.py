@@ -255,39 +255,41 @@ def scatter_chart(
     width: float = 640,
     height: float = 280,
 ) -> Markup:
-    """Labelled points (``label``, ``x``, ``y``, optional ``series``)."""
+    """Numbered points (``label``, ``x``, ``y``) with a key of their labels
+    below the axes, so that no label runs off the chart however long it is."""
     pts = [p for p in points if p.get("x") is not None and p.get("y") is not None]
     if not pts:
         return Markup("")
-    series = list(dict.fromkeys(str(p.get("series", "")) for p in pts))
     xs, ys = [float(p["x"]) for p in pts], [float(p["y"]) for p in pts]
     xt, yt = _ticks(min(xs), max(xs)), _ticks(0.0, max(ys) or 0.1)
     x0, x1, y0, y1 = xt[0], xt[-1], yt[0], yt[-1]
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = y1 if y1 > y0 else y0 + 1
+    key_h = 16 * len(pts)
     out, px, py, (left, top, pw, ph) = _plot_area(
-        width, height, alt, (x0, x1), (y0, y1), yt, math.ceil(len(series) / 3))
+        width, height + key_h, alt, (x0, x1), (y0, y1), yt, len(pts))
     for v in xt:
         out.append(f'<text x="{px(v):.1f}" y="{top + ph + 16}" text-anchor="middle">'
                    f"{_tick_text(v)}</text>")
     out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" '
                f'fill="none" stroke="#555"/>')
-    for p in pts:
-        i = series.index(str(p.get("series", "")))
+    for n, p in enumerate(pts, start=1):
+        colour = SERIES[(n - 1) % len(SERIES)]
         x, y = px(float(p["x"])), py(float(p["y"]))
+        anchor, dx = ("end", -8) if x > left + pw / 2 else ("start", 8)
         out.append(f'<g><title>{_e(p["label"])}: {x_label} {float(p["x"]):.3g}, '
                    f'{y_label} {float(p["y"]):.3g}</title>'
                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" '
-                   f'fill="{SERIES[i % len(SERIES)]}" stroke="#fff"/>'
-                   f'<text x="{x + 7:.1f}" y="{y - 5:.1f}" font-size="10">'
-                   f"{_e(p['label'])}</text></g>")
+                   f'fill="{colour}" stroke="#fff"/>'
+                   f'<text x="{x + dx:.1f}" y="{y - 5:.1f}" text-anchor="{anchor}" '
+                   f'font-weight="bold">{n}</text></g>')
+        ky = top + ph + 52 + 16 * (n - 1)
+        out.append(f'<circle cx="{left + 5}" cy="{ky - 4}" r="5" fill="{colour}"/>'
+                   f'<text x="{left + 16}" y="{ky}">{n}: {_e(p["label"])}</text>')
     out.append(f'<text x="{left + pw / 2}" y="{top + ph + 32}" text-anchor="middle">'
                f"{_e(x_label)}</text>")
     out.append(f'<text transform="translate(13 {top + ph / 2}) rotate(-90)" '
                f'text-anchor="middle">{_e(y_label)}</text>')
-    if len(series) > 1:
-        out.append(_legend(series, left, top + ph + 48,
-                           [SERIES[i % len(SERIES)] for i in range(len(series))]))
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -395,6 +397,7 @@ def timeline_chart(lanes: Sequence[Lane], start: pd.Timestamp, end: pd.Timestamp
     in the table below; marks behind a reason are ringed."""
     left, right, top, lane_h = 150, 14, 8, 34
     height = top + lane_h * len(lanes) + 58
+    periods = any(it.get("kind") == "period" for lane in lanes for it in lane.items)
     pw = width - left - right
     span = max((end - start).days, 1)
 
@@ -429,9 +432,11 @@ def timeline_chart(lanes: Sequence[Lane], start: pd.Timestamp, end: pd.Timestamp
                            f'y="{base + 14}" text-anchor="middle" font-size="10">'
                            f"{lab}</text>")
     out.append(f'<text x="{left}" y="{base + 40}" font-size="10" fill="#333">'
-               "Bars: episodes (dashed outline: still open) and school terms (solid: "
-               "10% or more of sessions missed).</text>"
-               f'<text x="{left}" y="{base + 52}" font-size="10" fill="#333">'
+               + ("Bars: episodes (dashed outline: still open) and attendance "
+                  "periods (solid: 10% or more of sessions missed).</text>"
+                  if periods else
+                  "Bars: episodes (dashed outline: still open).</text>")
+               + f'<text x="{left}" y="{base + 52}" font-size="10" fill="#333">'
                "Triangles: events. A black ring: a record behind a reason above. "
                "Each mark links to its row in the table.</text>")
     out.append("</svg>")
