@@ -83,3 +83,17 @@ def test_alarms_warnings_and_intervals_are_shown_in_words(run_dir, tmp_path) -> 
     assert pooled["logistic regression"][1] == "0.660"        # no interval given
     assert {r[0]: r for r in page.tables["oracle"][1:]}["AUC"][4] == \
         "-0.140 to -0.061"
+
+
+def test_a_withheld_fold_stays_in_the_table_and_says_so():
+    from earlysignal.report._performance import fold_table
+
+    metrics = {"folds": [{"index": 0, "test_start": "2022-09-01"},
+                         {"index": 1, "test_start": "2022-12-01"}],
+               "per_fold": [{"fold": 0, "model": "model", "metric": "auc",
+                             "value": 0.71},
+                            {"fold": 1, "model": "model", "metric": "auc",
+                             "value": None}]}
+    t = fold_table(metrics, "auc")
+    assert [r["withheld"] for r in t["rows"]] == [False, True]
+    assert [r["fold"] for r in t["rows"]] == [0, 1]

@@ -60,12 +60,16 @@ def fold_table(metrics: Mapping[str, Any], metric: str) -> dict[str, Any]:
     pf = pd.DataFrame(metrics.get("per_fold") or [])
     if pf.empty or metric not in set(pf["metric"]):
         return {"metric": metric, "models": [], "rows": []}
-    wide = pf[pf["metric"] == metric].pivot_table(index="fold", columns="model",
-                                                  values="value", aggfunc="first")
+    part = pf[pf["metric"] == metric].assign(
+        value=lambda f: pd.to_numeric(f["value"], errors="coerce"))
+    # dropna=False: a fold withheld by the disclosure rule stays, marked as such
+    wide = part.pivot_table(index="fold", columns="model", values="value",
+                            aggfunc="first", dropna=False)
     models = _order([str(c) for c in wide.columns])
     folds = {int(f["index"]): f for f in metrics.get("folds") or []}
     rows = [{"fold": int(i), "test_start": folds.get(int(i), {}).get("test_start", ""),
-             "values": [wide.at[i, m] for m in models]} for i in wide.index]
+             "values": [wide.at[i, m] for m in models],
+             "withheld": bool(wide.loc[i].isna().all())} for i in wide.index]
     return {"metric": metric, "models": [model_name(m) for m in models],
             "codes": models, "rows": rows}
 

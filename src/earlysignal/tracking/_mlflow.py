@@ -181,18 +181,23 @@ def _log_metrics(mlflow: Any, metrics: pd.DataFrame, pooled: pd.DataFrame) -> No
     batch = [
         Metric(_metric_name(f"{r['model']}.{r['metric']}"), float(r["value"]), now, 0)
         for r in pooled.to_dict("records")
-        if not math.isnan(float(r["value"]))
+        if _published(r["value"])
     ]
     batch += [
         Metric(_metric_name(f"fold.{r['model']}.{r['metric']}"), float(r["value"]),
                now, int(r["fold"]) if str(r["fold"]).isdigit() else 0)
         for r in metrics.to_dict("records")
-        if not math.isnan(float(r["value"]))
+        if _published(r["value"])
     ]
     run_id = mlflow.active_run().info.run_id
     client = mlflow.tracking.MlflowClient()
     for start in range(0, len(batch), 1000):  # the store's batch limit
         client.log_batch(run_id, metrics=batch[start:start + 1000])
+
+
+def _published(value: Any) -> bool:
+    # None and NaN: undefined, or withheld by the disclosure rule
+    return value is not None and not math.isnan(float(value))
 
 
 def absolute_uri(uri: str) -> str:
