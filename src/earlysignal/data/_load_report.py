@@ -123,6 +123,25 @@ class LoadReport:
             "totals_balance": self.totals_balance(),
         }
 
+    def headline(self) -> str:
+        """One line: rows read, used and set aside, with the reasons.
+
+        Examples
+        --------
+        >>> LoadReport([SourceReport("people", "p.csv", "line", read=10, used=8,
+        ...             set_aside={"duplicate": 2})]).headline()
+        'read 10, used 8, set aside 2 (duplicate: 2)'
+        """
+        read = sum(s.read for s in self.sources)
+        used = sum(s.used for s in self.sources)
+        reasons: dict[str, int] = {}
+        for s in self.sources:
+            for k, v in s.set_aside.items():
+                reasons[k] = reasons.get(k, 0) + v
+        why = "; ".join(f"{k}: {v:,}" for k, v in reasons.items())
+        return (f"read {read:,}, used {used:,}, set aside {sum(reasons.values()):,}"
+                + (f" ({why})" if why else ""))
+
     def write(self, folder: str | Path) -> dict[str, Path]:
         """Write ``load_report.json`` and ``rejects.csv`` (one line per set-aside
         row: table, source, unit, line, reason) into ``folder``; returns the paths.

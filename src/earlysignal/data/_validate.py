@@ -53,6 +53,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ from earlysignal.data._schema import TABLE_NAMES, TABLES
 from earlysignal.data._tables import CanonicalTables
 from earlysignal.errors import DataError
 
-__all__ = ["validate_tables"]
+__all__ = ["validate_folder", "validate_tables"]
 
 LINE = "__es_line"
 SRC = "__es_src"
@@ -386,10 +387,35 @@ def parse_dates(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
         bad = pd.Series((codes >= 0) & failed[codes], index=s.index)
         raise _date_error(df.assign(_v=text), bad, col, info, fmt,
                           set(uniq[failed]))
+    if not info.date_formats.get(col):
+        _check_swapped(df.assign(_v=text), parsed, fmt, col, info)
     padded = np.append(parsed.to_numpy(dtype="datetime64[us]"),
                        np.datetime64("NaT", "us"))
     out = pd.Series(padded[codes], index=s.index)
     return out.dt.normalize().astype("datetime64[us]")
+
+
+def _check_swapped(df: pd.DataFrame, parsed: pd.Series, fmt: str, col: str,
+                   info: SourceInfo) -> None:
+    """Dates read with the default order where every date falls in one month while
+    the days never pass 12: month-precision dates (always the 1st) written the
+    other way round, which no single value can tell apart."""
+    if fmt[:2] not in ("%d", "%m") or parsed.dt.day.nunique() < 6:
+        return
+    if parsed.dt.month.nunique() > 1 or parsed.dt.day.max() > 12:
+        return
+    other = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    month = parsed.iloc[0].strftime("%B")
+    raise DataError(
+        f"every date reads as falling in {month}, on days 1 to 12 only: these look "
+        f"like month-precision dates (the 1st of each month) written the other way "
+        f"round, which read as {fmt} would all be wrong",
+        file=info.label,
+        column=info.column(col),
+        fix=(f"set date_format: '{other}' under {info.where} (or '{fmt}' if "
+             f"{month} really is right)" if info.settable
+             else f"write the column as dates; its text reads with '{other}'"),
+    )
 
 
 def _candidates(dayfirst: bool) -> list[str]:
@@ -707,6 +733,25 @@ def guard_set_aside(report: LoadReport, rules: Rules, max_share: float,
             )
 
 
+def _missing_canonical(label: str, table: str, column: str, found: list[str]
+                       ) -> DataError:
+    def bare(x: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", x.lower())
+
+    same = next((f for f in found if bare(f) == bare(column)), None)
+    hint = f"did you mean '{same}'? rename it to '{column}'; " if same else ""
+    shown = ", ".join(repr(f) for f in found[:20])
+    return DataError(
+        f"has no column '{column}', which every {table} table needs (columns "
+        f"found: {shown})",
+        file=label,
+        column=column,
+        fix=f"{hint}write the table with the canonical columns "
+        f"{', '.join(TABLES[table].required)} (names are fixed), or load the "
+        "source through a mapping that says which column is which",
+    )
+
+
 # ---------------------------------------------------------------- public
 
 
@@ -777,8 +822,7 @@ def validate_tables(
         found = [str(c) for c in df.columns]
         for col in TABLES[name].required:
             if col not in df.columns:
-                raise missing_column_error(label, col, found, needed_for=name,
-                                           where="the table's columns")
+                raise _missing_canonical(label, name, col, found)
         info = SourceInfo(name, label, "row", f"the {name} table", dayfirst=dayfirst,
                           settable=False)
         src = acc.add(name, label, "row", len(df))
@@ -789,3 +833,62 @@ def validate_tables(
     report = acc.report(checked, notes)
     guard_set_aside(report, rules, max_set_aside, settings)
     return strip_internal(checked), report
+
+
+def validate_folder(
+    folder: str | Path,
+    *,
+    extract_date: object = None,
+    earliest_date: object = "1990-01-01",
+    max_set_aside: float = MAX_SET_ASIDE,
+    settings: str = "the arguments of validate_folder",
+) -> tuple[CanonicalTables, LoadReport]:
+    """Validate a folder of canonical Parquet tables as a mapping's sources are.
+
+    Each ``{table}.parquet`` is read as it is and goes through
+    :func:`validate_tables`: a missing column, unreadable dates or numbers raise a
+    DataError naming the file; rows without an id, duplicates, rows dated after
+    the extract and rows of unknown people are set aside and counted. Other
+    Parquet files (such as ``truth.parquet``) are kept in ``extras``.
+
+    Parameters
+    ----------
+    folder : path
+        Holds ``people.parquet`` and any of the other canonical tables.
+    extract_date, earliest_date, max_set_aside, settings
+        As for :func:`validate_tables`.
+
+    Returns
+    -------
+    (CanonicalTables, LoadReport)
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"person_id": ["a", "a", None],
+    ...               "date_of_birth": ["2010-01-05", "2011-01-05", "2010-02-01"]}
+    ...              ).to_parquet(d / "people.parquet")
+    >>> tables, report = validate_folder(d, max_set_aside=1)
+    >>> tables["people"]["person_id"].tolist(), report.sources[0].set_aside
+    (['a'], {'missing person_id': 1, 'duplicate person_id with different details': 1})
+    """
+    found = CanonicalTables.read_dir(folder)
+    frames = {name: _read_table(path) for name, path in found.paths.items()}
+    tables, report = validate_tables(
+        frames, file_names={n: p.name for n, p in found.paths.items()},
+        extract_date=extract_date, earliest_date=earliest_date,
+        max_set_aside=max_set_aside, settings=settings)
+    tables.extras = dict(found.extras)
+    return tables, report
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise DataError(
+            f"cannot be read as Parquet ({str(e).splitlines()[0] if str(e) else e})",
+            file=path.name,
+            fix="write the table again as Parquet (earlysignal validate MAPPING "
+            "--out DIR writes canonical tables), or remove the file") from None

@@ -58,6 +58,12 @@ class DataSection(_Section):
         "before anything is written; the key comes from EARLYSIGNAL_PSEUDONYM_KEY or "
         "key_file, never from the config. Mappings have their own switch.")
     key_file: str | None = Field(None, description="A file holding the pseudonym key.")
+    earliest_date: date = Field(date(1990, 1, 1), description="With folder: rows "
+                                "dated before it are set aside (a mapping has its "
+                                "own).")
+    max_set_aside: float = Field(0.01, ge=0, le=1, description="With folder: the "
+                                 "load stops when a date rule would set aside more "
+                                 "of a table (a mapping has its own).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DataSection:
@@ -67,6 +73,11 @@ class DataSection(_Section):
             raise ValueError(
                 f"give exactly one of synth, mapping or folder (found {given or 'none'})"
             )
+        misplaced = sorted({"earliest_date", "max_set_aside"} & self.model_fields_set)
+        if misplaced and not self.folder:
+            raise ValueError(
+                f"{' and '.join(misplaced)} apply to folder: only (a mapping sets "
+                "them in the mapping file; the synthetic cohort needs neither)")
         return self
 
 

@@ -69,10 +69,11 @@ def _pseudonymised(loaded: LoadedData, key_file: Path | None,
 def _load(config: PipelineConfig, data_dir: str | Path | None,
           work: Path) -> LoadedData:
     if data_dir is not None:
-        return _folder(Path(data_dir), origin=f"folder {data_dir}")
+        return _checked_folder(config, Path(data_dir), f"folder {data_dir}", work)
     src = config.data
     if src.folder:
-        return _folder(config.resolve(src.folder), origin=f"folder {src.folder}")
+        return _checked_folder(config, config.resolve(src.folder),
+                               f"folder {src.folder}", work)
     if src.mapping:
         return _mapping(config.resolve(src.mapping), work / "data")
     assert src.synth is not None
@@ -90,6 +91,34 @@ def _folder(folder: Path, *, origin: str) -> LoadedData:
     truth_path = tables.extras.get("truth")
     truth = pd.read_parquet(truth_path) if truth_path else None
     return LoadedData(tables, origin, truth, details={"folder": str(folder)})
+
+
+def _checked_folder(config: PipelineConfig, folder: Path, origin: str,
+                    work: Path) -> LoadedData:
+    """A folder of canonical tables, through the same validation and load report as
+    a mapping; the report and rejects file go to ``work/data-checked``.
+
+    When rows are set aside the checked tables are written there too and used.
+    """
+    from earlysignal.data import validate_folder
+
+    extract = config.label.followup.extract_date
+    tables, report = validate_folder(
+        folder, extract_date=extract, earliest_date=config.data.earliest_date,
+        max_set_aside=config.data.max_set_aside,
+        settings="the data: section of the config")
+    out = work / "data-checked"
+    paths = report.write(out)
+    if any(s.set_aside for s in report.sources):
+        tables.write_dir(out)
+        for extra in tables.extras.values():
+            (out / extra.name).write_bytes(extra.read_bytes())
+        loaded = _folder(out, origin=origin)
+    else:
+        loaded = _folder(folder, origin=origin)
+    loaded.load_report = report
+    loaded.details["load_report"] = str(paths["report"])
+    return loaded
 
 
 def _synth(settings: dict[str, Any], folder: Path) -> LoadedData:
@@ -114,6 +143,8 @@ def _mapping(mapping: Path, folder: Path) -> LoadedData:
 
     tables, report = load_mapping(mapping)
     tables.write_dir(folder)
+    paths = report.write(folder)
     loaded = _folder(folder, origin=f"mapping {mapping}")
     loaded.load_report = report
+    loaded.details["load_report"] = str(paths["report"])
     return loaded

@@ -112,6 +112,9 @@ def run_pipeline(
         data = result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
         fingerprints = fingerprint_tables(data.tables)
     log(f"data: {data.origin}")
+    if data.load_report is not None:
+        log(f"data: {data.load_report.headline()}; rejects.csv beside "
+            f"{data.details.get('load_report', 'the load report')}")
     if data.tables.missing:
         log(f"data: no rows in {', '.join(data.tables.missing)}; features from "
             "them read as 'nothing recorded'")
