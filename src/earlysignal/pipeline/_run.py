@@ -30,6 +30,11 @@ from earlysignal.data import fingerprint_tables
 from earlysignal.features import FeatureMatrix, read_feature_matrix
 from earlysignal.model import Evaluation
 from earlysignal.pipeline._cache import is_fresh, mark_done, stage_key
+from earlysignal.pipeline._checks import (
+    check_escalations,
+    check_finite_features,
+    check_outcome_rows,
+)
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._explain_stage import explain_stage
@@ -115,6 +120,7 @@ def run_pipeline(
     if data.load_report is not None:
         log(f"data: {data.load_report.headline()}; rejects.csv beside "
             f"{data.details.get('load_report', 'the load report')}")
+    check_outcome_rows(config.label, data.tables)
     if data.tables.missing:
         log(f"data: no rows in {', '.join(data.tables.missing)}; features from "
             "them read as 'nothing recorded'")
@@ -139,6 +145,10 @@ def run_pipeline(
                                "cohort": feat_doc["cohort"],
                                "labels": feat_doc["labels"]}
     log(f"features: {len(matrix):,} rows x {len(metadata)} features")
+    if "model" in stages:
+        check_escalations(config.label, feat_doc["labels"])
+        check_finite_features(matrix, [m.column for m in metadata.values()
+                                       if m.kind != "categorical"])
 
     if "model" in stages:
         # the validated sections, so that a changed default is a changed key
