@@ -531,7 +531,9 @@ def _date_error(df: pd.DataFrame, bad: pd.Series, col: str, info: SourceInfo,
                    f"number above 12), so no one order reads it: {where}")
         fix = "export the column in one date format, or correct these cells"
     elif order == "month-first" and inferred is not None:
-        problem = (f"{n} date(s) cannot be read as {_order_name(fmt)}: {where}; the "
+        how = (_order_name("%d") if info.dayfirst and not info.date_formats.get(col)
+               else _order_name(fmt))
+        problem = (f"{n} date(s) cannot be read as {how}: {where}; the "
                    f"column is written month-first (US style, like "
                    f"{_example(inferred)}: a second number goes above 12)")
         fix = setting.format(inferred)

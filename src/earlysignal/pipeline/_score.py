@@ -147,7 +147,10 @@ def _check_date(tables: CanonicalTables, when: pd.Timestamp, source: Path) -> No
 
 def _tables(source: Path) -> CanonicalTables:
     if source.is_dir():
-        return CanonicalTables.read_dir(source)
+        from earlysignal.data import validate_folder
+
+        # the same checks as a run's data step: no silent set-aside, no bad values
+        return validate_folder(source, settings="the folder's tables")[0]
     if source.suffix in (".yaml", ".yml"):
         from earlysignal.data import load_mapping
 

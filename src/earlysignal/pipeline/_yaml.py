@@ -10,6 +10,7 @@ file but never show its content.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +42,21 @@ def read_yaml(path: str | Path, *, include_roots: tuple[str | Path, ...] = ()
         top-level file's folder and its subfolders.
     """
     path = Path(path)
-    roots = (path.resolve().parent, *(Path(r).resolve() for r in include_roots))
+    # judged on the path as written (with '..' folded, symlinks kept): a link
+    # someone placed in the folder is theirs to place; a path in the text is not
+    roots = tuple(Path(os.path.abspath(r))
+                  for r in (path.parent, *include_roots))
     return _read(path, stack=(), roots=roots)
 
 
 def _read(path: Path, stack: tuple[Path, ...], roots: tuple[Path, ...]) -> Any:
-    path = path.resolve()
-    if stack and not any(path.is_relative_to(r) for r in roots):
+    written = Path(os.path.abspath(path))
+    if stack and not any(written.is_relative_to(r) for r in roots):
         raise ConfigError(str(stack[0]), [
-            f"include: {path} is outside the config's folder {roots[0]} (hint: move "
-            "the file under that folder, or allow its folder with "
+            f"include: {written} is outside the config's folder {roots[0]} (hint: "
+            "move the file under that folder, or allow its folder with "
             "--allow-include-from)"])
+    path = path.resolve()
     if path in stack:
         chain = " -> ".join(p.name for p in (*stack, path))
         raise ConfigError(str(stack[0]), [f"include loop: {chain}"])
