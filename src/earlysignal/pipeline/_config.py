@@ -84,9 +84,13 @@ class SynthSource(_Section):
                 f"unknown option(s) of the synthetic cohort: {', '.join(hints)} "
                 f"(options are {', '.join(k for k in known if k not in own)}; "
                 "people, seed and attendance go beside options:)")
+        # the as-of dates come from the cohort section when the data is made
+        options = {"as_of_dates": (), **self.options}
         try:
             SynthConfig(people=self.people, seed=self.seed,
-                        attendance=self.attendance, **self.options)
+                        attendance=self.attendance, **options)
+        except ConfigError as e:
+            raise ValueError("; ".join(_plain(p) for p in e.problems)) from None
         except (TypeError, ValueError) as e:
             raise ValueError(_plain(str(e))) from None
         return self
