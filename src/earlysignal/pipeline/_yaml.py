@@ -67,9 +67,9 @@ def _read(path: Path, stack: tuple[Path, ...], roots: tuple[Path, ...]) -> Any:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as e:
-        line = path.read_bytes().count(b"\n", 0, e.start) + 1
+        at = path.read_bytes().count(b"\n", 0, e.start) + 1
         raise ConfigError(str(path), [
-            f"line {line}: byte 0x{e.object[e.start]:02x} is not UTF-8 text (hint: "
+            f"line {at}: byte 0x{e.object[e.start]:02x} is not UTF-8 text (hint: "
             "save the file as UTF-8; in Notepad use 'Save as' with encoding "
             "UTF-8)"]) from None
     except yaml.YAMLError as e:
