@@ -109,7 +109,12 @@ def _checked_folder(config: PipelineConfig, folder: Path, origin: str,
         settings="the data: section of the config")
     out = work / "data-checked"
     paths = report.write(out)
-    if any(s.set_aside for s in report.sources):
+    if any(s.set_aside for s in report.sources) and config.data.pseudonymise:
+        # raw ids must not reach the run folder: the pseudonymising step writes them
+        truth = tables.extras.get("truth")
+        loaded = LoadedData(tables, origin, pd.read_parquet(truth) if truth else None,
+                            details={"folder": str(folder)})
+    elif any(s.set_aside for s in report.sources):
         tables.write_dir(out)
         for extra in tables.extras.values():
             (out / extra.name).write_bytes(extra.read_bytes())
