@@ -45,6 +45,12 @@ RunOutOpt = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Recompute stages whose inputs are unchanged.")
 ]
+IncludeOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--allow-include-from", help="A further folder that include: in "
+                 "the config may read from (default: only the config's own folder "
+                 "tree); repeat for several."),
+]
 
 
 def _quarter_starts(start: str, end: str) -> list[str]:
@@ -124,11 +130,17 @@ def validate(
     """
     from earlysignal.data import load_mapping
 
+    _check_folder(out_dir, "--out")
     tables, report = load_mapping(mapping)
     out.print(report.to_rich())
     if out_dir is not None:
         tables.write_dir(out_dir)
-        out.print(f"canonical tables written to {out_dir}")
+        paths = report.write(out_dir)
+        out.print(f"canonical tables written to {out_dir}; load report "
+                  f"{paths['report']}, set-aside lines {paths['rejects']}")
+    elif report.rejects is not None and len(report.rejects):
+        out.print(f"{len(report.rejects):,} set-aside lines: add --out DIR to write "
+                  "them to DIR/rejects.csv beside the load report")
 
 
 @app.command()
@@ -139,6 +151,7 @@ def features(
     engine: Annotated[
         str | None, typer.Option(help="duckdb or spark; overrides the config.")
     ] = None,
+    include_from: IncludeOpt = None,
 ) -> None:
     """Build the leakage-safe feature matrix (with labels) for a pipeline config.
 
@@ -149,7 +162,7 @@ def features(
     """
     from earlysignal.pipeline import Progress, features_stage, load_config, load_data
 
-    cfg = load_config(config)
+    cfg = load_config(config, include_roots=tuple(include_from or ()))
     if engine not in (None, "duckdb", "spark"):
         raise typer.BadParameter("use duckdb or spark", param_hint="--engine")
     loaded = load_data(cfg, data_dir=data, work_dir=out_dir)
@@ -319,18 +332,20 @@ AboveOracleOpt = Annotated[
 
 @app.command()
 def run(config: ConfigArg, data: DataOpt = None, out_dir: RunOutOpt = None,
-        force: ForceOpt = False, allow_above_oracle: AboveOracleOpt = False) -> None:
+        force: ForceOpt = False, allow_above_oracle: AboveOracleOpt = False,
+        include_from: IncludeOpt = None) -> None:
     """Run a whole pipeline end to end: data, features, model, audit, reports.
 
     Example: earlysignal run pipelines/demo.yaml
     """
     _run_stages(config, data, out_dir, force, stages=None,
-                allow_above_oracle=allow_above_oracle)
+                allow_above_oracle=allow_above_oracle, include_from=include_from)
 
 
 @app.command()
 def train(config: ConfigArg, data: DataOpt = None, out_dir: RunOutOpt = None,
-          force: ForceOpt = False, allow_above_oracle: AboveOracleOpt = False) -> None:
+          force: ForceOpt = False, allow_above_oracle: AboveOracleOpt = False,
+          include_from: IncludeOpt = None) -> None:
     """Build features, evaluate the model against baselines on temporal folds,
     train the final model and log it all to MLflow.
 
@@ -338,15 +353,16 @@ def train(config: ConfigArg, data: DataOpt = None, out_dir: RunOutOpt = None,
     """
     _run_stages(config, data, out_dir, force, stages=("features", "model",
                                                       "tracking"),
-                allow_above_oracle=allow_above_oracle)
+                allow_above_oracle=allow_above_oracle, include_from=include_from)
 
 
 def _run_stages(config: Path, data: Path | None, out_dir: Path | None, force: bool,
-                stages: tuple[str, ...] | None, allow_above_oracle: bool = False
-                ) -> None:
+                stages: tuple[str, ...] | None, allow_above_oracle: bool = False,
+                include_from: list[Path] | None = None) -> None:
     from earlysignal.pipeline import STAGES, Progress, load_config, run_pipeline
 
-    cfg = load_config(config)
+    _check_folder(out_dir, "--out")
+    cfg = load_config(config, include_roots=tuple(include_from or ()))
     progress = Progress(console)
     with progress.running():
         result = run_pipeline(cfg, data_dir=data, out=out_dir, force=force,
@@ -474,6 +490,12 @@ def _print_run(result: Any) -> None:
                   f"{tracking['ui_command']}")
 
 
+def _check_folder(path: Path | None, option: str) -> None:
+    if path is not None and path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"'{path}' is an existing file; give a folder",
+                                 param_hint=option)
+
+
 def _parse_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -502,6 +524,12 @@ def main() -> None:
         app()  # standalone: usage errors print help and exit 2
     except EarlysignalError as e:
         console.print("[bold red]error:[/]", Text(str(e)), soft_wrap=True)
+        sys.exit(1)
+    except OSError as e:  # a path the user gave: missing, a file for a folder, denied
+        where = f": {e.filename}" if e.filename else ""
+        console.print("[bold red]error:[/]", Text(f"{e.strerror or e}{where}. Fix: "
+                      "check the path and that you may read and write there"),
+                      soft_wrap=True)
         sys.exit(1)
 
 

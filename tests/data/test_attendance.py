@@ -145,7 +145,7 @@ def test_marks_through_a_mapping_are_accounted(tmp_path: Path) -> None:
         "B2,,AM,/\n"                 # 13 missing date
         "A1,10/04/2024,AM,N\n")      # 14 used (summer term)
     (tmp_path / "mapping.yaml").write_text(
-        "extract_date: 2024-08-31\ntables:\n"
+        "extract_date: 2024-08-31\nmax_set_aside: 0.1\ntables:\n"
         "  people: {file: pupils.csv, columns: {person_id: UPN, date_of_birth: DOB}}\n"
         "  periods:\n  - attendance_marks:\n      file: marks.csv\n"
         "      columns: {person_id: UPN, date: Date, mark: Mark, session: AMPM}\n"

@@ -84,7 +84,7 @@ def messy_load(tmp_path: Path) -> tuple[CanonicalTables, LoadReport]:
         "A1,fsm,yes,01/09/2020,01/09/2019\n"   # 3 end before start
     )
     mapping = (
-        "extract_date: 2024-08-31\n"
+        "extract_date: 2024-08-31\nmax_set_aside: 0.5\n"
         "tables:\n" + PEOPLE_MAP +
         "  events:\n    file: behaviour.csv\n"
         "    columns: {person_id: UPN, event_date: Date, event_type: Code, value: Days,"
@@ -275,7 +275,7 @@ def test_validate_tables_counts_and_names_rows() -> None:
         "end_date": pd.to_datetime(["2020-02-01", "2020-04-01", None]),
         "source": "social_care", "episode_type": "child_in_need"})
     tables, report = validate_tables({"people": people, "episodes": episodes},
-                                     extract_date="2024-08-31")
+                                     extract_date="2024-08-31", max_set_aside=0.5)
     assert len(tables["episodes"]) == 1
     assert report.sources[1].set_aside == {"date after extract date": 1,
                                            "end before start": 1}
@@ -323,7 +323,7 @@ def test_report_balances_and_matches_naive_filter(tmp_path: Path, rows) -> None:
         lines.append(f"{pid},{d:%d/%m/%Y},{code},{days}")
     path = write(tmp_path, {"pupils.csv": "UPN,DOB\nA1,05/01/2010\nB2,02/03/2011\n",
                             "b.csv": "\n".join(lines) + "\n"},
-                 "extract_date: 2022-06-30\ntables:\n" + PEOPLE_MAP +
+                 "extract_date: 2022-06-30\nmax_set_aside: 1\ntables:\n" + PEOPLE_MAP +
                  "  events:\n    file: b.csv\n    columns: {person_id: UPN, "
                  "event_date: Date, event_type: Code, value: Days}\n"
                  "    values: {source: school}\n    unmapped_codes: set_aside\n"

@@ -22,7 +22,7 @@ from earlysignal.data._schema import (
     pandera_schema,
 )
 from earlysignal.data._tables import CanonicalTables
-from earlysignal.data._validate import validate_tables
+from earlysignal.data._validate import validate_folder, validate_tables
 
 __all__ = [
     "DFE_MARKS",
@@ -48,5 +48,6 @@ __all__ = [
     "marks_to_periods",
     "pandera_schema",
     "pseudonymise",
+    "validate_folder",
     "validate_tables",
 ]

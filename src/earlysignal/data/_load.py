@@ -35,6 +35,7 @@ from earlysignal.data._validate import (
     SourceInfo,
     clean_text,
     coerce_source,
+    guard_set_aside,
     isin,
     map_values,
     mark_internal,
@@ -126,9 +127,12 @@ def load_mapping(
         if table == "people":
             people_ids = df["person_id"]
         frames[table] = df
+    report = acc.report(frames, notes)
+    guard_set_aside(report, rules, mapping.max_set_aside,
+                    f"the mapping ({mapping.origin})")
     if pseudo is not None:
         frames = _pseudonymise_all(frames, pseudo)
-    return strip_internal(frames), acc.report(frames, notes)
+    return strip_internal(frames), report
 
 
 def _pseudonymiser(mapping: SourceMapping, key: str | bytes | None,

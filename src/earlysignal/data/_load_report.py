@@ -7,7 +7,9 @@ The report holds counts and line numbers only, never an identifier or a value.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -66,6 +68,8 @@ class LoadReport:
 
     sources: list[SourceReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: every set-aside row: table, source, unit, line (or row number) and reason
+    rejects: pd.DataFrame | None = field(default=None, repr=False)
 
     def totals_balance(self) -> bool:
         """True when read == used + set aside for every source."""
@@ -118,6 +122,56 @@ class LoadReport:
             "notes": list(self.notes),
             "totals_balance": self.totals_balance(),
         }
+
+    def headline(self) -> str:
+        """One line: rows read, used and set aside, with the reasons.
+
+        Examples
+        --------
+        >>> LoadReport([SourceReport("people", "p.csv", "line", read=10, used=8,
+        ...             set_aside={"duplicate": 2})]).headline()
+        'read 10, used 8, set aside 2 (duplicate: 2)'
+        """
+        read = sum(s.read for s in self.sources)
+        used = sum(s.used for s in self.sources)
+        reasons: dict[str, int] = {}
+        for s in self.sources:
+            for k, v in s.set_aside.items():
+                reasons[k] = reasons.get(k, 0) + v
+        why = "; ".join(f"{k}: {v:,}" for k, v in reasons.items())
+        return (f"read {read:,}, used {used:,}, set aside {sum(reasons.values()):,}"
+                + (f" ({why})" if why else ""))
+
+    def write(self, folder: str | Path) -> dict[str, Path]:
+        """Write ``load_report.json`` and ``rejects.csv`` (one line per set-aside
+        row: table, source, unit, line, reason) into ``folder``; returns the paths.
+
+        The rejects file names lines, never values, so it holds no identifier.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> r = LoadReport([SourceReport("people", "pupils.csv", "line", read=3,
+        ...                              used=2, set_aside={"duplicate": 1})],
+        ...                rejects=pd.DataFrame({"table": ["people"],
+        ...                    "source": ["pupils.csv"], "unit": ["line"],
+        ...                    "line": [4], "reason": ["duplicate"]}))
+        >>> paths = r.write(tempfile.mkdtemp())
+        >>> print(paths["rejects"].read_text().strip())
+        table,source,unit,line,reason
+        people,pupils.csv,line,4,duplicate
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {"report": folder / "load_report.json",
+                 "rejects": folder / "rejects.csv"}
+        doc = self.to_dict()
+        doc["rejects_file"] = paths["rejects"].name
+        paths["report"].write_text(json.dumps(doc, indent=2, default=str))
+        rejects = self.rejects if self.rejects is not None else pd.DataFrame(
+            columns=["table", "source", "unit", "line", "reason"])
+        rejects.to_csv(paths["rejects"], index=False)
+        return paths
 
     def summary(self) -> str:
         """A plain-text table of the report, with reasons and example lines."""

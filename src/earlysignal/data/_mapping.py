@@ -9,6 +9,8 @@ A full example::
 
     extract_date: 2024-08-31     # optional; rows dated after it are set aside
     earliest_date: 1990-01-01    # optional (this is the default); earlier rows set aside
+    max_set_aside: 0.01          # the load stops when a date rule (earliest_date,
+                                 # extract_date) would set aside more of a source
     dayfirst: true               # how to read 03/04/2021 when no date_format is given
     encoding: utf-8-sig          # default text encoding of CSV files (a BOM is fine)
     pseudonymise: true           # replace person ids with keyed pseudonyms on load
@@ -215,6 +217,7 @@ class SourceMapping(_Base):
 
     extract_date: date | None = None
     earliest_date: date = date(1990, 1, 1)
+    max_set_aside: float = Field(0.01, ge=0, le=1)
     dayfirst: bool = True
     encoding: str = "utf-8-sig"
     pseudonymise: bool = False
@@ -243,7 +246,10 @@ class SourceMapping(_Base):
         path = Path(path)
         if not path.is_file():
             raise ConfigError(str(path), [f"file not found (looked for {path.resolve()})"])
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ConfigError(str(path), [_not_utf8(path, e)]) from None
         try:
             raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as e:
@@ -266,6 +272,13 @@ class SourceMapping(_Base):
         mapping._base_dir = Path(base_dir)
         mapping._origin = origin
         return mapping
+
+
+def _not_utf8(path: Path, e: UnicodeDecodeError) -> str:
+    line = path.read_bytes().count(b"\n", 0, e.start) + 1
+    return (f"is not UTF-8 text: byte 0x{e.object[e.start]:02x} at line {line} cannot "
+            "be decoded (save the file as UTF-8; in Notepad choose 'Save as' with "
+            "encoding UTF-8)")
 
 
 # ---------------------------------------------------------------- YAML reading

@@ -9,6 +9,7 @@ number counts data rows from 1.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +113,7 @@ def _read_csv(
         ) from e
     df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]
     _check_delimiter(df, label, sep, where)
+    _check_last_line(path, df, label, sep, encoding)
     if df.empty:
         raise _empty(label, where)
     return RawTable(df, label, "line", 2)
@@ -129,6 +131,31 @@ def _check_delimiter(df: pd.DataFrame, label: str, sep: str, where: str) -> None
                 file=label,
                 fix=f"set delimiter: {shown} under {where}",
             )
+
+
+def _check_last_line(path: Path, df: pd.DataFrame, label: str, sep: str,
+                     encoding: str) -> None:
+    """A last line with fewer fields than the header is an export cut short; pandas
+    would fill the missing cells with empty values and the row would look merely
+    incomplete."""
+    if df.empty or df.shape[1] < 2:
+        return
+    raw = path.read_bytes()
+    data = raw.rstrip(b"\r\n\t ")
+    last = data.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace").rstrip("\r")
+    fields = next(csv.reader([last], delimiter=sep), [])
+    if len(fields) >= df.shape[1] or data.count(b"\n") == 0:
+        return
+    ends = "ends with" if raw.endswith(b"\n") else "has no"
+    number = data.count(b"\n") + 1
+    raise DataError(
+        f"line {number}, the last, has {len(fields)} of the "
+        f"{df.shape[1]} fields of the header and {ends} line break: the file looks "
+        "cut short",
+        file=label,
+        fix="export the file again and check it finished writing, or remove the "
+        "incomplete last line",
+    )
 
 
 def _encoding_error(path: Path, label: str, encoding: str, where: str) -> DataError:

@@ -30,6 +30,9 @@ before the start                       ``end before start``
 a second row for a person_id           ``duplicate person_id with different
                                        details`` (people; the first row is kept)
 person_id not in people                ``unknown person``
+a characteristic repeated for one      ``duplicate person_id, attribute and
+person, attribute and valid_from       valid_from``; when the values differ every
+                                       row of the clash is set aside
 authorised + unauthorised absence
 above sessions possible in a period    ``absence more than sessions possible``
                                        (every measure of that period is set aside)
@@ -46,9 +49,11 @@ Daily marks are checked mark by mark (see ``marks_to_periods``).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,7 +63,7 @@ from earlysignal.data._schema import TABLE_NAMES, TABLES
 from earlysignal.data._tables import CanonicalTables
 from earlysignal.errors import DataError
 
-__all__ = ["validate_tables"]
+__all__ = ["validate_folder", "validate_tables"]
 
 LINE = "__es_line"
 SRC = "__es_src"
@@ -100,6 +105,7 @@ class SourceInfo:
     user_columns: dict[str, str] = field(default_factory=dict)
     dayfirst: bool = True
     date_formats: dict[str, str | None] = field(default_factory=dict)
+    settable: bool = True  # whether the user can set date_format: for it
 
     def column(self, canonical: str) -> str:
         return self.user_columns.get(canonical, canonical)
@@ -149,6 +155,7 @@ class Accounting:
     def __init__(self) -> None:
         self.entries: list[SourceReport] = []
         self._fixed_used: dict[int, int] = {}
+        self._rejects: list[pd.DataFrame] = []
 
     def add(self, table: str, label: str, unit: str, read: int,
             example_unit: str = "") -> int:
@@ -168,6 +175,7 @@ class Accounting:
         if not mask.any():
             return df
         gone = df.loc[mask, [SRC, LINE]]
+        self._rejects.append(gone.assign(reason=reason))
         for src, n in gone[SRC].value_counts(sort=False).items():
             entry = self.entries[int(src)]  # type: ignore[call-overload]
             entry.set_aside[reason] = entry.set_aside.get(reason, 0) + int(n)
@@ -185,7 +193,24 @@ class Accounting:
                 used[int(src)] = used.get(int(src), 0) + int(n)  # type: ignore[call-overload]
         for i, entry in enumerate(self.entries):
             entry.used = self._fixed_used.get(i, used.get(i, 0))
-        return LoadReport(list(self.entries), list(notes))
+        return LoadReport(list(self.entries), list(notes), rejects=self.rejects())
+
+    def rejects(self) -> pd.DataFrame:
+        """Every set-aside row: table, source, unit, line (or row) and reason."""
+        cols = ["table", "source", "unit", "line", "reason"]
+        if not self._rejects:
+            return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "line"
+                                              else "str") for c in cols})
+        gone = pd.concat(self._rejects, ignore_index=True)
+        src = gone[SRC].astype("int64").to_numpy()
+        entries = self.entries
+        return pd.DataFrame({
+            "table": [entries[i].table for i in src],
+            "source": [entries[i].source for i in src],
+            "unit": [entries[i].example_unit or entries[i].unit for i in src],
+            "line": gone[LINE].astype("Int64").to_numpy(),
+            "reason": gone["reason"].astype("str").to_numpy(),
+        }, columns=cols)
 
 
 # ---------------------------------------------------------------- messages
@@ -270,10 +295,14 @@ def clean_text(s: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
+#: Counts and values above this are taken as export errors (1e308, overflowed cells).
+MAX_VALUE = 1e9
+
+
 def parse_numbers(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
     s = df[col]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype("float64")
+        return _check_finite(df, s.astype("float64"), col, info)
     text = clean_text(s)
     num = map_values(text, lambda u: pd.to_numeric(u, errors="coerce")).astype("float64")
     bad = text.notna() & num.isna()
@@ -285,6 +314,23 @@ def parse_numbers(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
             column=_user_column(df, bad, col, info),
             fix="remove the text from these cells (use a dot for decimals and no "
             f"thousands separators), or map the right column under {info.where}",
+        )
+    return _check_finite(df, num, col, info)
+
+
+def _check_finite(df: pd.DataFrame, num: pd.Series, col: str, info: SourceInfo
+                  ) -> pd.Series:
+    """Infinite or absurdly large numbers (inf, 1e308) are export errors: a count
+    of sessions or days is never above a billion."""
+    bad = num.notna() & ~(num.abs() <= MAX_VALUE)
+    if bad.any():
+        raise DataError(
+            f"{int(bad.sum())} value(s) are infinite or implausibly large (above "
+            f"{MAX_VALUE:,.0f}): {where_text(df.assign(_v=num), bad, info.unit_word, '_v')}",
+            file=info.label,
+            column=_user_column(df, bad, col, info),
+            fix="correct these cells in the source (an overflowed or mistyped "
+            "number); counts and values must be ordinary finite numbers",
         )
     return num
 
@@ -341,10 +387,35 @@ def parse_dates(df: pd.DataFrame, col: str, info: SourceInfo) -> pd.Series:
         bad = pd.Series((codes >= 0) & failed[codes], index=s.index)
         raise _date_error(df.assign(_v=text), bad, col, info, fmt,
                           set(uniq[failed]))
+    if not info.date_formats.get(col):
+        _check_swapped(df.assign(_v=text), parsed, fmt, col, info)
     padded = np.append(parsed.to_numpy(dtype="datetime64[us]"),
                        np.datetime64("NaT", "us"))
     out = pd.Series(padded[codes], index=s.index)
     return out.dt.normalize().astype("datetime64[us]")
+
+
+def _check_swapped(df: pd.DataFrame, parsed: pd.Series, fmt: str, col: str,
+                   info: SourceInfo) -> None:
+    """Dates read with the default order where every date falls in one month while
+    the days never pass 12: month-precision dates (always the 1st) written the
+    other way round, which no single value can tell apart."""
+    if fmt[:2] not in ("%d", "%m") or parsed.dt.day.nunique() < 6:
+        return
+    if parsed.dt.month.nunique() > 1 or parsed.dt.day.max() > 12:
+        return
+    other = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    month = parsed.iloc[0].strftime("%B")
+    raise DataError(
+        f"every date reads as falling in {month}, on days 1 to 12 only: these look "
+        f"like month-precision dates (the 1st of each month) written the other way "
+        f"round, which read as {fmt} would all be wrong",
+        file=info.label,
+        column=info.column(col),
+        fix=(f"set date_format: '{other}' under {info.where} (or '{fmt}' if "
+             f"{month} really is right)" if info.settable
+             else f"write the column as dates; its text reads with '{other}'"),
+    )
 
 
 def _candidates(dayfirst: bool) -> list[str]:
@@ -363,43 +434,147 @@ def _best_format(uniq: pd.Index, dayfirst: bool) -> tuple[str, pd.Series]:
     return best
 
 
+_NUMERIC_DATE = re.compile(
+    r"^(\d{1,4})([/.\-])(\d{1,2})\2(\d{2,4})"
+    r"(?:[ T](\d{1,2}):(\d{2})(:\d{2})?(?:\.\d+)?\s*([AaPp][Mm])?)?$")
+
+
+def date_order(values: pd.Index | list[str]) -> str | None:
+    """How numeric dates are written, judged from the values themselves:
+    ``day-first`` when a first number goes above 12, ``month-first`` when a second
+    does, ``mixed`` when both happen, ``year-first``, or None when undecided.
+
+    Examples
+    --------
+    >>> date_order(["02/28/2014", "03/01/2014"])
+    'month-first'
+    >>> date_order(["28/02/2014", "03/01/2014"])
+    'day-first'
+    >>> date_order(["03/01/2014"]) is None
+    True
+    """
+    day = month = year = False
+    for v in values:
+        m = _NUMERIC_DATE.match(str(v).strip())
+        if not m:
+            continue
+        first, second = m.group(1), int(m.group(3))
+        if len(first) == 4:
+            year = True
+            continue
+        day |= int(first) > 12
+        month |= second > 12
+    if day and month:
+        return "mixed"
+    return ("day-first" if day else "month-first" if month
+            else "year-first" if year else None)
+
+
+def infer_date_format(values: pd.Index | list[str]) -> str | None:
+    """The one strptime format that reads every value, built from how they are
+    written (separator, order, two- or four-digit year, time of day); None if the
+    values do not share one numeric format.
+
+    Examples
+    --------
+    >>> infer_date_format(["02/28/2014", "12/31/2013"])
+    '%m/%d/%Y'
+    >>> infer_date_format(["28.02.14 10:30 PM"])
+    '%d.%m.%y %I:%M %p'
+    """
+    order = date_order(values)
+    shapes = set()
+    for v in values:
+        m = _NUMERIC_DATE.match(str(v).strip())
+        if not m:
+            return None
+        year = "%Y" if len(m.group(4)) == 4 else "%y"
+        sep = m.group(2)
+        if order == "year-first":
+            head = f"%Y{sep}%m{sep}%d"
+        elif order == "month-first":
+            head = f"%m{sep}%d{sep}{year}"
+        else:
+            head = f"%d{sep}%m{sep}{year}"
+        if m.group(5):
+            hour = "%I" if m.group(8) else "%H"
+            head += f" {hour}:%M" + (":%S" if m.group(7) else "") + (
+                " %p" if m.group(8) else "")
+        shapes.add(head)
+    if len(shapes) != 1:
+        return None
+    fmt = shapes.pop()
+    ok = _try_format(pd.Index([str(v).strip().replace("T", " ") for v in values]),
+                     fmt).notna().all()
+    return fmt if ok else None
+
+
 def _date_error(df: pd.DataFrame, bad: pd.Series, col: str, info: SourceInfo,
                 fmt: str, bad_values: set) -> DataError:
     where = where_text(df, bad, info.unit_word, "_v")
+    values = pd.Index(df["_v"].dropna().unique())
+    order = date_order(values)
+    inferred = infer_date_format(values)
     vals = pd.Index(sorted(bad_values))
-    other = next(
+    other = inferred or infer_date_format(vals) or next(
         (f for f in [ISO, *_DAYFIRST, *_MONTHFIRST, *_WORDS]
          if f != fmt and _try_format(vals, f).notna().any()),
         None,
     )
-    expected = f"expected dates like {_example(fmt)} ({fmt})"
     n = int(bad.sum())
-    fix = (f"correct these cells, or set date_format: under {info.where} if the "
-           "column is written another way")
-    if other in _MONTHFIRST and info.dayfirst:
-        problem = (f"{n} date(s) cannot be read day-first (the default, UK style "
-                   f"31/12/2020): {where}; they look month-first (US style "
-                   f"{_example(other)})")
-        fix = (f"if the whole column is month-first, set dayfirst: false or "
-               f"date_format: '{other}' under {info.where}; otherwise correct these "
-               "cells")
-    elif other in _DAYFIRST and not info.dayfirst:
-        problem = (f"{n} date(s) cannot be read month-first (dayfirst: false): "
-                   f"{where}; they look day-first (UK style {_example(other)})")
-        fix = (f"remove dayfirst: false or set date_format: '{other}' under "
-               f"{info.where}")
+    setting = f"set date_format: '{{}}' under {info.where}" if info.settable else (
+        "write the column as dates (or as text like 2020-12-31); its values read "
+        "with the format '{}'")
+    if order == "mixed":
+        problem = (f"{n} date(s) cannot be read: the column mixes day-first dates "
+                   f"(a first number above 12) and month-first dates (a second "
+                   f"number above 12), so no one order reads it: {where}")
+        fix = "export the column in one date format, or correct these cells"
+    elif order == "month-first" and inferred is not None:
+        how = (_order_name("%d") if info.dayfirst and not info.date_formats.get(col)
+               else _order_name(fmt))
+        problem = (f"{n} date(s) cannot be read as {how}: {where}; the "
+                   f"column is written month-first (US style, like "
+                   f"{_example(inferred)}: a second number goes above 12)")
+        fix = setting.format(inferred)
+    elif order == "day-first" and fmt.startswith("%m") and inferred is not None:
+        problem = (f"{n} date(s) cannot be read as month-first dates (dayfirst: "
+                   f"false): {where}; the column is written day-first (UK style, "
+                   f"like {_example(inferred)}: a first number goes above 12)")
+        fix = (f"remove dayfirst: false, or {setting.format(inferred)}"
+               if info.settable else setting.format(inferred))
+    elif inferred is not None:
+        problem = (f"{n} date(s) do not match the format {fmt} (like "
+                   f"{_example(fmt)}): {where}; every value of the column reads "
+                   f"as {inferred} (like {_example(inferred)})")
+        fix = setting.format(inferred)
     elif other is not None and n == int(df["_v"].notna().sum()):
         problem = (f"no date matches the format {fmt} (like {_example(fmt)}): "
                    f"{where}; they look like {_example(other)} ({other})")
-        fix = f"set date_format: '{other}' under {info.where}"
+        fix = setting.format(other)
     elif other is not None:
         problem = (f"dates are written in more than one format: most are like "
                    f"{_example(fmt)} ({fmt}) but {where} are like {_example(other)} "
                    f"({other})")
+        if order == "month-first":
+            problem += ("; the column is month-first (a second number goes above "
+                        "12), so its other dates would be misread day-first too")
         fix = "export the column in one date format, or correct these cells"
     else:
-        problem = f"{n} value(s) cannot be read as dates: {where}; {expected}"
+        problem = (f"{n} value(s) cannot be read as dates: {where}; expected dates "
+                   f"like {_example(fmt)} ({fmt})")
+        fix = (f"correct these cells, or set date_format: under {info.where} if the "
+               "column is written another way") if info.settable else (
+            "correct these cells, or write the column as dates")
     return DataError(problem, file=info.label, column=info.column(col), fix=fix)
+
+
+def _order_name(fmt: str) -> str:
+    if fmt.startswith("%d"):
+        return "day-first dates (the default, UK style 31/12/2020)"
+    if fmt.startswith("%m"):
+        return "month-first dates"
+    return f"dates like {_example(fmt)} ({fmt})"
 
 
 # ---------------------------------------------------------------- row rules
@@ -454,7 +629,22 @@ def table_checks(table: str, df: pd.DataFrame, acc: Accounting,
         df = acc.drop(df, ~isin(df["person_id"], people_ids), "unknown person")
     if table == "periods":
         df = acc.drop(df, _absence_too_high(df), "absence more than sessions possible")
+    if table == "characteristics":
+        df = _characteristic_clashes(df, acc)
     return df
+
+
+def _characteristic_clashes(df: pd.DataFrame, acc: Accounting) -> pd.DataFrame:
+    """One person, attribute and start date must give one value: a repeat with the
+    same value is a duplicate (a person listed twice in a one-row-per-person
+    export); different values leave nothing to say which is true, so every row of
+    the clash is set aside."""
+    key = ["person_id", "attribute", "valid_from"]
+    df = acc.drop(df, df.duplicated(subset=[*key, "value"]).to_numpy(),
+                  "duplicate person_id, attribute and valid_from")
+    clash = df.duplicated(subset=key, keep=False).to_numpy()
+    return acc.drop(df, clash, "different values for one person, attribute and "
+                    "valid_from")
 
 
 def _absence_too_high(df: pd.DataFrame) -> np.ndarray:
@@ -498,6 +688,72 @@ def strip_internal(frames: Mapping[str, pd.DataFrame]) -> CanonicalTables:
     })
 
 
+# ---------------------------------------------------------------- guard
+
+#: The share of a source that rules driven by a date setting may set aside before
+#: a load stops (a wrong default must not quietly remove most of a table).
+MAX_SET_ASIDE = 0.01
+
+
+def _guarded_rule(reason: str, rules: Rules, where: str) -> tuple[str, str] | None:
+    """The setting behind a date rule and how to change it; None for other rules."""
+    if reason.startswith("date before"):
+        return ("earliest_date", f"set earliest_date: in {where} to a date before "
+                f"the earliest real date (now {rules.earliest_date:%Y-%m-%d}; for "
+                "adults born earlier, e.g. 1900-01-01)")
+    if reason in ("date after extract date", "date of birth in the future"):
+        now = (f"now {rules.extract_date:%Y-%m-%d}" if rules.extract_date is not None
+               else "not set, so today")
+        return ("extract_date", f"set extract_date: in {where} to the day the data "
+                f"was extracted ({now})")
+    return None
+
+
+def guard_set_aside(report: LoadReport, rules: Rules, max_share: float,
+                    where: str) -> None:
+    """Stop when a date rule set aside more than ``max_share`` of any source.
+
+    Raises a DataError naming the source, the count, the rule, the setting that
+    drives it and ``max_set_aside``.
+    """
+    for s in report.sources:
+        for reason, n in s.set_aside.items():
+            rule = _guarded_rule(reason, rules, where)
+            if rule is None or s.read == 0 or n / s.read <= max_share:
+                continue
+            key, fix = rule
+            unit = s.example_unit or s.unit
+            lines = ", ".join(map(str, s.examples.get(reason, [])))
+            raise DataError(
+                f"{n:,} of {s.read:,} {s.unit}s ({n / s.read:.0%}) would be set "
+                f"aside by the rule '{reason}' (the {key} setting; first {unit}s "
+                f"{lines}); a date rule may set aside at most {max_share:.0%} of a "
+                f"source (max_set_aside) before the load stops",
+                file=s.source,
+                fix=f"{fix}; or, if these rows really should be left out, raise "
+                f"max_set_aside: (now {max_share:g}) there",
+            )
+
+
+def _missing_canonical(label: str, table: str, column: str, found: list[str]
+                       ) -> DataError:
+    def bare(x: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", x.lower())
+
+    same = next((f for f in found if bare(f) == bare(column)), None)
+    hint = f"did you mean '{same}'? rename it to '{column}'; " if same else ""
+    shown = ", ".join(repr(f) for f in found[:20])
+    return DataError(
+        f"has no column '{column}', which every {table} table needs (columns "
+        f"found: {shown})",
+        file=label,
+        column=column,
+        fix=f"{hint}write the table with the canonical columns "
+        f"{', '.join(TABLES[table].required)} (names are fixed), or load the "
+        "source through a mapping that says which column is which",
+    )
+
+
 # ---------------------------------------------------------------- public
 
 
@@ -508,6 +764,8 @@ def validate_tables(
     extract_date: object = None,
     earliest_date: object = "1990-01-01",
     dayfirst: bool = True,
+    max_set_aside: float = MAX_SET_ASIDE,
+    settings: str = "the arguments of validate_tables",
 ) -> tuple[CanonicalTables, LoadReport]:
     """Validate frames that already have the canonical column names.
 
@@ -528,6 +786,11 @@ def validate_tables(
         Rows dated before it are set aside (default 1990-01-01).
     dayfirst : bool
         How to read text dates such as 03/04/2021 (default day-first, UK style).
+    max_set_aside : float
+        The largest share of a table that a date rule (``earliest_date``,
+        ``extract_date``) may set aside; above it a DataError names the rule.
+    settings : str
+        Where the user sets these, for messages (such as a config section).
 
     Returns
     -------
@@ -561,12 +824,73 @@ def validate_tables(
         found = [str(c) for c in df.columns]
         for col in TABLES[name].required:
             if col not in df.columns:
-                raise missing_column_error(label, col, found, needed_for=name,
-                                           where="the table's columns")
-        info = SourceInfo(name, label, "row", f"the {name} table", dayfirst=dayfirst)
+                raise _missing_canonical(label, name, col, found)
+        info = SourceInfo(name, label, "row", f"the {name} table", dayfirst=dayfirst,
+                          settable=False)
         src = acc.add(name, label, "row", len(df))
         frames[name] = coerce_source(mark_internal(df.copy(), src, 1), info)
     checked = check_all(frames, acc, rules)
     notes = [] if "people" in tables else [
         "no people table: rows were not checked against known people"]
-    return strip_internal(checked), acc.report(checked, notes)
+    report = acc.report(checked, notes)
+    guard_set_aside(report, rules, max_set_aside, settings)
+    return strip_internal(checked), report
+
+
+def validate_folder(
+    folder: str | Path,
+    *,
+    extract_date: object = None,
+    earliest_date: object = "1990-01-01",
+    max_set_aside: float = MAX_SET_ASIDE,
+    settings: str = "the arguments of validate_folder",
+) -> tuple[CanonicalTables, LoadReport]:
+    """Validate a folder of canonical Parquet tables as a mapping's sources are.
+
+    Each ``{table}.parquet`` is read as it is and goes through
+    :func:`validate_tables`: a missing column, unreadable dates or numbers raise a
+    DataError naming the file; rows without an id, duplicates, rows dated after
+    the extract and rows of unknown people are set aside and counted. Other
+    Parquet files (such as ``truth.parquet``) are kept in ``extras``.
+
+    Parameters
+    ----------
+    folder : path
+        Holds ``people.parquet`` and any of the other canonical tables.
+    extract_date, earliest_date, max_set_aside, settings
+        As for :func:`validate_tables`.
+
+    Returns
+    -------
+    (CanonicalTables, LoadReport)
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"person_id": ["a", "a", None],
+    ...               "date_of_birth": ["2010-01-05", "2011-01-05", "2010-02-01"]}
+    ...              ).to_parquet(d / "people.parquet")
+    >>> tables, report = validate_folder(d, max_set_aside=1)
+    >>> tables["people"]["person_id"].tolist(), report.sources[0].set_aside
+    (['a'], {'missing person_id': 1, 'duplicate person_id with different details': 1})
+    """
+    found = CanonicalTables.read_dir(folder)
+    frames = {name: _read_table(path) for name, path in found.paths.items()}
+    tables, report = validate_tables(
+        frames, file_names={n: p.name for n, p in found.paths.items()},
+        extract_date=extract_date, earliest_date=earliest_date,
+        max_set_aside=max_set_aside, settings=settings)
+    tables.extras = dict(found.extras)
+    return tables, report
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise DataError(
+            f"cannot be read as Parquet ({str(e).splitlines()[0] if str(e) else e})",
+            file=path.name,
+            fix="write the table again as Parquet (earlysignal validate MAPPING "
+            "--out DIR writes canonical tables), or remove the file") from None

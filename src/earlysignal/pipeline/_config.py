@@ -11,6 +11,7 @@ feature library can be shared between pipelines.
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from earlysignal.errors import ConfigError
+from earlysignal.errors import ConfigError, EarlysignalError
 from earlysignal.features import CohortSpec, FeatureSpec, LabelSpec, parse_feature_specs
 from earlysignal.features._labels import config_error
 from earlysignal.pipeline._yaml import read_yaml
@@ -33,6 +34,25 @@ from earlysignal.present import Population
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_capacity(value: str) -> str:
+    from earlysignal.model._metrics import Capacity
+
+    try:
+        Capacity.parse(value)
+    except EarlysignalError:
+        raise ValueError(f"{value!r} is neither a count nor a percentage (hint: a "
+                         "whole number of people such as 50, or a share such as "
+                         "5%)") from None
+    return value
+
+
+def _plain(text: str) -> str:
+    """A message without the name of the class that raised it."""
+    text = re.sub(r"\b\w*(Config|Section|Spec|Source)\b\.?(__init__\(\))?\s*", "",
+                  text)
+    return text.replace("got an unexpected keyword argument", "unknown setting")
 
 
 class SynthSource(_Section):
@@ -47,6 +67,35 @@ class SynthSource(_Section):
         "recording_lag, missing_sources, bias); see earlysignal.data.synth.",
     )
 
+    @model_validator(mode="after")
+    def _options_known(self) -> SynthSource:
+        import dataclasses
+
+        from earlysignal.data.synth import SynthConfig
+
+        known = [f.name for f in dataclasses.fields(SynthConfig)]
+        own = {"people", "seed", "attendance"}
+        # set by the pipeline itself from the cohort and label sections
+        known += ["as_of_dates", "horizon"]
+        unknown = sorted(k for k in self.options if k not in known or k in own)
+        if unknown:
+            hints = [f"{k} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(
+                str(k), known, n=1)) else str(k) for k in unknown]
+            raise ValueError(
+                f"unknown option(s) of the synthetic cohort: {', '.join(hints)} "
+                f"(options are {', '.join(k for k in known if k not in own)}; "
+                "people, seed and attendance go beside options:)")
+        # the as-of dates come from the cohort section when the data is made
+        options = {"as_of_dates": (), **self.options}
+        try:
+            SynthConfig(people=self.people, seed=self.seed,
+                        attendance=self.attendance, **options)
+        except ConfigError as e:
+            raise ValueError("; ".join(_plain(p) for p in e.problems)) from None
+        except (TypeError, ValueError) as e:
+            raise ValueError(_plain(str(e))) from None
+        return self
+
 
 class DataSection(_Section):
     """Where the data comes from: exactly one of ``synth``, ``mapping`` or ``folder``."""
@@ -59,6 +108,12 @@ class DataSection(_Section):
         "before anything is written; the key comes from EARLYSIGNAL_PSEUDONYM_KEY or "
         "key_file, never from the config. Mappings have their own switch.")
     key_file: str | None = Field(None, description="A file holding the pseudonym key.")
+    earliest_date: date = Field(date(1990, 1, 1), description="With folder: rows "
+                                "dated before it are set aside (a mapping has its "
+                                "own).")
+    max_set_aside: float = Field(0.01, ge=0, le=1, description="With folder: the "
+                                 "load stops when a date rule would set aside more "
+                                 "of a table (a mapping has its own).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DataSection:
@@ -68,6 +123,11 @@ class DataSection(_Section):
             raise ValueError(
                 f"give exactly one of synth, mapping or folder (found {given or 'none'})"
             )
+        misplaced = sorted({"earliest_date", "max_set_aside"} & self.model_fields_set)
+        if misplaced and not self.folder:
+            raise ValueError(
+                f"{' and '.join(misplaced)} apply to folder: only (a mapping sets "
+                "them in the mapping file; the synthetic cohort needs neither)")
         return self
 
 
@@ -101,6 +161,7 @@ class ModelSection(_Section):
                               "calibration slice a horizon apart from the rows "
                               "trained before it (stricter; cost 0.002 AUC on the "
                               "demo).")
+    _capacity = field_validator("capacity")(lambda cls, v: _check_capacity(v))
     params: dict[str, Any] = Field(default_factory=dict,
                                    description="Model settings (num_leaves, "
                                    "learning_rate, ...) and any other LightGBM "
@@ -207,6 +268,7 @@ class ImpactSection(_Section):
     effect: str = Field("0.2:0.1-0.3", description="Assumed relative risk "
                         "reduction, central:low-high.")
     effect_source: Literal["assumed", "evaluated"] = "assumed"
+    _capacity = field_validator("capacity")(lambda cls, v: _check_capacity(v))
     costs: str | None = Field(None, description="Unit costs YAML (default: the "
                               "documented defaults).")
     fair_group: str | None = Field(None, description="Group for the "
@@ -277,8 +339,12 @@ _SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
              "output")
 
 
-def load_config(path: str | Path) -> PipelineConfig:
+def load_config(path: str | Path, *, include_roots: tuple[str | Path, ...] = ()
+                ) -> PipelineConfig:
     """Read and validate a pipeline config, listing every problem at once.
+
+    ``include_roots`` names further folders that ``include:`` may read from; by
+    default only the config's own folder and its subfolders.
 
     Examples
     --------
@@ -287,7 +353,7 @@ def load_config(path: str | Path) -> PipelineConfig:
     '12m'
     """
     path = Path(path)
-    raw = read_yaml(path)
+    raw = read_yaml(path, include_roots=include_roots)
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["expected a mapping of sections "
                                       f"({', '.join(_SECTIONS)}) at the top level"])
@@ -317,6 +383,7 @@ def config_from_dict(
             parsed[key] = parse(raw[key], source)
         except ConfigError as e:
             problems.extend(e.problems)
+    problems.extend(_cross_checks(raw, parsed))
     if problems:
         raise ConfigError(source, problems)
     try:
@@ -326,6 +393,78 @@ def config_from_dict(
                               base_dir=Path(base_dir), raw=raw)
     except ValidationError as e:
         raise config_error(e, source=source) from None
+
+
+def _cross_checks(raw: dict[str, Any], parsed: dict[str, Any]) -> list[str]:
+    """Problems that span sections, found before any stage runs."""
+    problems: list[str] = []
+    output = raw.get("output")
+    if output is not None and Path(str(output)).exists() \
+            and not Path(str(output)).is_dir():
+        problems.append(f"output: '{output}' is an existing file, not a folder "
+                        "(hint: give a folder for the run, e.g. reports/NAME)")
+    features = parsed.get("features")
+    if features is not None and not features:
+        problems.append("features: the list is empty (hint: add at least one "
+                        "feature, or include features/library.yaml)")
+    if features and "fairness" in parsed:
+        problems.extend(_group_problems(parsed["fairness"].groups, features))
+    if {"cohort", "label"} <= set(parsed):
+        problems.extend(_horizon_problems(parsed["cohort"], parsed["label"],
+                                          parsed.get("model", ModelSection())))
+    return problems
+
+
+def _group_problems(groups: list[str], features: list[FeatureSpec]) -> list[str]:
+    categorical = [f.name for f in features if "value" in f.aggregate]
+    has_age = any("age" in f.aggregate for f in features)
+    known = categorical + (["age_band"] if has_age else [])
+    out = []
+    for i, g in enumerate(groups):
+        if g in known:
+            continue
+        why = ("needs a feature with aggregate [age]" if g == "age_band"
+               else "is not a categorical feature")
+        out.append(f"fairness.groups[{i}]: '{g}' {why} (hint: use one of "
+                   f"{', '.join(known) or 'none yet'}, or add a characteristics "
+                   "feature with that attribute)")
+    return out
+
+
+def _horizon_problems(cohort: CohortSpec, label: LabelSpec,
+                      model: ModelSection) -> list[str]:
+    """A horizon that no temporal fold can satisfy, judged from the schedule."""
+    import pandas as pd
+
+    from earlysignal.model._folds import temporal_folds
+
+    dates_of = getattr(cohort.as_of, "dates", None)
+    if not callable(dates_of) or label.window.is_all:
+        return []
+    dates = pd.DatetimeIndex(dates_of())
+    extract = label.followup.extract_date
+    if extract is not None and label.censoring == "exclude":
+        ends = pd.DatetimeIndex([label.window.shift(d) for d in dates])
+        dates = dates[ends <= pd.Timestamp(extract)]
+    folds = temporal_folds(dates, horizon=label.window,
+                           min_train_dates=model.min_train_dates) if len(dates) else []
+    if model.test_from is not None:
+        folds = [f for f in folds if f.test_start >= pd.Timestamp(model.test_from)]
+    if folds:
+        return []
+    h = label.window.label
+    if not len(dates):
+        where = (f"no as-of date has its {h} follow-up end by the extract date "
+                 f"{extract} (label.followup.extract_date)")
+    else:
+        where = (f"the as-of dates with labels run {dates[0]:%Y-%m-%d} to "
+                 f"{dates[-1]:%Y-%m-%d}, and no test date"
+                 + (f" on or after model.test_from {model.test_from}"
+                    if model.test_from else "")
+                 + f" has {model.min_train_dates} earlier as-of date(s) whose {h} "
+                 "horizon has closed by then")
+    return [f"label.horizon: no temporal fold can train and test with a {h} "
+            f"horizon: {where} (hint: shorten label.horizon, or widen cohort.as_of)"]
 
 
 def _section(model: type[BaseModel], key: str) -> Any:

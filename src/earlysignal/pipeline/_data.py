@@ -66,11 +66,12 @@ def _pseudonymiser(config: PipelineConfig) -> Pseudonymiser:
 def _load(config: PipelineConfig, data_dir: str | Path | None, work: Path,
           pseudo: Pseudonymiser | None) -> LoadedData:
     if data_dir is not None:
-        return _folder_route(Path(data_dir), f"folder {data_dir}", work, pseudo)
+        return _folder_route(config, Path(data_dir), f"folder {data_dir}", work,
+                             pseudo)
     src = config.data
     if src.folder:
-        return _folder_route(config.resolve(src.folder), f"folder {src.folder}",
-                             work, pseudo)
+        return _folder_route(config, config.resolve(src.folder),
+                             f"folder {src.folder}", work, pseudo)
     if src.mapping:
         return _mapping(config.resolve(src.mapping), work / "data", pseudo)
     assert src.synth is not None
@@ -118,21 +119,45 @@ def _read(folder: Path, *, origin: str) -> LoadedData:
     return LoadedData(tables, origin, truth, details={"folder": str(folder)})
 
 
-def _folder_route(folder: Path, origin: str, work: Path,
+def _folder_route(config: PipelineConfig, folder: Path, origin: str, work: Path,
                   pseudo: Pseudonymiser | None) -> LoadedData:
-    loaded = _read(folder, origin=origin)
-    if pseudo is None:
+    """A folder of canonical tables, through the same validation and load report as
+    a mapping (report and rejects file in ``work/data-checked``, never an id).
+
+    With pseudonymisation the checked tables are pseudonymised in memory and
+    written to ``work/data``; otherwise they are read where they are, or from
+    ``work/data-checked`` when rows were set aside.
+    """
+    from earlysignal.data import validate_folder
+
+    tables, report = validate_folder(
+        folder, extract_date=config.label.followup.extract_date,
+        earliest_date=config.data.earliest_date,
+        max_set_aside=config.data.max_set_aside,
+        settings="the data: section of the config")
+    checked = work / "data-checked"
+    paths = report.write(checked)
+    truth = tables.extras.get("truth")
+    if pseudo is not None:
+        frames = {name: tables[name] for name in tables}
+        if truth:
+            frames["truth"] = pd.read_parquet(truth)
+        _write(_pseudonymise(frames, pseudo), work / "data")
+        loaded = _read(work / "data", origin=f"{origin}, pseudonymised")
+        loaded.privacy = _facts("folder", pseudo)
+    else:
+        if any(s.set_aside for s in report.sources):
+            tables.write_dir(checked)
+            for extra in tables.extras.values():
+                (checked / extra.name).write_bytes(extra.read_bytes())
+            folder = checked
+        loaded = _read(folder, origin=origin)
         ids = loaded.tables["people"]["person_id"].dropna().astype(str)
         looks = bool(len(ids)) and bool(ids.str.fullmatch(_PSEUDONYM_FORM).all())
         loaded.privacy = _facts("folder", None, ids_look_pseudonymised=looks)
-        return loaded
-    frames = {name: loaded.tables[name] for name in loaded.tables}
-    if loaded.truth is not None:
-        frames["truth"] = loaded.truth
-    _write(_pseudonymise(frames, pseudo), work / "data")
-    out = _read(work / "data", origin=f"{origin}, pseudonymised")
-    out.privacy = _facts("folder", pseudo)
-    return out
+    loaded.load_report = report
+    loaded.details["load_report"] = str(paths["report"])
+    return loaded
 
 
 def _synth(settings: dict[str, Any], folder: Path,
@@ -186,6 +211,8 @@ def _mapping(path: Path, folder: Path, pseudo: Pseudonymiser | None) -> LoadedDa
         if pseudo is not None:
             frames = _pseudonymise(frames, pseudo)
     _write(frames, folder)
+    paths = report.write(folder)
     loaded = _read(folder, origin=f"mapping {path}")
     loaded.load_report, loaded.privacy = report, facts
+    loaded.details["load_report"] = str(paths["report"])
     return loaded

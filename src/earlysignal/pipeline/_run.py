@@ -42,6 +42,11 @@ from earlysignal.pipeline._cache import (
     stage_key,
     valid_manifest,
 )
+from earlysignal.pipeline._checks import (
+    check_escalations,
+    check_finite_features,
+    check_outcome_rows,
+)
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._explain_stage import explain_stage
@@ -130,6 +135,10 @@ def run_pipeline(
         data = result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
         fingerprints = fingerprint_tables(data.tables)
     log(f"data: {data.origin}")
+    if data.load_report is not None:
+        log(f"data: {data.load_report.headline()}; rejects.csv beside "
+            f"{data.details.get('load_report', 'the load report')}")
+    check_outcome_rows(config.label, data.tables)
     if data.tables.missing:
         log(f"data: no rows in {', '.join(data.tables.missing)}; features from "
             "them read as 'nothing recorded'")
@@ -158,6 +167,10 @@ def run_pipeline(
                                "cohort": feat_doc["cohort"],
                                "labels": feat_doc["labels"]}
     log(f"features: {len(matrix):,} rows x {len(metadata)} features")
+    if "model" in stages:
+        check_escalations(config.label, feat_doc["labels"])
+        check_finite_features(matrix, [m.column for m in metadata.values()
+                                       if m.kind != "categorical"])
 
     # each later key starts from the digest of the outputs it reads, so that one
     # config's scores are never paired with another config's features

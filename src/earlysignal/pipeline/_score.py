@@ -164,7 +164,10 @@ def _check_date(tables: CanonicalTables, when: pd.Timestamp, source: Path) -> No
 
 def _tables(source: Path) -> CanonicalTables:
     if source.is_dir():
-        return CanonicalTables.read_dir(source)
+        from earlysignal.data import validate_folder
+
+        # the same checks as a run's data step: no silent set-aside, no bad values
+        return validate_folder(source, settings="the folder's tables")[0]
     if source.suffix in (".yaml", ".yml"):
         from earlysignal.data import load_mapping
 
@@ -181,7 +184,15 @@ def _features(tables: CanonicalTables, bundle: Mapping[str, Any],
     cohort = CohortSpec.from_config(cohort_raw, source="model", path="cohort")
     label = LabelSpec.from_config(bundle["label"], source="model", path="label") \
         if bundle.get("label") else None
-    people = build_cohort(tables, cohort, outcome=label).frame
+    built = build_cohort(tables, cohort, outcome=label)
+    people = built.frame
+    if people.empty:
+        raise DataError(
+            f"no one is eligible to score at {when.date()}: "
+            + "; ".join(built.summary()),
+            column="as_of",
+            fix="pass an --as-of date inside the period the data covers and the "
+                "model's cohort rules (age range, activity) allow")
     specs = parse_feature_specs(bundle.get("features", []), source="model")
     return compute_features(tables, people, specs).frame
 
