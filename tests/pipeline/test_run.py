@@ -212,9 +212,13 @@ def test_mlflow_plain_names_hold_the_pooled_metrics_and_folds_are_steps(run):
     # the plain name is the pooled figure the reports quote, not the last fold's
     assert logged["model.auc"] == pytest.approx(metrics["pooled"]["model"]["auc"])
     history = client.get_metric_history(tracking["run_id"], "fold.model.auc")
+    # folds withheld by the disclosure rule (None) are not logged at all
     per_fold = {r["fold"]: r["value"] for r in metrics["per_fold"]
-                if r["model"] == "model" and r["metric"] == "auc"}
+                if r["model"] == "model" and r["metric"] == "auc"
+                and r["value"] is not None}
     assert {m.step: m.value for m in history} == pytest.approx(per_fold)
+    withheld = {r["fold"] for r in metrics["per_fold"] if r["value"] is None}
+    assert not withheld & {m.step for m in history}
 
 
 def test_printed_mlflow_ui_command_works_as_printed(run):
@@ -276,3 +280,14 @@ def test_no_output_publishes_a_group_the_disclosure_rule_withholds(run):
     for r in metrics["per_fold"]:
         if r["metric"] == "n_positive" and r["value"] is not None:
             assert r["value"] >= 10, r
+
+
+def test_every_page_names_the_mlflow_run_it_belongs_to(run):
+    _, result, _ = run
+    run_id = json.loads((result.run_dir / "run.json").read_text())["tracking"]["run_id"]
+    pages = sorted((result.run_dir / "reports").rglob("*.html"))
+    assert len(pages) > 4
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert run_id in text, page.name
+        assert "not tracked" not in text, page.name

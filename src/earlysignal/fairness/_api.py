@@ -169,10 +169,13 @@ def audit_file(
     seed: int = 0,
     mitigation: bool = True,
     id: str | None = None,
+    trace: Mapping[str, str] | None = None,
 ) -> FairnessAudit:
     """Audit a CSV or Parquet file of scores; write fairness.json, .csv, .html.
 
     See :func:`audit` for the parameters. Errors name the file and the column.
+    ``trace`` (run name, MLflow run id, model version, extract date) is printed at
+    the foot of the page when the audit belongs to a run.
 
     Examples
     --------
@@ -207,5 +210,6 @@ def audit_file(
         id=id,
     )
     if out_dir is not None:
+        result.trace = dict(trace) if trace else None
         result.write(out_dir)
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -11,6 +12,7 @@ import jinja2
 import pandas as pd
 
 from earlysignal.fairness._metrics import METRICS
+from earlysignal.present import trace_footer
 
 #: The metrics shown in the page's tables: every group metric but the raw counts
 #: behind the rates and the signed calibration gap (the O/E ratio says it better).
@@ -85,6 +87,7 @@ def render(
     mitigation: pd.DataFrame,
     drift: pd.DataFrame,
     svg: str,
+    trace: Mapping[str, str] | None = None,
 ) -> str:
     """The self-contained HTML page (inline CSS and SVG, no scripts)."""
     from earlysignal.fairness._disparity import FLAG_METRICS
@@ -103,4 +106,5 @@ def render(
         tables=tables,
         metric_names=HEADLINE_METRICS,
         svg=strip_svg_comments(svg) if svg else "",
+        footer=trace_footer(trace),
     )

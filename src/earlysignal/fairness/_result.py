@@ -48,6 +48,8 @@ class FairnessAudit:
         self.mitigation: pd.DataFrame = result.mitigation
         self.over_time: pd.DataFrame = result.over_time
         self.drift: pd.DataFrame = result.drift
+        #: what ties the page to a run (see earlysignal.present.trace_footer)
+        self.trace: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -158,6 +160,7 @@ class FairnessAudit:
             self.mitigation,
             self.drift,
             self.mitigation_svg,
+            self.trace,
         )
 
     def write_html(self, path: str | Path) -> Path:

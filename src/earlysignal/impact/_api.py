@@ -199,6 +199,7 @@ def impact_for_run(
     fair_group: str | None = None,
     flow_draws: int = 200,
     min_cell: int = 10,
+    trace: Mapping[str, str] | None = None,
 ) -> ImpactResult:
     """Read ``RUN/scores.parquet`` (and ``RUN/data`` tables), write the report.
 
@@ -228,5 +229,6 @@ def impact_for_run(
     result = impact(scores, capacity=capacity, effect=effect, costs=costs,
                     tables=tables, seed=seed, effect_source=effect_source,
                     fair_group=fair_group, flow_draws=flow_draws, min_cell=min_cell)
+    result.trace = dict(trace) if trace else None
     result.write(Path(out_dir) if out_dir is not None else run / "reports")
     return result

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from earlysignal.impact._plots import curve_svg, projection_svg
+from earlysignal.present import trace_footer
 
 __all__ = ["ImpactResult"]
 
@@ -93,6 +94,8 @@ class ImpactResult:
     settings: dict[str, Any]
     backtest: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    #: what ties the page to a run (see earlysignal.present.trace_footer)
+    trace: dict[str, str] | None = None
 
     @cached_property
     def _summary(self) -> dict[str, Any]:
@@ -132,7 +135,8 @@ class ImpactResult:
             projections=_projection_rows(self.projections),
             backtest=(self.backtest.to_dict("records")
                       if self.backtest is not None else []),
-            curve_svg=curve, projection_svg=proj, notes=self.notes)
+            curve_svg=curve, projection_svg=proj, notes=self.notes,
+            footer=trace_footer(self.trace))
 
     def write_html(self, path: str | Path) -> Path:
         path = Path(path)

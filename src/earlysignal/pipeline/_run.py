@@ -56,8 +56,9 @@ from earlysignal.pipeline._stages import (
     features_stage,
     model_notes,
     model_stage,
+    page_trace,
 )
-from earlysignal.pipeline._track_stage import track_stage
+from earlysignal.pipeline._track_stage import open_tracking, track_stage
 
 _LIBRARIES = ("earlysignal", "pandas", "numpy", "duckdb", "ibis-framework",
               "lightgbm", "scikit-learn", "shap", "fairlearn", "mlflow", "pyarrow")
@@ -189,11 +190,17 @@ def run_pipeline(
             log(f"model: warning: {line}")
         for line in notes["alarms"]:
             log(f"model: ALARM: {line}")
+    tracked = "tracking" in stages and config.tracking.enabled
+    if tracked:
+        # opened before any page is written, so that every page names the run
+        result.info["tracking"] = open_tracking(config)
+    _write_info(result)
+    trace = page_trace(run_dir) if (run_dir / "model.joblib").exists() else None
     if "fairness" in stages:
         result.audit = _fresh(result, "fairness", stage_key(
             upstream, config.fairness.model_dump(mode="json")),
             lambda tmp: _moved_html(fairness_stage(
-                config, run_dir / "scores.parquet", tmp), tmp, "fairness.html"))
+                config, run_dir / "scores.parquet", tmp, trace), tmp, "fairness.html"))
         log("fairness: fairness.json")
     if "explain" in stages:
         result.explained = _fresh(result, "explain", stage_key(
@@ -219,8 +226,8 @@ def run_pipeline(
                lambda tmp: _moved_html(impact_for_run(
                    run_dir, capacity=imp.capacity, effect=imp.effect, costs=costs,
                    out_dir=tmp, tables=data.tables, effect_source=imp.effect_source,
-                   fair_group=imp.fair_group, min_cell=config.fairness.min_cell),
-               tmp, "impact.html"))
+                   fair_group=imp.fair_group, min_cell=config.fairness.min_cell,
+                   trace=trace), tmp, "impact.html"))
         log("impact: impact.json")
     if "reports" in stages and config.reports.enabled:
         with _timed(result, "reports"):
@@ -232,11 +239,12 @@ def run_pipeline(
                 run_dir, max_people=config.reports.max_people,
                 card=config.model_card or None)
         log(f"reports: {len(result.reports)} pages in {run_dir / 'reports'}")
-    if "tracking" in stages and config.tracking.enabled:
+    if tracked:
         with _timed(result, "tracking"):
             model = joblib.load(run_dir / "model.joblib")
-            result.info["tracking"] = track_stage(config, run_dir, result.info, model,
-                                                  matrix, metadata)
+            result.info["tracking"] = track_stage(
+                config, run_dir, result.info, model, matrix, metadata,
+                run_id=result.info["tracking"]["run_id"])
         log(f"tracking: MLflow run {result.info['tracking']['run_id']}")
     _write_info(result)
     return result

@@ -166,7 +166,8 @@ def model_notes(run_dir: Path) -> dict[str, list[str]]:
             "warnings": list(doc.get("warnings") or [])}
 
 
-def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path) -> Any:
+def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path,
+                   trace: Mapping[str, str] | None = None) -> Any:
     """The fairness audit of the model's scores at the team's capacity, per fold too."""
     from earlysignal.fairness import audit_file
 
@@ -177,7 +178,15 @@ def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path) -> Any:
         top=config.model.capacity, out_dir=out, period="as_of",
         reference=f.reference, min_cell=f.min_cell, n_boot=f.n_boot, seed=f.seed,
         band=f.band, intersections=[[f"group_{g}" for g in i] for i in f.intersections],
+        trace=trace,
     )
+
+
+def page_trace(run_dir: Path) -> dict[str, str]:
+    """What ties a page of this run to its model (run.json and model.joblib)."""
+    from earlysignal.report import read_run
+
+    return read_run(run_dir).trace
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -19,9 +19,26 @@ _ARTIFACTS = ("scores.parquet", "metrics.json", "fairness.json", "fairness.csv",
               "config.yaml")
 
 
+def open_tracking(config: PipelineConfig) -> dict[str, str]:
+    """Create the run's MLflow run before the reports, which name it on every page;
+    :func:`track_stage` fills it."""
+    from earlysignal.tracking import open_run
+
+    run = open_run(name=config.name, tracking_uri=config.tracking.uri,
+                   experiment=config.tracking.experiment)
+    return _described(run)
+
+
+def _described(run: Any) -> dict[str, str]:
+    return {"run_id": run.run_id, "experiment_id": run.experiment_id,
+            "tracking_uri": run.tracking_uri, "model_uri": run.model_uri,
+            "ui_command": run.ui_command()}
+
+
 def track_stage(
     config: PipelineConfig, run_dir: Path, info: Mapping[str, Any], model: Any,
     matrix: pd.DataFrame, metadata: Mapping[str, FeatureMeta],
+    run_id: str | None = None,
 ) -> dict[str, str]:
     """Log the run (config, fingerprints, versions, metrics, plots, model, scores).
 
@@ -54,10 +71,9 @@ def track_stage(
         metadata=[asdict(metadata[c]) for c in inputs],
         bundle=scoring_bundle(config, run_dir),
         tracking_uri=config.tracking.uri, experiment=config.tracking.experiment,
+        run_id=run_id,
     )
-    return {"run_id": run.run_id, "experiment_id": run.experiment_id,
-            "tracking_uri": run.tracking_uri, "model_uri": run.model_uri,
-            "ui_command": run.ui_command()}
+    return _described(run)
 
 
 def scoring_bundle(config: PipelineConfig, run_dir: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from earlysignal.present._numbers import (
     prob,
     rate,
 )
+from earlysignal.present._trace import trace_footer
 from earlysignal.present._words import (
     CODE_LABELS,
     DEFAULT_SOURCES,
@@ -46,4 +47,5 @@ __all__ = [
     "pct",
     "prob",
     "rate",
+    "trace_footer",
 ]

@@ -22,6 +22,7 @@ from earlysignal.present._numbers import (
     prob,
     rate,
 )
+from earlysignal.present._trace import trace_footer
 from earlysignal.present._words import label
 
 __all__ = ["FILTERS", "environment"]
@@ -75,6 +76,7 @@ def environment(package: str, folder: str = "templates", *,
     )
     env.filters.update(FILTERS)
     env.globals.update(FILTERS)
+    env.globals["trace_footer"] = trace_footer
     for name, value in (extra or {}).items():
         env.globals[name] = value
         if callable(value):

@@ -6,6 +6,8 @@ from earlysignal.tracking._mlflow import (
     TrackingError,
     load_scorer,
     log_run,
+    open_run,
 )
 
-__all__ = ["DEFAULT_URI", "TrackedRun", "TrackingError", "load_scorer", "log_run"]
+__all__ = ["DEFAULT_URI", "TrackedRun", "TrackingError", "load_scorer", "log_run",
+           "open_run"]

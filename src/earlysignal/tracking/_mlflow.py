@@ -97,6 +97,7 @@ def log_run(
     bundle: Mapping[str, Any] | None = None,
     tracking_uri: str | None = None,
     experiment: str | None = None,
+    run_id: str | None = None,
 ) -> TrackedRun:
     """Log one pipeline run to MLflow and return where it went.
 
@@ -143,13 +144,11 @@ def log_run(
     32
     """
     mlflow = _mlflow()
-    uri = absolute_uri(tracking_uri or DEFAULT_URI)
-    mlflow.set_tracking_uri(uri)
-    exp_name = experiment or f"earlysignal-{name}"
-    if mlflow.get_experiment_by_name(exp_name) is None:
-        mlflow.create_experiment(exp_name, artifact_location=_artifact_root(uri))
-    mlflow.set_experiment(exp_name)
-    with mlflow.start_run(run_name=name) as active:
+    if run_id is None:
+        run_id = open_run(name=name, tracking_uri=tracking_uri,
+                          experiment=experiment).run_id
+    mlflow.set_tracking_uri(absolute_uri(tracking_uri or DEFAULT_URI))
+    with mlflow.start_run(run_id=run_id) as active:
         flat: dict[str, Any] = {}
         _flat("", params, flat)
         mlflow.log_params({k[:250]: str(v)[:6000] for k, v in flat.items()})
@@ -165,7 +164,8 @@ def log_run(
         if model is not None:
             _log_model(mlflow, model, model_input, metadata or [], bundle or {})
         info = active.info
-    return TrackedRun(info.run_id, info.experiment_id, uri)
+    return TrackedRun(info.run_id, info.experiment_id,
+                      absolute_uri(tracking_uri or DEFAULT_URI))
 
 
 def _log_metrics(mlflow: Any, metrics: pd.DataFrame, pooled: pd.DataFrame) -> None:
@@ -193,6 +193,24 @@ def _log_metrics(mlflow: Any, metrics: pd.DataFrame, pooled: pd.DataFrame) -> No
     client = mlflow.tracking.MlflowClient()
     for start in range(0, len(batch), 1000):  # the store's batch limit
         client.log_batch(run_id, metrics=batch[start:start + 1000])
+
+
+def open_run(*, name: str, tracking_uri: str | None = None,
+             experiment: str | None = None) -> TrackedRun:
+    """Create the MLflow run now, to be filled by :func:`log_run` later.
+
+    A pipeline opens its run before the reports are rendered, so that every page
+    can name the run it belongs to.
+    """
+    mlflow = _mlflow()
+    uri = absolute_uri(tracking_uri or DEFAULT_URI)
+    client = mlflow.tracking.MlflowClient(uri)
+    exp_name = experiment or f"earlysignal-{name}"
+    exp = client.get_experiment_by_name(exp_name)
+    exp_id = (exp.experiment_id if exp is not None else client.create_experiment(
+        exp_name, artifact_location=_artifact_root(uri)))
+    run = client.create_run(exp_id, run_name=name)
+    return TrackedRun(run.info.run_id, exp_id, uri)
 
 
 def _published(value: Any) -> bool:
