@@ -463,3 +463,22 @@ def test_bias_from_dict_and_horizon_in_years():
                                                      "outcome_over_recording": 2})
     assert cfg.bias == SynthBias("fsm", "yes", 2)
     assert cfg.horizon_months == 12
+
+
+def test_special_needs_change_at_term_starts_and_stay_at_least_a_term(cohort):
+    c = cohort.tables["characteristics"]
+    sen = c[c["attribute"] == "sen"].sort_values(["person_id", "valid_from"])
+    later = sen[sen.duplicated("person_id", keep="first")]
+    # a change of status starts on the first day of a term
+    assert set(pd.to_datetime(later["valid_from"]).dt.strftime("%m-%d")) <= {
+        "09-01", "01-01", "04-01"}
+    # a status set at one review lasts until a later one (a spell that began on
+    # arrival mid-term may be shorter)
+    reviewed = later[later["valid_to"].notna()
+                     & later.duplicated("person_id", keep="last")]
+    lasted = pd.to_datetime(reviewed["valid_to"]) - pd.to_datetime(
+        reviewed["valid_from"])
+    assert len(reviewed) and (lasted >= pd.Timedelta(days=80)).all()
+    # records change as real ones do: few children change status more than twice
+    changes = later.groupby("person_id").size()
+    assert (changes > 2).mean() < 0.02

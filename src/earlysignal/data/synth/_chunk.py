@@ -393,8 +393,7 @@ def _characteristics(ctx: Context, rng: np.random.Generator, pp: People,
     nd = NormalDist(0, sd)
     c1 = nd.inv_cdf(1 - p.sen_support_share - p.ehcp_share)
     c2 = nd.inv_cdf(1 - p.ehcp_share)
-    score = nu[:, None] + w
-    sen = (score > c1).astype(np.int64) + (score > c2)
+    sen = _reviewed_status(nu[:, None] + w, (c1, c2), 0.25 * sd, ctx.cal.calendar_month)
     # status codes into VOCAB order
     status = {"fsm": np.where(fsm == 1, 0, 1), "sen": sen}
     frames = [
@@ -406,6 +405,29 @@ def _characteristics(ctx: Context, rng: np.random.Generator, pp: People,
     status["sex"] = np.repeat(np.where(pp.male, 1, 0)[:, None], m_count, axis=1)
     status["ethnicity"] = np.repeat(pp.ethnicity[:, None], m_count, axis=1)
     return _concat(frames), status
+
+
+# Needs are assessed when a term starts (September, January, April), not month by
+# month, and a child placed on SEN support stays there until the need has clearly
+# eased: without both, a latent need hovering at the threshold flipped the
+# recorded status every few months, as no school record does.
+REVIEW_MONTHS = (9, 1, 4)
+
+
+def _reviewed_status(score: np.ndarray, cuts: tuple[float, ...], margin: float,
+                     month_of_year: np.ndarray) -> np.ndarray:
+    """Ordinal status from a monthly latent score, changed only at term starts,
+    moving up past a cut and back down only ``margin`` below it."""
+    up = sum((score > c).astype(np.int64) for c in cuts)
+    down = sum((score > c - margin).astype(np.int64) for c in cuts)
+    out = np.empty_like(up)
+    cur = up[:, 0]
+    review = np.isin(month_of_year, REVIEW_MONTHS)
+    for m in range(score.shape[1]):
+        if m and review[m]:
+            cur = np.where(up[:, m] > cur, up[:, m], np.minimum(cur, down[:, m]))
+        out[:, m] = cur
+    return out
 
 
 def _static(pp: People, attribute: str, status: np.ndarray) -> Frame:
