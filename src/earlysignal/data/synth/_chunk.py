@@ -418,9 +418,8 @@ def _reviewed_status(score: np.ndarray, cuts: tuple[float, ...], margin: float,
                      month_of_year: np.ndarray) -> np.ndarray:
     """Ordinal status from a monthly latent score, changed only at term starts,
     moving up past a cut and back down only ``margin`` below it."""
-    up: np.ndarray = np.sum([score > c for c in cuts], axis=0, dtype=np.int64)
-    down: np.ndarray = np.sum([score > c - margin for c in cuts], axis=0,
-                              dtype=np.int64)
+    up = np.stack([score > c for c in cuts]).sum(axis=0).astype(np.int64)
+    down = np.stack([score > c - margin for c in cuts]).sum(axis=0).astype(np.int64)
     out = np.empty_like(up)
     cur = up[:, 0]
     review = np.isin(month_of_year, REVIEW_MONTHS)
