@@ -23,6 +23,7 @@ from earlysignal.model._baselines import BASELINE_LABELS, make_baselines
 from earlysignal.model._calibration import CalibratedModel
 from earlysignal.model._estimator import (
     EarlyWarningClassifier,
+    TooFewOutcomesError,
     model_inputs,
     split_settings,
 )
@@ -37,6 +38,13 @@ from earlysignal.model._metrics import (
     expected_calibration_error,
 )
 from earlysignal.model._plots import lines_svg_from, reliability_svg_from
+from earlysignal.model._test_windows import (
+    SHIFT_FACTOR,
+    base_rate_shift,
+    merge_small_windows,
+    renumber_folds,
+    resolve_test_every,
+)
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -52,13 +60,14 @@ class Evaluation:
     Attributes
     ----------
     scores : DataFrame
-        Wide: one row per test row (person_id, as_of, fold, label, p_true when a
-        truth was given) and one score column per model (``model`` and each baseline
-        by short name). A person appears once per test as-of date.
+        Wide: one row per test row (person_id, as_of, fold, window, label, p_true
+        when a truth was given) and one score column per model (``model`` and each
+        baseline by short name). A person appears once per test as-of date.
+        ``window`` is the test window, the capacity round.
     metrics : DataFrame
         Tidy: fold, model, metric, value (``oracle`` is a model when truth is known).
     pooled : DataFrame
-        Tidy: model, metric, value over all test rows (capacity per as-of date).
+        Tidy: model, metric, value over all test rows (capacity per test window).
     oracle : DataFrame or None
         fold ("pooled" or the fold index), model, metric, value, oracle, gap
         (value - oracle), relative_gap (gap / oracle), n_rows: computed on the test
@@ -80,6 +89,9 @@ class Evaluation:
         Baseline -> a sentence on whether the model beats it.
     skipped : dict
         Baseline -> why it could not be evaluated (its features were missing).
+    shift : dict
+        Training against test escalation rates (see ``base_rate_shift``), with a
+        sentence in ``text``.
     """
 
     scores: pd.DataFrame
@@ -95,6 +107,7 @@ class Evaluation:
     skipped: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
     features: list[str] = field(default_factory=list)
+    shift: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def plots(self) -> dict[str, str]:
@@ -120,6 +133,7 @@ class Evaluation:
             "pooled": pooled,
             "verdicts": self.verdicts,
             "skipped": self.skipped,
+            "shift": self.shift,
         }
         if self.oracle is not None:
             part = self.oracle[(self.oracle["fold"] == "pooled")
@@ -287,6 +301,8 @@ def evaluate(
     fit_final: bool = True,
     label_known_col: str | None = "label_known_at",
     min_label_coverage: float = 0.5,
+    test_every: str | None = "auto",
+    shift_factor: float = SHIFT_FACTOR,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
 
@@ -301,7 +317,7 @@ def evaluate(
     horizon : str
         Label horizon; no training label window reaches a fold's test date.
     capacity : str or int
-        People a team can work with per as-of date: a count or a share ("5%").
+        People a team can work with per test window: a count or a share ("5%").
     baselines : "all", a name or a list of names
         base_rate, persistent_absence, any_suspension, checklist, logistic. With
         "all", a baseline whose features are missing is skipped (see ``skipped``);
@@ -341,6 +357,17 @@ def evaluate(
         training and testing (listed in ``settings["dates_left_out"]``): when the
         horizon runs past the end of the data, the labels that remain are mostly
         early escalations and would bias both.
+    test_every : str
+        Test windows: ``1 month``, ``1 quarter``, ``6 months``, ``1 year``, ``each
+        date`` or ``auto`` (a schedule keeps each date; decision points are grouped
+        so that a window holds enough rows, see ``choose_test_every``). One fold
+        per window; capacity applies per window. A window with no escalation or
+        fewer rows than capacity needs joins the next one; a window whose training
+        rows cannot be fitted is skipped. Both are told in
+        ``settings["window_notes"]``.
+    shift_factor : float
+        Report test windows whose escalation rate is more than this many times
+        that of their training rows, or less than it divided by this (``shift``).
 
     Returns
     -------
@@ -360,7 +387,7 @@ def evaluate(
     ...               baselines=["base_rate"], calibration=None,
     ...               model_params={"n_estimators": 20}, fit_final=False)
     >>> len(ev.folds), sorted(ev.scores.columns)
-    (2, ['as_of', 'base_rate', 'fold', 'label', 'model', 'person_id'])
+    (2, ['as_of', 'base_rate', 'fold', 'label', 'model', 'person_id', 'window'])
     """
     _check_matrix(matrix, metadata, label_col)
     cap = Capacity.parse(capacity)
@@ -381,9 +408,10 @@ def evaluate(
     data = data.assign(as_of=pd.to_datetime(data["as_of"]).dt.normalize())
     y_all = data[label_col].astype(int).to_numpy()
     gap = h.label if holdout_gap else None
+    every, every_reason = resolve_test_every(test_every, data["as_of"], y_all)
     folds = temporal_folds(data["as_of"], horizon=h, test_dates=test_dates,
                            max_train_span=max_train_span,
-                           min_train_dates=min_train_dates)
+                           min_train_dates=min_train_dates, test_every=every)
     if test_from is not None and test_dates is None:
         start = pd.Timestamp(test_from)
         folds = [replace(f, index=i) for i, f in
@@ -399,23 +427,31 @@ def evaluate(
             f"no temporal fold is possible: the labelled as-of dates {seen} have no "
             f"pair {h.label} apart. Fix: add earlier as-of dates or shorten the horizon"
         )
+    folds, window_notes = merge_small_windows(folds, data["as_of"], y_all, cap)
     X_all = data[list(metadata)]
     names = list(make_baselines(baselines, metadata))
     explicit = baselines != "all"
     skipped: dict[str, str] = {}
-    pieces = []
+    pieces, rates = [], []
     for fold in folds:
         train, test = fold.split(data)
         if len(test) == 0:
             continue
         part = data.iloc[test][["person_id", "as_of"]].assign(
-            fold=fold.index, label=y_all[test])
+            fold=fold.index, window=fold.window, label=y_all[test])
         y_train = _labels_known_by(data, y_all, train, fold.test_start,
                                    label_known_col)
         model = _make_model(calibration, seed, search_budget_s, n_jobs, model_params,
                             gap)
-        model.fit(X_all.iloc[train][features], y_train,
-                  as_of=data["as_of"].iloc[train].to_numpy())
+        try:
+            model.fit(X_all.iloc[train][features], y_train,
+                      as_of=data["as_of"].iloc[train].to_numpy())
+        except TooFewOutcomesError as e:
+            window_notes.append(f"window {fold.window} was not evaluated: {e.reason}")
+            continue
+        rates.append({"window": fold.window, "n_train": len(train),
+                      "positives_train": int(y_train.sum()), "n_test": len(test),
+                      "positives_test": int(y_all[test].sum())})
         part[MODEL] = model.predict_proba(X_all.iloc[test][features])[:, 1]
         for name, est in make_baselines(names, metadata).items():
             if name in skipped:
@@ -429,18 +465,17 @@ def evaluate(
                 continue
             part[name] = est.predict_proba(X_all.iloc[test])[:, 1]
         pieces.append(part)
-    scores = pd.concat(pieces, ignore_index=True)
+    folds, scores = renumber_folds(folds, pieces, window_notes)
     models = [MODEL, *[n for n in names if n not in skipped]]
-    scores = scores[["person_id", "as_of", "fold", "label", *models]]
+    scores = scores[["person_id", "as_of", "fold", "window", "label", *models]]
     if truth is not None:
-        scores.insert(4, "p_true", _attach_truth(scores, truth, h))
+        scores.insert(5, "p_true", _attach_truth(scores, truth, h))
         models_scored = [*models, ORACLE]
     else:
         models_scored = models
     columns = {ORACLE: "p_true"}
-    range_folds = {f.index for f in folds if f.test_start != f.test_end}
-    groups = np.where(scores["fold"].isin(range_folds), scores["fold"].astype(str),
-                      scores["as_of"].astype(str))
+    # a team's capacity is per test window: each window is one selection round
+    groups = scores["window"].to_numpy(dtype=str)
     scores_groups = pd.Series(groups, index=scores.index)
 
     fold_rows, pooled_rows = [], []
@@ -486,14 +521,16 @@ def evaluate(
                 "baselines": models[1:], "n_rows_labelled": len(data),
                 "n_rows_censored": int(matrix[label_col].isna().sum()),
                 "dates_left_out": [d.date().isoformat() for d in thin.index],
-                "n_test_rows": len(scores)}
+                "n_test_rows": len(scores), "test_every": every,
+                "test_every_reason": every_reason,
+                "windows": [f.window for f in folds], "window_notes": window_notes}
     if truth is not None:
         settings["truth_coverage"] = float(scores["p_true"].notna().mean())
     return Evaluation(scores=scores, metrics=metrics, pooled=pooled, oracle=oracle,
                       folds=folds, calibration=calib, drift=drift,
                       capacity_curve=curve, final_model=final,
                       verdicts=verdicts, skipped=skipped, settings=settings,
-                      features=features)
+                      features=features, shift=base_rate_shift(rates, shift_factor))
 
 
 def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarray,
