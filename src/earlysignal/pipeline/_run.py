@@ -29,6 +29,7 @@ import yaml
 from earlysignal.data import fingerprint_tables
 from earlysignal.features import FeatureMatrix, read_feature_matrix
 from earlysignal.model import Evaluation
+from earlysignal.model._test_windows import evaluation_warnings
 from earlysignal.pipeline._cache import is_fresh, mark_done, stage_key
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData, load_data
@@ -145,6 +146,11 @@ def run_pipeline(
                 lambda: model_stage(config, matrix, metadata, data.truth,
                                     run_dir))
         log("model: scores.parquet, metrics.json, model.joblib")
+        summary = json.loads((run_dir / "metrics.json").read_text())
+        log(f"model: {len(summary['folds'])} folds; "
+            f"{summary['settings'].get('test_every_reason', '')}")
+        for note in evaluation_warnings(summary):
+            log(f"model: warning: {note}")
     if "fairness" in stages:
         with _timed(result, "fairness"):
             result.audit = fairness_stage(config, run_dir / "scores.parquet", run_dir)
