@@ -501,8 +501,8 @@ reg_lambda : LightGBM settings.
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:
             raise TooFewOutcomesError(
-                f"y has only one class ({self.classes_[0]!r}) in {len(y)} training "
-                "rows; a classifier needs examples of at least 2 classes",
+                f"y has only one class ({self.classes_[0]}) in {len(y)} training "
+                "row(s); a classifier needs examples of at least 2 classes",
                 "train on a longer period (an earlier first as-of date in "
                 "cohort.as_of) or check the label (label.outcome)")
         return Xn, encoder.transform(y)
