@@ -178,7 +178,7 @@ def _settings(scores: pd.DataFrame, cap: Capacity, eff: Effect, unit: UnitCosts,
     return {
         "capacity": cap.label, "rounds": rounds,
         "round_column": round_column(scores),
-        "round_labels": [_round_label(k) for k in sorted(plan)],
+        "round_labels": [_round_label(k) for k in plan],  # plan is sorted by round
         "places_per_round": float(np.mean(list(plan.values()))),
         "people_per_round": len(scores) / rounds,
         "escalations_per_round": pos,

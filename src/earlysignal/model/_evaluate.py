@@ -591,10 +591,10 @@ def _plots(folds: Sequence[Fold], models: Sequence[str], calib: pd.DataFrame,
             title="Precision at capacity over time"),
         "capacity_precision": lines_svg_from(
             curve, x="percent", y="precision", hue="model",
-            xlabel="capacity (% of cohort per as-of date)", ylabel="precision",
+            xlabel="capacity (% of each test window's cohort)", ylabel="precision",
             title="Precision against capacity (expected, random tie-breaking)"),
         "capacity_recall": lines_svg_from(
             curve, x="percent", y="recall", hue="model",
-            xlabel="capacity (% of cohort per as-of date)", ylabel="recall",
+            xlabel="capacity (% of each test window's cohort)", ylabel="recall",
             title="Recall against capacity"),
     }
