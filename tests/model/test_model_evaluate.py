@@ -43,9 +43,9 @@ def test_folds_and_scores_are_honest(ev, small):
     assert ev.scores["as_of"].max() == pd.Timestamp("2023-03-01")
     assert len(ev.scores) == 4 * 700
     assert list(ev.scores.columns) == [
-        "person_id", "as_of", "fold", "label", "p_true", "model", "base_rate",
-        "persistent_absence", "any_suspension", "checklist", "best_single_input",
-        "logistic"]
+        "person_id", "as_of", "fold", "window", "label", "p_true", "model",
+        "base_rate", "persistent_absence", "any_suspension", "checklist",
+        "best_single_input", "logistic"]
     for fold in ev.folds:
         rows = ev.scores[ev.scores["fold"] == fold.index]
         assert (rows["as_of"] == fold.test_start).all()
@@ -224,7 +224,11 @@ def test_dates_with_mostly_censored_labels_are_left_out(small):
     assert ev.settings["dates_left_out"] == ["2023-09-01"]
     assert ev.scores["as_of"].max() == pd.Timestamp("2023-03-01")
     kept = evaluate(partly, metadata, min_label_coverage=0.05, **kw)
-    assert kept.scores["as_of"].max() == pd.Timestamp("2023-09-01")
+    assert kept.settings["dates_left_out"] == []
+    # kept for training, but its labelled rows are all escalations: not a test
+    assert kept.settings["window_notes"] == [
+        "window 2023-09-01 was not evaluated: 70 rows, all escalations (the last "
+        "window)"]
 
 
 def test_protected_only_with_use_protected(small):

@@ -22,6 +22,7 @@ from earlysignal.impact._targeting import (
     check_scores,
     curve_table,
     resolve_group,
+    round_column,
     targeting_tables,
 )
 from earlysignal.model._metrics import Capacity
@@ -38,7 +39,9 @@ _NOTES = [
     "about harm.",
     "The effect is applied equally to everyone selected; in practice early help may "
     "work better for some young people than others.",
-    "Rounds are as-of dates; a young person selected in two rounds uses two places.",
+    "Rounds are the test windows of the scores (each as-of date, where the "
+    "evaluation tested date by date or the scores have no window column); a young "
+    "person selected in two rounds uses two places.",
     "Intervals combine the uncertainty of the effect and the unit costs with a "
     "bootstrap of the young people scored (each resample draws people, with all "
     "their rounds), holding each strategy's list fixed.",
@@ -75,7 +78,8 @@ def impact(
         ``persistent_absence``, ``any_suspension``, ``checklist``, ``logistic``),
         optional ``p_true`` and ``group_<attribute>`` columns.
     capacity : int or str
-        Places per round (as-of date): a count (``200``) or a share (``"5%"``).
+        Places per round (the scores' test ``window`` when they have one, else the
+        as-of date): a count (``200``) or a share (``"5%"``).
     effect : str
         Relative risk reduction, ``"0.2:0.1-0.3"`` (central:low-high) or ``"0.2"``.
     costs : path, mapping or None
@@ -173,7 +177,8 @@ def _settings(scores: pd.DataFrame, cap: Capacity, eff: Effect, unit: UnitCosts,
     ]
     return {
         "capacity": cap.label, "rounds": rounds,
-        "as_of_dates": sorted(str(pd.Timestamp(str(d)).date()) for d in plan),
+        "round_column": round_column(scores),
+        "round_labels": [_round_label(k) for k in plan],  # plan is sorted by round
         "places_per_round": float(np.mean(list(plan.values()))),
         "people_per_round": len(scores) / rounds,
         "escalations_per_round": pos,
@@ -184,6 +189,12 @@ def _settings(scores: pd.DataFrame, cap: Capacity, eff: Effect, unit: UnitCosts,
         "break_even_averted_per_place": per_place / unit.per_escalation,
         "assumptions": assumptions,
     }
+
+
+def _round_label(key: object) -> str:
+    if isinstance(key, pd.Timestamp | np.datetime64):
+        return str(pd.Timestamp(key).date())
+    return str(key)
 
 
 def impact_for_run(

@@ -1,7 +1,8 @@
 """Who each targeting strategy would select at a team's capacity, and what follows.
 
-Selection is made separately in each round (as-of date): ``k`` places out of the
-people scored that day. People tied at the boundary score are counted by their
+Selection is made separately in each round: ``k`` places out of the people scored
+in it. A round is the test window of the scores (``window``: a month or quarter of
+decision points, or one date of a schedule), else the as-of date. People tied at the boundary score are counted by their
 expected share of the remaining places (random tie-breaking in expectation), which
 is what :func:`earlysignal.model.caught_at_k` reports as ``expected``; the fair
 variants fill places one at a time, so a larger capacity never drops anyone chosen
@@ -141,7 +142,7 @@ def strategy_weights(scores: pd.DataFrame, strategy: str, ks: Mapping[object, in
     """
     plans = [ks] if isinstance(ks, Mapping) else list(ks)
     out = [np.zeros(len(scores)) for _ in plans]
-    for key, idx in scores.groupby("as_of", sort=True).indices.items():
+    for key, idx in scores.groupby(round_column(scores), sort=True).indices.items():
         kk = [int(p.get(key, 0)) for p in plans]
         if strategy == "random":
             ws = [np.full(len(idx), k / len(idx)) for k in kk]
@@ -262,9 +263,20 @@ def money(caught: float, places: float, effect: Effect, costs: UnitCosts,
     return out
 
 
+def round_column(scores: pd.DataFrame) -> str:
+    """The column whose values are the selection rounds: ``window``, else ``as_of``.
+
+    Examples
+    --------
+    >>> round_column(pd.DataFrame(columns=["as_of", "window"]))
+    'window'
+    """
+    return "window" if "window" in scores.columns else "as_of"
+
+
 def capacity_plan(scores: pd.DataFrame, capacity: Capacity) -> dict[object, int]:
     return {key: capacity.k(int(n)) for key, n in
-            scores.groupby("as_of", sort=True).size().items()}
+            scores.groupby(round_column(scores), sort=True).size().items()}
 
 
 def targeting_tables(scores: pd.DataFrame, capacity: Capacity, effect: Effect,
@@ -359,7 +371,7 @@ def curve_table(scores: pd.DataFrame, effect: Effect, costs: UnitCosts, draws: D
                 strategies: Sequence[str], fair_group: str | None,
                 percents: Sequence[float]) -> pd.DataFrame:
     """The estimates as capacity runs over ``percents`` of each round's cohort."""
-    sizes = scores.groupby("as_of", sort=True).size()
+    sizes = scores.groupby(round_column(scores), sort=True).size()
     rounds = len(sizes)
     plans = [{key: int(np.floor(pct / 100 * n + 0.5)) for key, n in sizes.items()}
              for pct in percents]

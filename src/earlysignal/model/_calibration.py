@@ -17,7 +17,11 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from earlysignal.model._estimator import ModelInputError, gapped_holdout
+from earlysignal.model._estimator import (
+    ModelInputError,
+    TooFewOutcomesError,
+    gapped_holdout,
+)
 from earlysignal.model._metrics import calibration_table
 from earlysignal.model._plots import reliability_svg_from
 
@@ -115,13 +119,16 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         early, late, self.holdout_gap_ = gapped_holdout(
             len(y), as_of, self.calibration_fraction, self.horizon, y=y)
         if len(late) == 0 or len(np.unique(y[late])) < 2:
-            raise ModelInputError(
+            raise TooFewOutcomesError(
                 f"calibration needs a later slice with both outcomes; the latest "
-                f"{self.calibration_fraction:.0%} of the {len(y)} training rows has "
+                f"{self.calibration_fraction:.0%} of the "
+                f"{len(y)} training rows has "
                 f"{int(y[late].sum()) if len(late) else 0} escalation(s) in "
-                f"{len(late)} rows. Fix: use more training data, a larger "
-                "calibration_fraction, or calibration=None"
-            )
+                f"{len(late)} rows",
+                "train on more rows (an earlier first as-of date in cohort.as_of, "
+                "or a later model.test_from), or turn calibration off "
+                "(model.calibration: null in the pipeline YAML; calibration=None "
+                "or a larger calibration_fraction in Python)")
         dates = None if as_of is None else np.asarray(as_of)
         est = _fit_with_as_of(clone(self.estimator), _take(X, early), y[early],
                               None if dates is None else dates[early])

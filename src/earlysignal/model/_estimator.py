@@ -34,6 +34,7 @@ from earlysignal.features._windows import Window
 from earlysignal.model._folds import _label_ends
 
 __all__ = [
+    "TooFewOutcomesError",
     "EarlyWarningClassifier",
     "FeatureMetaLike",
     "ModelInputError",
@@ -48,6 +49,18 @@ __all__ = [
 
 class ModelInputError(EarlysignalError, ValueError):
     """Data handed to a model that it cannot use as it is."""
+
+
+class TooFewOutcomesError(ModelInputError):
+    """Training rows (or their calibration slice) hold a single outcome.
+
+    ``reason`` says so in words without the fix, for callers that skip the fit (an
+    evaluation skips such a test window) rather than stop.
+    """
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(f"{reason}. Fix: {fix}")
+        self.reason = reason
 
 
 class FeatureMetaLike(Protocol):
@@ -487,11 +500,11 @@ reg_lambda : LightGBM settings.
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:
-            raise ModelInputError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
-                "examples of at least 2 classes. Fix: use a longer period or check "
-                "the label"
-            )
+            raise TooFewOutcomesError(
+                f"y has only one class ({self.classes_[0]}) in {len(y)} training "
+                "row(s); a classifier needs examples of at least 2 classes",
+                "train on a longer period (an earlier first as-of date in "
+                "cohort.as_of) or check the label (label.outcome)")
         return Xn, encoder.transform(y)
 
     # -- fitting ----------------------------------------------------------------

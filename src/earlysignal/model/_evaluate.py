@@ -26,6 +26,7 @@ from earlysignal.model._compare import COMPARED, PairedReplicates, paired_replic
 from earlysignal.model._diagnostics import fitted_rounds, fold_warnings
 from earlysignal.model._estimator import (
     EarlyWarningClassifier,
+    TooFewOutcomesError,
     model_inputs,
     split_settings,
 )
@@ -47,6 +48,13 @@ from earlysignal.model._selection import (
     blend_of,
     with_blend,
 )
+from earlysignal.model._test_windows import (
+    SHIFT_FACTOR,
+    base_rate_shift,
+    merge_small_windows,
+    renumber_folds,
+    resolve_test_every,
+)
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -62,9 +70,10 @@ class Evaluation:
     Attributes
     ----------
     scores : DataFrame
-        Wide: one row per test row (person_id, as_of, fold, label, p_true when a
-        truth was given) and one score column per model (``model`` and each baseline
-        by short name). A person appears once per test as-of date.
+        Wide: one row per test row (person_id, as_of, fold, window, label, p_true
+        when a truth was given) and one score column per model (``model`` and each
+        baseline by short name). A person appears once per test as-of date.
+        ``window`` is the test window, the capacity round.
     metrics : DataFrame
         Tidy: fold, model, metric, value (``oracle`` is a model when truth is known).
     pooled : DataFrame
@@ -104,6 +113,9 @@ class Evaluation:
         Sentences about degenerate test folds (see :func:`fold_warnings`).
     alarms : list of str
         Sentences about a model that scores above the oracle: leakage suspected.
+    shift : dict
+        Training against test escalation rates (see ``base_rate_shift``), with a
+        sentence in ``text``.
     """
 
     scores: pd.DataFrame
@@ -122,6 +134,7 @@ class Evaluation:
     intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
+    shift: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def plots(self) -> dict[str, str]:
@@ -151,6 +164,7 @@ class Evaluation:
             "skipped": self.skipped,
             "warnings": self.warnings,
             "alarms": self.alarms,
+            "shift": self.shift,
         }
         if self.oracle is not None:
             part = self.oracle[(self.oracle["fold"] == "pooled")
@@ -388,6 +402,8 @@ def evaluate(
     n_boot: int = 500,
     select: str = "lightgbm",
     baseline_inputs: Mapping[str, Mapping[str, Any]] | None = None,
+    test_every: str | None = "auto",
+    shift_factor: float = SHIFT_FACTOR,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
 
@@ -402,7 +418,7 @@ def evaluate(
     horizon : str
         Label horizon; no training label window reaches a fold's test date.
     capacity : str or int
-        People a team can work with per as-of date: a count or a share ("5%").
+        People a team can work with per test window: a count or a share ("5%").
     baselines : "all", a name or a list of names
         base_rate, persistent_absence, any_suspension, checklist, logistic. With
         "all", a baseline whose features are missing is skipped (see ``skipped``);
@@ -458,6 +474,17 @@ def evaluate(
         Settings of a baseline by name, e.g. ``{"persistent_absence": {"column":
         "persistent_absence__persistent__1y"}}``; other columns are found in the
         metadata.
+    test_every : str
+        Test windows: ``1 month``, ``1 quarter``, ``6 months``, ``1 year``, ``each
+        date`` or ``auto`` (a schedule keeps each date; decision points are grouped
+        so that a window holds enough rows, see ``choose_test_every``). One fold
+        per window; capacity applies per window. A window with no escalation or
+        fewer rows than capacity needs joins the next one; a window whose training
+        rows cannot be fitted is skipped. Both are told in
+        ``settings["window_notes"]``.
+    shift_factor : float
+        Report test windows whose escalation rate is more than this many times
+        that of their training rows, or less than it divided by this (``shift``).
 
     Returns
     -------
@@ -477,7 +504,7 @@ def evaluate(
     ...               baselines=["base_rate"], calibration=None,
     ...               model_params={"n_estimators": 20}, fit_final=False)
     >>> len(ev.folds), sorted(ev.scores.columns)
-    (2, ['as_of', 'base_rate', 'fold', 'label', 'model', 'person_id'])
+    (2, ['as_of', 'base_rate', 'fold', 'label', 'model', 'person_id', 'window'])
     """
     _check_matrix(matrix, metadata, label_col)
     cap = Capacity.parse(capacity)
@@ -499,9 +526,10 @@ def evaluate(
     y_all = data[label_col].astype(int).to_numpy()
     gap = h.label if holdout_gap else None
     rounds: dict[int, tuple[int, int] | None] = {}
+    every, every_reason = resolve_test_every(test_every, data["as_of"], y_all)
     folds = temporal_folds(data["as_of"], horizon=h, test_dates=test_dates,
                            max_train_span=max_train_span,
-                           min_train_dates=min_train_dates)
+                           min_train_dates=min_train_dates, test_every=every)
     if test_from is not None and test_dates is None:
         start = pd.Timestamp(test_from)
         folds = [replace(f, index=i) for i, f in
@@ -517,6 +545,7 @@ def evaluate(
             f"no temporal fold is possible: the labelled as-of dates {seen} have no "
             f"pair {h.label} apart. Fix: add earlier as-of dates or shorten the horizon"
         )
+    folds, window_notes = merge_small_windows(folds, data["as_of"], y_all, cap)
     X_all = data[list(metadata)]
     names = list(make_baselines(baselines, metadata, baseline_inputs))
     if select not in SELECT_OPTIONS:
@@ -554,16 +583,23 @@ def evaluate(
     picks: list[dict[str, Any]] = []
     explicit = baselines != "all"
     skipped: dict[str, str] = {}
-    pieces = []
+    pieces, rates = [], []
     for fold in folds:
         train, test = fold.split(data)
         if len(test) == 0:
             continue
         part = data.iloc[test][["person_id", "as_of"]].assign(
-            fold=fold.index, label=y_all[test])
+            fold=fold.index, window=fold.window, label=y_all[test])
         y_train = _labels_known_by(data, y_all, train, fold.test_start,
                                    label_known_col)
-        fitted = fit_at(train, fold.test_start)
+        try:
+            fitted = fit_at(train, fold.test_start)
+        except TooFewOutcomesError as e:
+            window_notes.append(f"window {fold.window} was not evaluated: {e.reason}")
+            continue
+        rates.append({"window": fold.window, "n_train": len(train),
+                      "positives_train": int(y_train.sum()), "n_test": len(test),
+                      "positives_test": int(y_all[test].sum())})
         candidates = score(fitted, test)
         if select == "auto":
             inner.keep(fold.test_start, fitted)
@@ -593,11 +629,11 @@ def evaluate(
                               "direction": est.direction_,
                               "train_auc": est.train_auc_})
         pieces.append(part)
-    scores = pd.concat(pieces, ignore_index=True)
+    folds, scores = renumber_folds(folds, pieces, window_notes)
     models = [MODEL, *[n for n in names if n not in skipped]]
-    scores = scores[["person_id", "as_of", "fold", "label", *models]]
+    scores = scores[["person_id", "as_of", "fold", "window", "label", *models]]
     if truth is not None:
-        scores.insert(4, "p_true", _attach_truth(scores, truth, h))
+        scores.insert(5, "p_true", _attach_truth(scores, truth, h))
         models_scored = [*models, ORACLE]
     else:
         models_scored = models
@@ -606,9 +642,8 @@ def evaluate(
     # known: a model judged on rows the oracle lacks is not compared like for like
     judged = (scores[scores["p_true"].notna()].reset_index(drop=True)
               if truth is not None else scores)
-    range_folds = {f.index for f in folds if f.test_start != f.test_end}
-    groups = np.where(judged["fold"].isin(range_folds), judged["fold"].astype(str),
-                      judged["as_of"].astype(str))
+    # a team's capacity is per test window: each window is one selection round
+    groups = judged["window"].to_numpy(dtype=str)
 
     fold_rows, pooled_rows = [], []
     y = judged["label"].to_numpy()
@@ -646,8 +681,8 @@ def evaluate(
     notes = fold_warnings(judged, folds, rounds, cap, groups)
     final = None
     if fit_final:
-        every = sorted(data["as_of"].unique())
-        chosen = _choose(select, inner, every, lambda rows: y_all[rows])
+        all_dates = sorted(data["as_of"].unique())
+        chosen = _choose(select, inner, all_dates, lambda rows: y_all[rows])
         choices.append({"fold": "final", **chosen})
         parts = fit(np.arange(len(data)), y_all, _parts(chosen["choice"]))
         final = (blend_of(parts["lightgbm"], parts["logistic"])
@@ -664,6 +699,8 @@ def evaluate(
                 "n_rows_censored": int(matrix[label_col].isna().sum()),
                 "dates_left_out": [d.date().isoformat() for d in thin.index],
                 "n_test_rows": len(scores), "n_boot": n_boot, "select": select,
+                "test_every": every, "test_every_reason": every_reason,
+                "windows": [f.window for f in folds], "window_notes": window_notes,
                 "selection": {"candidates": list(CANDIDATES) if select == "auto"
                               else [select],
                               "choices": choices,
@@ -681,7 +718,7 @@ def evaluate(
                       capacity_curve=curve, final_model=final,
                       verdicts=verdicts, skipped=skipped, settings=settings,
                       features=features, intervals=intervals, warnings=notes,
-                      alarms=alarms)
+                      alarms=alarms, shift=base_rate_shift(rates, shift_factor))
 
 
 def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarray,
@@ -749,10 +786,10 @@ def _plots(folds: Sequence[Fold], models: Sequence[str], calib: pd.DataFrame,
             title="Precision at capacity over time"),
         "capacity_precision": lines_svg_from(
             curve, x="percent", y="precision", hue="model",
-            xlabel="capacity (% of cohort per as-of date)", ylabel="precision",
+            xlabel="capacity (% of each test window's cohort)", ylabel="precision",
             title="Precision against capacity (expected, random tie-breaking)"),
         "capacity_recall": lines_svg_from(
             curve, x="percent", y="recall", hue="model",
-            xlabel="capacity (% of cohort per as-of date)", ylabel="recall",
+            xlabel="capacity (% of each test window's cohort)", ylabel="recall",
             title="Recall against capacity"),
     }

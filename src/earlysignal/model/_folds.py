@@ -17,6 +17,7 @@ import pandas as pd
 
 from earlysignal.errors import EarlysignalError, LeakageError
 from earlysignal.features._windows import Window
+from earlysignal.model._test_windows import window_bounds
 
 __all__ = ["Fold", "folds_svg", "temporal_folds", "validate_folds"]
 
@@ -56,7 +57,8 @@ class Fold:
     Training rows are those with an as-of date in ``train_dates`` (all between
     ``train_start`` and ``train_end``); their labels close by ``train_label_end``,
     which is never after ``test_start``. Test rows are those with an as-of date in
-    ``[test_start, test_end]``.
+    ``[test_start, test_end]``, the test window named ``window`` ("2022-Q3", or the
+    ISO date when the window is one date).
     """
 
     index: int
@@ -67,6 +69,7 @@ class Fold:
     train_label_end: pd.Timestamp
     horizon: str
     train_dates: tuple[pd.Timestamp, ...] = field(repr=False)
+    window: str = ""
 
     def split(
         self, frame: pd.DataFrame | pd.Series, *, as_of_col: str = "as_of"
@@ -105,7 +108,20 @@ class Fold:
             "train_label_end": self.train_label_end.date().isoformat(),
             "horizon": self.horizon,
             "n_train_dates": len(self.train_dates),
+            "window": self.window or _period_label(self.test_start, self.test_end),
         }
+
+
+def _period_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    if start == end:
+        return start.date().isoformat()
+    return f"{start.date().isoformat()} to {end.date().isoformat()}"
+
+
+def _windows(dates: pd.DatetimeIndex, test_every: str
+             ) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    bounds = window_bounds(dates, test_every).drop_duplicates("window")
+    return list(zip(bounds["start"], bounds["end"], bounds["window"], strict=True))
 
 
 def _test_periods(
@@ -152,6 +168,7 @@ def temporal_folds(
     test_dates: Sequence[DateLike | tuple[DateLike, DateLike]] | None = None,
     min_train_dates: int = 1,
     max_train_span: str | int | None = None,
+    test_every: str | None = None,
 ) -> list[Fold]:
     """Rolling-origin folds in which no training label overlaps the test period.
 
@@ -172,6 +189,12 @@ def temporal_folds(
     max_train_span : str or int, optional
         Keep only the most recent training dates: a span (``"2y"``, measured back from
         the last eligible training date) or a count of as-of dates.
+    test_every : str, optional
+        Group the test dates into calendar windows, one fold each: ``1 month``,
+        ``1 quarter``, ``6 months``, ``1 year`` or ``each date`` (the default).
+        A window trains on rows whose labels close by its first day; windows with
+        too few training dates are skipped as dates are. Ignored when
+        ``test_dates`` are given.
 
     Returns
     -------
@@ -185,6 +208,9 @@ def temporal_folds(
     ...     print(f.test_start.date(), [str(d.date()) for d in f.train_dates])
     2021-09-01 ['2020-09-01']
     2022-03-01 ['2020-09-01', '2021-03-01']
+    >>> [(f.window, str(f.test_start.date()), str(f.test_end.date()), len(f.train_dates))
+    ...  for f in temporal_folds(dates, horizon="12m", test_every="1 year")]
+    [('2022', '2022-01-01', '2022-12-31', 1)]
     """
     h = _horizon(horizon)
     dates = _as_dates(pd.Series(as_of).dropna()).unique().sort_values()
@@ -193,8 +219,13 @@ def temporal_folds(
             f"min_train_dates={min_train_dates}: a fold needs at least one training "
             "date. Fix: use min_train_dates >= 1"
         )
+    if test_dates is None and test_every is not None:
+        periods = _windows(dates, test_every)
+    else:
+        periods = [(s, e, _period_label(s, e))
+                   for s, e in _test_periods(dates, test_dates)]
     folds: list[Fold] = []
-    for start, end in _test_periods(dates, test_dates):
+    for start, end, window in periods:
         eligible = dates[_train_mask(dates, start, h)]
         eligible = _span_limit(eligible, max_train_span)
         if len(eligible) < min_train_dates:
@@ -215,6 +246,7 @@ def temporal_folds(
             train_label_end=h.shift(eligible[-1], +1),
             horizon=h.label,
             train_dates=tuple(eligible),
+            window=window,
         ))
     return folds
 

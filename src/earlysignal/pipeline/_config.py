@@ -134,8 +134,14 @@ class DataSection(_Section):
 class ModelSection(_Section):
     """How the model is trained and judged."""
 
-    capacity: str = Field("5%", description="People a team can work with per as-of "
-                          "date: a count (200) or a share (5%).")
+    capacity: str = Field("5%", description="People a team can work with per test "
+                          "window (see test_every): a count (200) or a share (5%).")
+    test_every: Literal["auto", "1 month", "1 quarter", "6 months", "1 year",
+                        "each date"] = Field(
+        "auto", description="Test windows: the as-of dates tested together, one fold "
+        "and one capacity round each. auto: each date of a schedule (at most one "
+        "date a month); decision points grouped by month, else quarter, half year or "
+        "year, the first whose typical window holds 200 rows and 10 escalations.")
     calibration: Literal["isotonic", "sigmoid"] | None = Field(
         "sigmoid", description="Map scores to probabilities on the latest training "
         "dates: sigmoid (Platt) keeps every date's order; isotonic needs many more "
@@ -263,8 +269,8 @@ class ImpactSection(_Section):
     """What targeting at the team's capacity would achieve (off unless enabled)."""
 
     enabled: bool = False
-    capacity: str = Field("5%", description="Early-help places per as-of date: a "
-                          "count or a share.")
+    capacity: str = Field("5%", description="Early-help places per test window "
+                          "(model.test_every): a count or a share.")
     effect: str = Field("0.2:0.1-0.3", description="Assumed relative risk "
                         "reduction, central:low-high.")
     effect_source: Literal["assumed", "evaluated"] = "assumed"

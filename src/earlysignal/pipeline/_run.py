@@ -34,6 +34,7 @@ import yaml
 from earlysignal.data import fingerprint_tables
 from earlysignal.features import FeatureMatrix, read_feature_matrix
 from earlysignal.model import Evaluation
+from earlysignal.model._test_windows import evaluation_warnings
 from earlysignal.pipeline._cache import (
     Manifest,
     atomic_write_text,
@@ -184,6 +185,11 @@ def run_pipeline(
                            lambda tmp: model_stage(config, matrix, metadata,
                                                    data.truth, tmp)).digest
         log("model: scores.parquet, metrics.json, model.joblib")
+        summary = json.loads((run_dir / "metrics.json").read_text())
+        log(f"model: {len(summary['folds'])} folds; "
+            f"{summary['settings'].get('test_every_reason', '')}")
+        for note in evaluation_warnings(summary):
+            log(f"model: warning: {note}")
         notes = model_notes(run_dir)
         result.info["alarms"] = notes["alarms"]
         for line in notes["warnings"]:

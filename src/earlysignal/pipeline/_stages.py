@@ -87,8 +87,9 @@ def model_stage(
 ) -> Evaluation:
     """Temporal evaluation of the model against baselines; writes scores and metrics.
 
-    Writes ``scores.parquet`` (person_id, as_of, fold, score, label, one column per
-    baseline, p_true on synthetic data, and the audit's ``group_*`` columns),
+    Writes ``scores.parquet`` (person_id, as_of, fold, window, score, label, one
+    column per baseline, p_true on synthetic data, and the audit's ``group_*``
+    columns),
     ``metrics.json``, the final model (``model.joblib``, trained on every labelled
     row) and the plots as SVG under ``plots/``.
     """
@@ -100,7 +101,7 @@ def model_stage(
         max_train_span=m.max_train_span, min_train_dates=m.min_train_dates,
         test_from=m.test_from, holdout_gap=m.holdout_gap,
         model_params=m.model_params(), select=m.select,
-        baseline_inputs=m.baseline_inputs,
+        baseline_inputs=m.baseline_inputs, test_every=m.test_every,
     )
     groups = group_columns(matrix, metadata, config.fairness.groups,
                            source=str(config.base_dir / "config"))
@@ -168,14 +169,15 @@ def model_notes(run_dir: Path) -> dict[str, list[str]]:
 
 def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path,
                    trace: Mapping[str, str] | None = None) -> Any:
-    """The fairness audit of the model's scores at the team's capacity, per fold too."""
+    """The fairness audit of the model's scores at the team's capacity, per test
+    window too (a window is one capacity round)."""
     from earlysignal.fairness import audit_file
 
     f = config.fairness
     groups = [f"group_{g}" for g in f.groups]
     return audit_file(
         scores_path, score="score", label="label", groups=groups,
-        top=config.model.capacity, out_dir=out, period="as_of",
+        top=config.model.capacity, out_dir=out, period="window",
         reference=f.reference, min_cell=f.min_cell, n_boot=f.n_boot, seed=f.seed,
         band=f.band, intersections=[[f"group_{g}" for g in i] for i in f.intersections],
         trace=trace,

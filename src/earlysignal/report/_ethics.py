@@ -23,6 +23,7 @@ from earlysignal.report._performance import (
     drift_chart,
     model_name,
     pooled_table,
+    window_heading,
 )
 from earlysignal.report._practitioner import band_sentence, most_words
 from earlysignal.report._run import RunFolder
@@ -259,6 +260,7 @@ class EthicsReport(Report):
                          for k, v in (metrics.get("verdicts") or {}).items()],
             "oracle_gap": metrics.get("oracle_gap") or {},
             "folds": len(metrics.get("folds") or []),
+            "test_unit": window_heading(metrics).lower(),
             "families": ([] if fam is None else
                          [{"label": str(r.get("family_label", r["family"])),
                            "share": r.get("share"), "mean_abs": r.get("mean_abs")}

@@ -14,7 +14,7 @@ from earlysignal.report._svg import folds_chart, line_chart
 
 __all__ = [
     "calibration_chart", "drift_chart", "fold_table", "folds_svg", "model_name",
-    "pooled_table",
+    "pooled_table", "window_heading",
 ]
 
 POOLED_METRICS = ("auc", "average_precision", "precision_at_k", "recall_at_k",
@@ -68,10 +68,30 @@ def fold_table(metrics: Mapping[str, Any], metric: str) -> dict[str, Any]:
     models = _order([str(c) for c in wide.columns])
     folds = {int(f["index"]): f for f in metrics.get("folds") or []}
     rows = [{"fold": int(i), "test_start": folds.get(int(i), {}).get("test_start", ""),
+             "window": _window(folds.get(int(i), {})),
              "values": [wide.at[i, m] for m in models],
              "withheld": bool(wide.loc[i].isna().all())} for i in wide.index]
     return {"metric": metric, "models": [model_name(m) for m in models],
             "codes": models, "rows": rows}
+
+
+def _window(fold: Mapping[str, Any]) -> str:
+    """The fold's test window: its label, else its test date (older runs)."""
+    return str(fold.get("window") or fold.get("test_start", ""))
+
+
+def window_heading(metrics: Mapping[str, Any]) -> str:
+    """"Test date" when every window is one date, else "Test window".
+
+    Examples
+    --------
+    >>> window_heading({"folds": [{"test_start": "2022-07-01", "test_end": "2022-09-30"}]})
+    'Test window'
+    """
+    folds = metrics.get("folds") or []
+    one_day = all(f.get("test_start") == f.get("test_end", f.get("test_start"))
+                  for f in folds)
+    return "Test date" if one_day else "Test window"
 
 
 def _date_axis(dates: list[pd.Timestamp]) -> tuple[dict[pd.Timestamp, float],
@@ -127,5 +147,6 @@ def calibration_chart(metrics: Mapping[str, Any]) -> Markup:
 def folds_svg(metrics: Mapping[str, Any]) -> Markup:
     folds = list(metrics.get("folds") or [])
     alt = (f"{len(folds)} temporal folds: each trains on earlier as-of dates whose "
-           "labels were fully observed before its test date")
+           "labels were fully observed before its test "
+           + ("date" if window_heading(metrics) == "Test date" else "window"))
     return folds_chart(folds, alt=alt)

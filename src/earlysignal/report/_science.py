@@ -14,6 +14,7 @@ from earlysignal.report._performance import (
     folds_svg,
     model_name,
     pooled_table,
+    window_heading,
 )
 from earlysignal.report._run import RunFolder
 
@@ -92,6 +93,8 @@ class DataScienceReport(Report):
             "settings": m.get("settings") or {},
             "n_features": m.get("n_features"),
             "folds": m.get("folds") or [],
+            "windows": _windows(m),
+            "shift": {"text": "", "flagged": False, **(m.get("shift") or {})},
             "pooled": pooled_table(m),
             "per_fold": [fold_table(m, k) for k in FOLD_METRICS],
             "verdicts": [{"baseline": model_name(k), "text": v}
@@ -125,3 +128,11 @@ class DataScienceReport(Report):
             "calibration": calibration_chart(m),
             **stage,
         }}
+
+
+def _windows(metrics: dict[str, Any]) -> dict[str, Any]:
+    """How the test dates were grouped, and what was merged or left out, in words."""
+    settings = metrics.get("settings") or {}
+    return {"heading": window_heading(metrics),
+            "reason": settings.get("test_every_reason") or "",
+            "notes": list(settings.get("window_notes") or [])}

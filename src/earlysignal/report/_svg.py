@@ -327,6 +327,14 @@ def bar_chart(
 # ----------------------------------------------------------------- folds chart
 
 
+def _test_title(fold: Mapping[str, Any]) -> str:
+    start, end = day(fold["test_start"]), day(fold.get("test_end") or
+                                               fold["test_start"])
+    if start == end:
+        return f"test as-of {start}"
+    return _e(f"test window {fold.get('window') or start}: as-of {start} to {end}")
+
+
 def folds_chart(folds: Sequence[Mapping[str, Any]], *, alt: str,
                 width: float = 640) -> Markup:
     """Per fold: training as-of dates, the wait for their labels, the test date."""
@@ -358,9 +366,9 @@ def folds_chart(folds: Sequence[Mapping[str, Any]], *, alt: str,
                        f'height="6" fill="#56B4E9"><title>labels observed until '
                        f'{day(f["train_label_end"])}</title></rect>')
         s, e = px(f["test_start"]), px(f.get("test_end") or f["test_start"])
-        out.append(f'<rect x="{s:.1f}" y="{y + 3}" width="{max(e - s, 6):.1f}" '
-                   f'height="18" fill="#D55E00"><title>test as-of '
-                   f'{day(f["test_start"])}</title></rect>')
+        out.append(f'<rect class="test-window" x="{s:.1f}" y="{y + 3}" '
+                   f'width="{max(e - s, 6):.1f}" height="18" fill="#D55E00">'
+                   f"<title>{_test_title(f)}</title></rect>")
     base = top + row_h * len(folds)
     for year in range(t0.year, t1.year + 1):
         t = pd.Timestamp(year=year, month=1, day=1)
@@ -368,8 +376,11 @@ def folds_chart(folds: Sequence[Mapping[str, Any]], *, alt: str,
             out.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" '
                        f'y2="{base}" stroke="#ddd"/><text x="{px(t):.1f}" '
                        f'y="{base + 14}" text-anchor="middle">{year}</text>')
+    one_day = all(not f.get("test_end") or f["test_end"] == f["test_start"]
+                  for f in folds)
     out.append(_legend(["training as-of dates", "waiting for their labels",
-                        "test as-of date"], left, base + 34,
+                        "test as-of date" if one_day else "test window"],
+                       left, base + 34,
                        ["#0072B2", "#56B4E9", "#D55E00"], width=170))
     out.append("</svg>")
     return Markup("".join(out))
