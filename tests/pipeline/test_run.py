@@ -284,7 +284,7 @@ def test_no_output_publishes_a_group_the_disclosure_rule_withholds(run):
 
 def test_every_page_names_the_mlflow_run_it_belongs_to(run):
     _, result, _ = run
-    run_id = json.loads((result.run_dir / "run.json").read_text())["tracking"]["run_id"]
+    run_id = result.info["tracking"]["run_id"]
     pages = sorted((result.run_dir / "reports").rglob("*.html"))
     assert len(pages) > 4
     for page in pages:
