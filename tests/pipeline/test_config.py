@@ -263,3 +263,16 @@ def test_non_utf8_config_names_the_line(tmp_path, where):
         load_config(tmp_path / "c.yaml")
     assert "line 1: byte 0xe9 is not UTF-8 text" in str(err.value)
     assert ("lib.yaml" if where == "included" else "c.yaml") in str(err.value)
+
+
+def test_includes_of_a_config_reached_through_a_linked_folder_stay_inside(tmp_path):
+    from earlysignal.pipeline._yaml import read_yaml
+
+    real = tmp_path / "real"
+    (real / "features").mkdir(parents=True)
+    (real / "features" / "lib.yaml").write_text("- {name: a}\n")
+    (real / "c.yaml").write_text("features:\n  - include: features/lib.yaml\n")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "pipelines").symlink_to(real)
+    got = read_yaml(tmp_path / "work" / "pipelines" / "c.yaml")
+    assert got == {"features": [{"name": "a"}]}

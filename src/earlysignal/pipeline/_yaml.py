@@ -82,7 +82,9 @@ def _read(path: Path, stack: tuple[Path, ...], roots: tuple[Path, ...]) -> Any:
         raise ConfigError(str(stack[0]), [
             f"include: {path} holds no YAML list or mapping (hint: include a file of "
             "feature specs or settings written in YAML)"])
-    return _resolve(data, path, (*stack, path), roots)
+    # children are found from the path as written, so that a folder reached
+    # through a link keeps its includes inside it
+    return _resolve(data, written, (*stack, path), roots)
 
 
 def _include_target(node: Any) -> str | None:
