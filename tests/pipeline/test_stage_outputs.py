@@ -132,3 +132,33 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
         atomic_write_text(path, "new")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_reports_are_rendered_aside_and_swapped_in_whole(tmp_path):
+    import pytest
+
+    from earlysignal.pipeline._run import _swapped_in
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "index.html").write_text("old index")
+    (folder / "fairness.html").write_text("audit")
+
+    def broken(tmp):
+        (tmp / "index.html").write_text("half")
+        raise RuntimeError("killed while rendering")
+
+    with pytest.raises(RuntimeError):
+        _swapped_in(folder, broken)
+    # nothing half-written reached the folder
+    assert (folder / "index.html").read_text() == "old index"
+
+    def render(tmp):
+        (tmp / "index.html").write_text("new index")
+        return {"index": tmp / "index.html"}
+
+    paths = _swapped_in(folder, render)
+    assert paths == {"index": folder / "index.html"}
+    assert (folder / "index.html").read_text() == "new index"
+    assert (folder / "fairness.html").read_text() == "audit"  # carried over
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -241,9 +242,9 @@ def run_pipeline(
 
             # run.json first, so the reports can name the run and its versions
             _write_info(result)
-            result.reports = render_reports(
-                run_dir, max_people=config.reports.max_people,
-                card=config.model_card or None)
+            result.reports = _swapped_in(run_dir / "reports", lambda tmp: render_reports(
+                run_dir, tmp, max_people=config.reports.max_people,
+                card=config.model_card or None))
         log(f"reports: {len(result.reports)} pages in {run_dir / 'reports'}")
     if tracked:
         with _timed(result, "tracking"):
@@ -274,6 +275,26 @@ def _fresh(result: RunResult, stage: str, key: str,
     """Compute a stage that is never reused, writing its outputs atomically."""
     with _timed(result, stage):
         return run_stage(result.run_dir, stage, key, compute)[0]
+
+
+def _swapped_in(folder: Path, render: Callable[[Path], dict[str, Path]]
+                ) -> dict[str, Path]:
+    """Render a folder of pages aside and swap it in whole, so that a run killed
+    while rendering never leaves a mix of old and half-written pages. Pages that
+    earlier stages put there (fairness, impact) are carried over unchanged."""
+    tmp, old = folder.with_name(".reports.tmp"), folder.with_name(".reports.old")
+    for stale in (tmp, old):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp.mkdir()
+    for page in folder.glob("*.html") if folder.is_dir() else ():
+        if page.name in ("fairness.html", "impact.html"):
+            shutil.copy2(page, tmp / page.name)
+    paths = render(tmp)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return {k: folder / p.relative_to(tmp) for k, p in paths.items()}
 
 
 def _moved_html(value: Any, tmp: Path, name: str) -> Any:
