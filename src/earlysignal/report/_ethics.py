@@ -25,6 +25,7 @@ from earlysignal.report._performance import (
 )
 from earlysignal.report._practitioner import band_sentence
 from earlysignal.report._run import RunFolder
+from earlysignal.report._shipped import shipped_model
 from earlysignal.report._svg import bar_chart
 
 __all__ = ["CARD_FIELDS", "EthicsReport", "data_sources_table"]
@@ -155,6 +156,7 @@ class EthicsReport(Report):
             "age": (cfg.get("cohort") or {}).get("age") or {},
             "capacity": model_cfg.get("capacity") or settings.get("capacity", ""),
             "use_protected": bool(settings.get("use_protected", False)),
+            "shipped": shipped_model(settings),
             "n_features": metrics.get("n_features") or features.get("features"),
             "cohort": features.get("cohort") or {},
             "labels": features.get("labels") or {},
