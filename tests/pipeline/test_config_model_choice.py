@@ -27,14 +27,17 @@ def test_the_demo_names_the_persistent_absence_flag_and_the_shipped_model():
     model = load_config(ROOT / "pipelines" / "demo.yaml").model
     assert model.baseline_inputs == {
         "persistent_absence": {"column": "persistent_absence__persistent__1y"}}
-    assert model.select == "lightgbm"
+    assert model.select == "auto"
 
 
-def test_select_takes_the_four_choices(tmp_path):
-    assert _demo(tmp_path, "select: lightgbm", "select: auto").model.select == "auto"
+def test_select_takes_the_four_choices_and_defaults_to_auto(tmp_path):
+    for choice in ("lightgbm", "logistic", "blend"):
+        assert _demo(tmp_path, "select: auto", f"select: {choice}"
+                     ).model.select == choice
+    assert _demo(tmp_path, "  select: auto\n", "").model.select == "auto"
     with pytest.raises(ConfigError, match=r"model\.select.*'auto', 'lightgbm', "
                        r"'logistic' or 'blend'"):
-        _demo(tmp_path, "select: lightgbm", "select: xgboost")
+        _demo(tmp_path, "select: auto", "select: xgboost")
 
 
 def test_baseline_inputs_name_the_settings_each_baseline_accepts(tmp_path):

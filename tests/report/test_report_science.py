@@ -97,3 +97,57 @@ def test_a_withheld_fold_stays_in_the_table_and_says_so():
     t = fold_table(metrics, "auc")
     assert [r["withheld"] for r in t["rows"]] == [False, True]
     assert [r["fold"] for r in t["rows"]] == [0, 1]
+
+
+def _with_selection(run_dir, folder, choice: str, aucs: dict, folds: list[str]):
+    from earlysignal.report import read_run
+
+    shutil.copytree(run_dir, folder)
+    path = folder / "metrics.json"
+    m = json.loads(path.read_text())
+    record = {"choice": choice, "by": "inner validation", "auc": aucs,
+              "inner_dates": {"2022-09-01": "2022-09-01",
+                              "2023-03-01": "2022-09-01"},
+              "n_rows": 1234, "n_escalations": 56}
+    m["settings"].update(select="auto", calibration="sigmoid", selection={
+        "candidates": ["lightgbm", "logistic", "blend"],
+        "choices": [{"fold": i, "choice": c, "by": "inner validation"}
+                    for i, c in enumerate(folds)] + [{"fold": "final", **record}]})
+    path.write_text(json.dumps(m))
+    return read_run(folder)
+
+
+def test_the_shipped_model_and_why_come_from_the_selection_record(run_dir,
+                                                                  tmp_path) -> None:
+    from earlysignal.report import DataScienceReport, EthicsReport
+
+    run = _with_selection(run_dir, tmp_path / "a", "blend",
+                          {"lightgbm": 0.7213, "logistic": 0.7011, "blend": 0.7254},
+                          ["lightgbm", "blend", "blend"])
+    text = " ".join(Page(DataScienceReport(run).html()).text)
+    text = " ".join(text.split())
+    assert ("The model shipped is the blend of the two (the mean of LightGBM's and "
+            "the logistic regression's probabilities), chosen by inner temporal "
+            "validation: of the three candidates it had the highest AUC (the blend "
+            "0.725, LightGBM 0.721, the logistic regression 0.701) on the 2 latest "
+            "training dates (2022-09-01 to 2023-03-01; 1,234 rows, 56 escalations)"
+            ) in text
+    assert "Its lead over LightGBM, 0.004 AUC, has no interval" in text
+    assert ("In the 3 test folds the same rule, run on each fold's own training "
+            "dates, chose the blend in 2 and LightGBM in 1") in text
+
+    other = _with_selection(run_dir, tmp_path / "b", "logistic",
+                            {"lightgbm": 0.69, "logistic": 0.74, "blend": 0.72},
+                            ["logistic"] * 3)
+    text = " ".join(" ".join(Page(DataScienceReport(other).html()).text).split())
+    assert "The model shipped is the logistic regression" in text
+    assert "(the logistic regression 0.740, the blend 0.720, LightGBM 0.690)" in text
+    assert "Its lead over the blend, 0.020 AUC" in text
+    assert ("In each of the 3 test folds the same rule, run on the fold's own "
+            "training dates, chose the logistic regression too.") in text
+    ethics = " ".join(" ".join(Page(EthicsReport(other).html()).text).split())
+    assert ("A regularised logistic regression on 12 features built as of each "
+            "date") in ethics
+    assert "its scores are the regression's own probabilities" in ethics
+    assert "Gradient-boosted trees" not in ethics
+    assert "The model was chosen before the test period" in ethics

@@ -1,4 +1,4 @@
-"""Exact TreeSHAP contributions from LightGBM's own ``pred_contrib``.
+"""Exact contributions of a fitted model's scores, on log-odds and shown risk.
 
 Contributions are computed on the model's raw score (log-odds) and are exactly
 additive there: ``base + sum(contributions) == raw score``. For people they are also
@@ -7,19 +7,23 @@ shown baseline to the person's shown probability among features in proportion to
 their log-odds contributions (see :func:`to_probability`), which keeps additivity
 exact.
 
-A calibrated model is explained through its uncalibrated estimator, and its points
-are put on the calibrated scale. With Platt's map (``sigmoid``) the calibrated
-log-odds are ``slope * raw + intercept``, so ``slope * contribution`` is exact on
-the calibrated log-odds, and sharing the calibrated probability change in
-proportion to those is the same as in proportion to the raw contributions. An
-isotonic map has no log-odds form: the calibrated change is shared in proportion
-to the estimator's log-odds contributions, the same rule, without the exact
-log-odds statement.
+LightGBM is explained with its own TreeSHAP (``pred_contrib``). A calibrated model
+is explained through its uncalibrated estimator, and its points are put on the
+calibrated scale. With Platt's map (``sigmoid``) the calibrated log-odds are
+``slope * raw + intercept``, so ``slope * contribution`` is exact on the
+calibrated log-odds, and sharing the calibrated probability change in proportion
+to those is the same as in proportion to the raw contributions. An isotonic map has
+no log-odds form: the calibrated change is shared in proportion to the estimator's
+log-odds contributions, the same rule, without the exact log-odds statement.
+
+The logistic regression and the blend of both have views of their own
+(:mod:`earlysignal.explain._linear`, :mod:`earlysignal.explain._blend`); every
+view returns an :class:`Attribution`, which is all the explanation needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +32,110 @@ import pandas as pd
 
 from earlysignal.errors import EarlysignalError
 
-__all__ = ["ExplainError", "ModelView", "model_view", "probability_ratio",
-           "to_probability"]
+__all__ = ["Attribution", "ExplainError", "ModelView", "SCALE_NOTE", "encode_frame",
+           "model_view", "on_shown_scale", "probability_ratio", "to_probability"]
+
+SCALE_NOTE = (
+    "Contributions are exact TreeSHAP values on the model's log-odds score. A point "
+    "is one percentage point of the risk shown (the calibrated probability when the "
+    "model is calibrated): each person's change from the baseline risk to their risk "
+    "is shared among features in proportion to their log-odds contributions, so a "
+    "person's points add up exactly to their risk minus the baseline."
+)
+
+PLATT_NOTE = (
+    " The calibration is Platt's map, linear on the log-odds, so the contributions "
+    "times its slope are exact on the calibrated log-odds too."
+)
+
+ISOTONIC_NOTE = (
+    " The calibration is an isotonic map, which has no log-odds form: the points "
+    "share the calibrated change in proportion to the uncalibrated log-odds "
+    "contributions."
+)
 
 
 class ExplainError(EarlysignalError, ValueError):
     """A model, matrix or request that the explanation stage cannot use."""
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Contributions of some rows on two scales, and what each adds up to.
+
+    ``phi`` (rows x features) adds up, with ``base``, to each row's log-odds;
+    ``points`` adds up, with ``base_probability``, to each row's ``shown``
+    probability, the one the pages show.
+    """
+
+    phi: np.ndarray
+    base: float
+    points: np.ndarray
+    base_probability: float
+    shown: np.ndarray
+
+
+def on_shown_scale(
+    phi: np.ndarray, base: float,
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Attribution:
+    """Log-odds contributions with their points on the shown scale.
+
+    Examples
+    --------
+    >>> a = on_shown_scale(np.array([[1.0, -0.5]]), 0.0)
+    >>> bool(np.isclose(a.base_probability + a.points.sum(), a.shown[0]))
+    True
+    """
+    phi = np.asarray(phi, dtype=float)
+    f = base + phi.sum(axis=1)
+    shown = sigmoid(f)
+    p0 = sigmoid(np.array([base]))
+    if calibrate is not None:
+        shown, p0 = calibrate(shown), calibrate(p0)
+    return Attribution(phi=phi, base=float(base), points=to_probability(
+        phi, base, calibrate), base_probability=float(np.asarray(p0)[0]),
+        shown=np.asarray(shown, dtype=float))
+
+
+def encode_frame(X: pd.DataFrame, names: Sequence[str],
+                 categories: Mapping[str, Sequence[str]]) -> np.ndarray:
+    """Float matrix of columns ``names``; text columns become category codes.
+
+    Unseen or missing categories become NaN.
+
+    Examples
+    --------
+    >>> encode_frame(pd.DataFrame({"a": [1, 2], "g": ["y", "q"]}), ["a", "g"],
+    ...              {"g": ["x", "y"]}).tolist()
+    [[1.0, 1.0], [2.0, nan]]
+    """
+    missing = [c for c in names if c not in X.columns]
+    if missing:
+        raise ExplainError(
+            f"the feature matrix lacks {len(missing)} column(s) the model was "
+            f"trained on, first: {missing[:5]}. Fix: explain the matrix built "
+            "with the same feature specs as the training matrix"
+        )
+    out = np.empty((len(X), len(names)), dtype=float)
+    for j, col in enumerate(names):
+        s = X[col]
+        cats = categories.get(col)
+        if cats is not None:
+            values = pd.Index(s.astype("string").astype(object).to_numpy())
+            codes = pd.Index(list(cats)).get_indexer(values).astype(float)
+            codes[codes < 0] = np.nan
+            out[:, j] = codes
+        else:
+            try:
+                out[:, j] = pd.to_numeric(s).to_numpy(dtype=float, na_value=np.nan)
+            except (TypeError, ValueError) as e:
+                raise ExplainError(
+                    f"column '{col}' holds {s.dtype} values but the model was "
+                    "trained on numbers there. Fix: pass the matrix as built by "
+                    "the feature stage"
+                ) from e
+    return out
 
 
 @dataclass(frozen=True)
@@ -59,33 +161,21 @@ class ModelView:
         missing values become NaN); the additivity test against ``predict_proba``
         guards the two against drifting apart.
         """
-        missing = [c for c in self.feature_names if c not in X.columns]
-        if missing:
-            raise ExplainError(
-                f"the feature matrix lacks {len(missing)} column(s) the model was "
-                f"trained on, first: {missing[:5]}. Fix: explain the matrix built "
-                "with the same feature specs as the training matrix"
-            )
-        out = np.empty((len(X), len(self.feature_names)), dtype=float)
-        for j, col in enumerate(self.feature_names):
-            s = X[col]
-            cats = self.categories.get(col)
-            if cats is not None:
-                values = pd.Index(s.astype("string").astype(object).to_numpy())
-                codes = pd.Index(cats).get_indexer(values).astype(float)
-                codes[codes < 0] = np.nan
-                out[:, j] = codes
-            else:
-                try:
-                    out[:, j] = pd.to_numeric(s).to_numpy(dtype=float,
-                                                          na_value=np.nan)
-                except (TypeError, ValueError) as e:
-                    raise ExplainError(
-                        f"column '{col}' holds {s.dtype} values but the model was "
-                        "trained on numbers there. Fix: pass the matrix as built by "
-                        "the feature stage"
-                    ) from e
-        return out
+        return encode_frame(X, self.feature_names, self.categories)
+
+    def attribute(self, X: pd.DataFrame, n_jobs: int | None = None) -> Attribution:
+        """TreeSHAP contributions of the rows of ``X``, and their points."""
+        encoded = self.encode(X)
+        phi, base = self.contributions(encoded, n_jobs) if len(encoded) else (
+            np.zeros((0, encoded.shape[1])), self.base_value())
+        return on_shown_scale(phi, base, self.calibrate)
+
+    @property
+    def scale_note(self) -> str:
+        """What the contributions and points are, in words."""
+        if self.calibrate is None:
+            return SCALE_NOTE
+        return SCALE_NOTE + (PLATT_NOTE if self.platt is not None else ISOTONIC_NOTE)
 
     def contributions(
         self, X: np.ndarray, n_jobs: int | None = None
@@ -118,8 +208,14 @@ class ModelView:
         return float(np.asarray(self.booster.predict(x, **kwargs))[0, -1])
 
 
-def model_view(model: Any) -> ModelView:
-    """Unwrap an EarlyWarningClassifier, a CalibratedModel or a LightGBM model.
+def model_view(model: Any) -> Any:
+    """What explaining needs from any model the pipeline can ship.
+
+    An EarlyWarningClassifier, a CalibratedModel around one, or a LightGBM model
+    gives a :class:`ModelView`; the logistic regression (``LogisticBaseline``) a
+    ``LinearView``; a ``BlendedModel`` a ``BlendView`` of its two parts' views.
+    Each has ``feature_names``, ``encode``, ``attribute``, ``calibrate``,
+    ``platt`` and ``scale_note``.
 
     Examples
     --------
@@ -130,6 +226,14 @@ def model_view(model: Any) -> ModelView:
     >>> view.feature_names, view.calibrate is None
     (('x',), True)
     """
+    if hasattr(model, "lightgbm_") and hasattr(model, "logistic_"):
+        from earlysignal.explain._blend import BlendView
+
+        return BlendView(model_view(model.lightgbm_), model_view(model.logistic_))
+    if hasattr(model, "transformed_sources_") and hasattr(model, "coef_"):
+        from earlysignal.explain._linear import LinearView
+
+        return LinearView.of(model)
     calibrate = None
     platt = None
     est = model
@@ -154,8 +258,9 @@ def model_view(model: Any) -> ModelView:
                          platt=platt)
     raise ExplainError(
         f"cannot explain a {type(model).__name__}: expected an "
-        "EarlyWarningClassifier, a CalibratedModel around one, or a LightGBM model. "
-        "Fix: pass the fitted model (e.g. Evaluation.final_model)"
+        "EarlyWarningClassifier, a CalibratedModel around one, a LightGBM model, the "
+        "logistic regression (LogisticBaseline) or a BlendedModel of the two, "
+        "fitted. Fix: pass the fitted model (e.g. Evaluation.final_model)"
     )
 
 

@@ -17,10 +17,9 @@ import pandas as pd
 
 from earlysignal.explain._changes import change_frame
 from earlysignal.explain._contributions import (
+    Attribution,
     ExplainError,
-    ModelView,
     model_view,
-    probability_ratio,
     sigmoid,
 )
 from earlysignal.explain._families import (
@@ -41,26 +40,6 @@ from earlysignal.explain._typical import Typical, comparison_groups
 
 __all__ = ["Explanation", "explain"]
 
-SCALE_NOTE = (
-    "Contributions are exact TreeSHAP values on the model's log-odds score. A point "
-    "is one percentage point of the risk shown (the calibrated probability when the "
-    "model is calibrated): each person's change from the baseline risk to their risk "
-    "is shared among features in proportion to their log-odds contributions, so a "
-    "person's points add up exactly to their risk minus the baseline."
-)
-
-PLATT_NOTE = (
-    " The calibration is Platt's map, linear on the log-odds, so the contributions "
-    "times its slope are exact on the calibrated log-odds too."
-)
-
-ISOTONIC_NOTE = (
-    " The calibration is an isotonic map, which has no log-odds form: the points "
-    "share the calibrated change in proportion to the uncalibrated log-odds "
-    "contributions."
-)
-
-
 def explain(
     model: Any,
     features: pd.DataFrame,
@@ -75,9 +54,12 @@ def explain(
 
     Parameters
     ----------
-    model : EarlyWarningClassifier, CalibratedModel or LightGBM model
-        A calibrated model is explained through its uncalibrated estimator (see
-        :data:`SCALE_NOTE`).
+    model : any model the pipeline ships
+        An EarlyWarningClassifier, a CalibratedModel around one (explained through
+        its uncalibrated estimator, see ``SCALE_NOTE``), a LightGBM model, the
+        logistic regression (``LogisticBaseline``), or a ``BlendedModel`` of the
+        two (the mean of their points). ``summary()["scale"]`` says which rule
+        made the points.
     features : DataFrame
         ``person_id``, ``as_of`` and the model's feature columns (extra columns,
         such as labels, are ignored), as built by the feature stage.
@@ -128,11 +110,9 @@ def explain(
     meta = as_mapping(metadata)
     info = feature_table(view.feature_names, meta)
     X = view.encode(features)
-    phi, base = view.contributions(X, n_jobs) if len(X) else (
-        np.zeros((0, X.shape[1])), view.base_value())
     return Explanation(view=view, features=features, metadata=meta, info=info,
-                       encoded=X, phi=phi, base=base, tables=tables,
-                       reference=reference, top=top)
+                       encoded=X, attribution=view.attribute(features, n_jobs),
+                       tables=tables, reference=reference, top=top)
 
 
 class Explanation:
@@ -142,9 +122,9 @@ class Explanation:
     feature matrix: by (``person_id``, ``as_of``) when both columns are present.
     """
 
-    def __init__(self, *, view: ModelView, features: pd.DataFrame,
+    def __init__(self, *, view: Any, features: pd.DataFrame,
                  metadata: dict[str, Any], info: pd.DataFrame, encoded: np.ndarray,
-                 phi: np.ndarray, base: float,
+                 attribution: Attribution,
                  tables: Mapping[str, pd.DataFrame] | None,
                  reference: pd.DataFrame | None, top: int) -> None:
         self._view = view
@@ -152,8 +132,10 @@ class Explanation:
         self._meta = metadata
         self.feature_info = info
         self._X = encoded
-        self._phi = phi
-        self.base_value = float(base)
+        self._attribution = attribution
+        self._phi = attribution.phi
+        self._points = attribution.points
+        self.base_value = float(attribution.base)
         self._tables = tables
         self._reference = reference
         self.top = top
@@ -176,20 +158,11 @@ class Explanation:
     def _log_odds(self) -> np.ndarray:
         return self.base_value + self._phi.sum(axis=1)
 
-    @cached_property
-    def _ratio(self) -> np.ndarray:
-        """Shown probability per log-odds unit, per row (see ``to_probability``)."""
-        return probability_ratio(self._log_odds, self.base_value,
-                                 self._view.calibrate)
-
-    @cached_property
+    @property
     def base_probability(self) -> float:
         """The shown baseline: the probability at the base value, calibrated when
-        the model is."""
-        p = sigmoid(np.array([self.base_value]))
-        if self._view.calibrate is not None:
-            p = self._view.calibrate(p)
-        return float(np.asarray(p)[0])
+        the model is (for a blend, the mean of its two models' baselines)."""
+        return self._attribution.base_probability
 
     @cached_property
     def contributions(self) -> pd.DataFrame:
@@ -212,10 +185,9 @@ class Explanation:
         if self._view.platt is None:
             raise ExplainError(
                 "calibrated log-odds contributions exist only for Platt ('sigmoid') "
-                "calibration; this model is "
-                f"{'isotonic-calibrated' if self._view.calibrate else 'uncalibrated'}"
-                ". Fix: use probability_contributions, which are on the shown scale "
-                "for every model")
+                f"calibration; this model is {self._calibration_kind()}. Fix: use "
+                "probability_contributions, which are on the shown scale for every "
+                "model")
         slope, intercept = self._view.platt
         out = pd.DataFrame(self._phi * slope, columns=self._columns,
                            index=self.index)
@@ -227,10 +199,9 @@ class Explanation:
         """Contributions in shown probability (0.01 = 1 point), plus the baseline.
 
         Each row adds up to the probability the pages show: calibrated when the
-        model is calibrated (see :data:`SCALE_NOTE`).
+        model is calibrated (see ``SCALE_NOTE``).
         """
-        out = pd.DataFrame(self._phi * self._ratio[:, None], columns=self._columns,
-                           index=self.index)
+        out = pd.DataFrame(self._points, columns=self._columns, index=self.index)
         out["base"] = self.base_probability
         return out
 
@@ -242,16 +213,18 @@ class Explanation:
         p = sigmoid(self._log_odds)
         out = pd.DataFrame({"log_odds": self._log_odds, "probability": p},
                            index=self.index)
-        out["shown_probability"] = p
+        out["shown_probability"] = self._attribution.shown
         if self._view.calibrate is not None:
-            cal = self._view.calibrate(p)
-            out["calibrated_probability"] = cal
-            out["shown_probability"] = cal
+            out["calibrated_probability"] = self._attribution.shown
         return out
 
     @cached_property
     def _by_family(self) -> np.ndarray:
         return self._phi @ self._G
+
+    @cached_property
+    def _points_by_family(self) -> np.ndarray:
+        return self._points @ self._G
 
     @cached_property
     def by_family(self) -> pd.DataFrame:
@@ -261,8 +234,8 @@ class Explanation:
     @cached_property
     def probability_by_family(self) -> pd.DataFrame:
         """Probability contribution of each factor family per row."""
-        return pd.DataFrame(self._by_family * self._ratio[:, None],
-                            columns=self.families, index=self.index)
+        return pd.DataFrame(self._points_by_family, columns=self.families,
+                            index=self.index)
 
     # -- global view -----------------------------------------------------------
 
@@ -275,7 +248,7 @@ class Explanation:
         ``mean_log_odds`` (signed), ``protected``, ``missing_indicator``,
         ``actionable``. Indexed by column name, for analysts.
         """
-        prob = np.abs(self._phi * self._ratio[:, None])
+        prob = np.abs(self._points)
         out = self.feature_info[["feature", "family", "family_label"]].copy()
         out["mean_abs_log_odds"] = np.abs(self._phi).mean(axis=0) if len(
             self._phi) else 0.0
@@ -289,7 +262,7 @@ class Explanation:
     def family_importance(self) -> pd.DataFrame:
         """Mean absolute contribution of each family (its features summed first)."""
         fam = self._by_family
-        prob = np.abs(fam * self._ratio[:, None])
+        prob = np.abs(self._points_by_family)
         info = self.feature_info
         out = pd.DataFrame({
             "family": self.families,
@@ -423,7 +396,7 @@ class Explanation:
         return Reason(
             family=family, family_label=family_label(family),
             direction="raises" if sign > 0 else "lowers",
-            size=log_odds * float(self._ratio[i]), log_odds=log_odds,
+            size=float(self._points_by_family[i, f]), log_odds=log_odds,
             text=texts[0], details=tuple(texts[1:]), evidence=evidence,
             actionable=not protected and share < 0.5,
             notes=notes_for(protected, share),
@@ -458,7 +431,7 @@ class Explanation:
                 "rank": ranks,
                 "family": fam_keys,
                 "family_label": [family_label(f) for f in fam_keys],
-                "size": log_odds * self._ratio[rows], "log_odds": log_odds,
+                "size": self._points_by_family[rows, fams], "log_odds": log_odds,
                 "text": text, "actionable": ~protected & (share < 0.5),
                 "note": [" ".join(notes_for(p, s)) for p, s in
                          zip(protected, share, strict=True)],
@@ -486,11 +459,10 @@ class Explanation:
         shown probability.
         """
         a, b = self._row(person_id, as_of_a), self._row(person_id, as_of_b)
-        fam = self._by_family
+        fam, points = self._by_family, self._points_by_family
         return change_frame(self.families,
                             [family_label(f) for f in self.families],
-                            fam[a], fam[b], fam[a] * self._ratio[a],
-                            fam[b] * self._ratio[b])
+                            fam[a], fam[b], points[a], points[b])
 
     # -- reports ---------------------------------------------------------------
 
@@ -505,7 +477,7 @@ class Explanation:
             "base_probability": self.base_probability,
             "base_probability_uncalibrated": float(sigmoid(self.base_value)),
             "calibrated": self._view.calibrate is not None,
-            "scale": SCALE_NOTE + self._calibration_note(),
+            "scale": self._view.scale_note,
             "families": [
                 {"family": r["family"], "label": r["family_label"],
                  "mean_abs_points": float(r["mean_abs_points"]),
@@ -523,10 +495,12 @@ class Explanation:
             "missing_indicator_inputs": int(gi["missing_indicator"].sum()),
         }
 
-    def _calibration_note(self) -> str:
-        if self._view.calibrate is None:
-            return ""
-        return PLATT_NOTE if self._view.platt is not None else ISOTONIC_NOTE
+    def _calibration_kind(self) -> str:
+        if self._view.calibrate is not None:
+            return "isotonic-calibrated"
+        if hasattr(self._view, "lightgbm"):
+            return "a blend of two models, which has no calibrated log-odds"
+        return "uncalibrated"
 
     def html(self, person_id: object | None = None,
              as_of: object | None = None) -> str:

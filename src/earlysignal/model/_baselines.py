@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
@@ -509,11 +510,16 @@ class LogisticBaseline(_Baseline):
                 OneHotEncoder(handle_unknown="ignore", min_frequency=20)), text),
         ])
         self.columns_ = cols
+        data = self._text_as_object(X[cols], text)
         self.pipeline_ = Pipeline([
             ("prep", prep),
             ("lr", LogisticRegression(C=self.C, max_iter=self.max_iter)),
-        ]).fit(self._text_as_object(X[cols], text), y)
+        ]).fit(data, y)
         self.text_columns_ = text
+        self.transformed_sources_ = _transformed_sources(prep, numeric, text)
+        # the training rows' mean of each coefficient's input: the background an
+        # explanation measures each person's contributions from
+        self.transformed_mean_ = _dense(prep.transform(data)).mean(axis=0)
         return self
 
     @staticmethod
@@ -524,13 +530,65 @@ class LogisticBaseline(_Baseline):
             X[c] = X[c].astype(object).where(X[c].notna(), np.nan)
         return X
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def _inputs(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "pipeline_")
         X = _frame(X, "LogisticBaseline")
         for c in self.columns_:
             _column(X, c, "LogisticBaseline")
-        data = self._text_as_object(X[self.columns_], self.text_columns_)
-        return np.asarray(self.pipeline_.predict_proba(data))
+        return self._text_as_object(X[self.columns_], self.text_columns_)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.pipeline_.predict_proba(self._inputs(X)))
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The inputs as the regression sees them, one column per coefficient.
+
+        The log-odds are ``transform(X) @ coef_ + intercept_``; column ``k`` comes
+        from the input ``transformed_sources_[k]`` (its scaled signed log, its
+        missing-value indicator, or one of its categories).
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"x": [0.0, 1, None, 3, 4, 5], "g": list("ababab")})
+        >>> clf = LogisticBaseline(C=1.0).fit(X, [0, 0, 0, 1, 1, 1])
+        >>> clf.transformed_sources_  # x, its missing flag, g's rare categories
+        ['x', 'x', 'g']
+        >>> z = clf.transform(X) @ clf.coef_ + clf.intercept_
+        >>> bool(np.allclose(1 / (1 + np.exp(-z)), clf.predict_proba(X)[:, 1]))
+        True
+        """
+        return _dense(self.pipeline_.named_steps["prep"].transform(self._inputs(X)))
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """The coefficients, one per column of :meth:`transform`."""
+        check_is_fitted(self, "pipeline_")
+        return np.asarray(self.pipeline_.named_steps["lr"].coef_[0], dtype=float)
+
+    @property
+    def intercept_(self) -> float:
+        check_is_fitted(self, "pipeline_")
+        return float(self.pipeline_.named_steps["lr"].intercept_[0])
+
+
+def _dense(Z: Any) -> np.ndarray:
+    return np.asarray(Z.toarray() if sparse.issparse(Z) else Z, dtype=float)
+
+
+def _transformed_sources(prep: ColumnTransformer, numeric: list[str],
+                         text: list[str]) -> list[str]:
+    """The input column behind each output column of the fitted ``prep``."""
+    out: list[str] = []
+    if numeric:
+        imputer = prep.named_transformers_["num"].steps[0][1]
+        flagged = [] if imputer.indicator_ is None else imputer.indicator_.features_
+        out += numeric + [numeric[i] for i in flagged]
+    if text:
+        onehot = prep.named_transformers_["cat"].steps[-1][1]
+        # names are "{position}_{category}": the position names the input column
+        names = onehot.get_feature_names_out([str(i) for i in range(len(text))])
+        out += [text[int(n.split("_", 1)[0])] for n in names]
+    return out
 
 
 BASELINES = {

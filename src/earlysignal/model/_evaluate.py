@@ -465,7 +465,7 @@ def evaluate(
     select : {"auto", "lightgbm", "logistic", "blend"}
         The model a team receives (``model`` in the scores and ``final_model``):
         LightGBM, the logistic regression, or the mean of their probabilities
-        (:class:`BlendedModel`; only LightGBM can be explained). ``auto`` chooses
+        (:class:`BlendedModel`); each can be explained. ``auto`` chooses
         by inner temporal validation on the training dates only (see
         ``earlysignal.model._selection``), inside each fold too, so the test
         numbers are those of the procedure that ships; the choices and the inner

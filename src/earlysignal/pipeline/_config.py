@@ -173,11 +173,11 @@ class ModelSection(_Section):
                                    "learning_rate, ...) and any other LightGBM "
                                    "parameter.")
     select: Literal["auto", "lightgbm", "logistic", "blend"] = Field(
-        "lightgbm", description="The model a team receives: auto chooses LightGBM, "
+        "auto", description="The model a team receives: auto chooses LightGBM, "
         "the logistic regression or their blend by inner temporal validation on the "
         "training dates only (in every fold too, so the test numbers are those of "
-        "the choice made this way). The explain stage explains only LightGBM, so a "
-        "run that ships another model stops there.")
+        "the choice made this way). Each is explained in points of the risk shown, "
+        "and the reports say which was shipped and why.")
     baseline_inputs: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Settings of a baseline by name, e.g. "
         "{persistent_absence: {column: persistent_absence__persistent__1y}}; other "

@@ -27,6 +27,7 @@ from earlysignal.report._performance import (
 )
 from earlysignal.report._practitioner import band_sentence, most_words
 from earlysignal.report._run import RunFolder
+from earlysignal.report._shipped import shipped_model
 from earlysignal.report._svg import bar_chart
 
 __all__ = ["CARD_FIELDS", "EthicsReport", "age_words", "censoring_words",
@@ -244,6 +245,7 @@ class EthicsReport(Report):
             "most": most_words(run.bands or [], pop.people, outcome),
             "capacity": model_cfg.get("capacity") or settings.get("capacity", ""),
             "use_protected": bool(settings.get("use_protected", False)),
+            "shipped": shipped_model(settings),
             "n_features": metrics.get("n_features") or features.get("features"),
             "cohort": [{"step": label(k), "count": v}
                        for k, v in (features.get("cohort") or {}).items()],

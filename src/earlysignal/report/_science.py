@@ -17,6 +17,7 @@ from earlysignal.report._performance import (
     window_heading,
 )
 from earlysignal.report._run import RunFolder
+from earlysignal.report._shipped import shipped_model
 
 __all__ = ["DataScienceReport"]
 
@@ -91,6 +92,7 @@ class DataScienceReport(Report):
             "model_version": self.run.model_version,
             "tracking": self.run.tracking,
             "settings": m.get("settings") or {},
+            "shipped": shipped_model(m.get("settings") or {}),
             "n_features": m.get("n_features"),
             "folds": m.get("folds") or [],
             "windows": _windows(m),

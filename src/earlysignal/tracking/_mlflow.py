@@ -119,9 +119,10 @@ def log_run(
     texts : mapping of name -> text
         Small text artefacts (SVG plots, JSON) to log under their names.
     model : fitted classifier, optional
-        The final scorer; logged with the sklearn flavour (``scorer``) and its
-        LightGBM booster with the lightgbm flavour (``model``), each with a
-        signature and the feature metadata.
+        The final scorer, whichever model was shipped; logged with the sklearn
+        flavour (``scorer``, with a signature, the feature metadata and the scoring
+        bundle) and, when it holds one (LightGBM, alone, calibrated or in a blend),
+        its LightGBM booster with the lightgbm flavour (``model``).
     model_input : DataFrame, optional
         A few rows of model input, used for the signature only.
     metadata : list of dict, optional
@@ -273,11 +274,15 @@ def _trusted_types(model: Any) -> list[str]:
 
 
 def _booster(model: Any) -> Any:
-    for attr in ("estimator_", "estimator"):
+    """The LightGBM booster inside the scorer: its own, its calibrated estimator's,
+    or a blend's LightGBM part's; None for the logistic regression."""
+    if hasattr(model, "booster_"):
+        return model.booster_
+    for attr in ("lightgbm_", "estimator_"):
         inner = getattr(model, attr, None)
-        if inner is not None and hasattr(inner, "booster_"):
-            return inner.booster_
-    return getattr(model, "booster_", None)
+        if inner is not None:
+            return _booster(inner)
+    return None
 
 
 def load_scorer(model_uri: str, tracking_uri: str | None = None
