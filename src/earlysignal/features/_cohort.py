@@ -373,8 +373,8 @@ def build_cohort(
     todo = reason.isna()
 
     dob = lookup_dates(cand["person_id"], people["date_of_birth"])
-    reason = reason.mask(todo & dob.isna(), "no_date_of_birth")
     if spec.age is not None:
+        reason = reason.mask(todo & dob.isna(), "no_date_of_birth")
         age = age_at(dob, cand["as_of"])
         if spec.age.min is not None:
             reason = reason.mask(reason.isna() & (age < spec.age.min), "too_young")
