@@ -65,7 +65,8 @@ def apply_joins(df: pd.DataFrame, lines: np.ndarray, src: TableSource,
     for join in src.join:
         df, lines, missed = _join_one(df, lines, join, data_dir, where)
         nomatch = {k: v[_origin_of(df)] for k, v in nomatch.items()}
-        nomatch[f"no match in {join.file}"] = missed
+        if join.unmatched == "set_aside":
+            nomatch[f"no match in {join.file}"] = missed
         df = df.drop(columns="__es_origin")
     return df.reset_index(drop=True), lines, nomatch
 

@@ -225,12 +225,15 @@ class Join(_Base):
     """Columns of another file joined to each row on key columns (``on``).
 
     Without ``many`` each key must appear once in the joined file (a lookup);
-    with ``many: true`` a row meets every matching row.
+    with ``many: true`` a row meets every matching row. A row with no match is set
+    aside (``no match in FILE``), or kept with empty joined columns
+    (``unmatched: keep``: rows without a submission, say).
     """
 
     file: str
     on: str | list[str]
     many: bool = False
+    unmatched: Literal["set_aside", "keep"] = "set_aside"
     delimiter: str | None = None
     encoding: str | None = None
 
@@ -530,7 +533,9 @@ def _build(raw: Any, problems: list[str]) -> SourceMapping | None:
             "who reads it could undo the pseudonyms); set the environment variable "
             "EARLYSIGNAL_PSEUDONYM_KEY or point key_file: at a file only you can read"
         )
-    top = {k: v for k, v in raw.items() if k not in _KEY_WORDS | {"tables"}}
+    # keys starting x- hold YAML anchors (&name) for reuse, as in compose files
+    top = {k: v for k, v in raw.items() if k not in _KEY_WORDS | {"tables"}
+           and not str(k).startswith("x-")}
     header = _validate(SourceMapping, top, "", problems)
     if header is not None and header.data_root is not None:
         try:
