@@ -19,7 +19,6 @@ from earlysignal.data._attendance import (
     classify_marks,
     unknown_marks_error,
 )
-from earlysignal.data._load_report import LoadReport
 from earlysignal.data._derive import (
     FILTERED,
     apply_joins,
@@ -27,6 +26,7 @@ from earlysignal.data._derive import (
     rule_dates,
     where_mask,
 )
+from earlysignal.data._load_report import LoadReport
 from earlysignal.data._mapping import (
     AttendanceMarks,
     DateRule,
@@ -207,6 +207,7 @@ def _load_source(table: str, src: TableSource, mapping: SourceMapping,
     wanted.update({f"{table} {name}": u for name, u in src.unpivot.items()})
     wanted.update({f"extra column {name}": u for name, u in src.extras.items()})
     _require_columns(RawTable(df, raw.label, raw.unit, raw.first), wanted, where)
+    df[LINE] = lines  # so that messages about derived columns name the lines
     info = SourceInfo(
         table, raw.label, raw.unit, where,
         user_columns={c: src.shown(c) for c in src.columns},

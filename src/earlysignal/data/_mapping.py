@@ -68,6 +68,39 @@ A full example::
 Keys are read as written, so local codes such as ``01``, ``Y`` or ``no`` stay
 text; only ``true``/``false`` are booleans.
 
+What real extracts often need (each key is checked like the others; an unknown
+one is reported with the keys allowed there)::
+
+    data_root: ${EXTRACT_DIR:-../extract}   # folder of the files: an environment
+                                 # variable, with a default relative to this file
+    x-student: &student [id_student, code_module]  # x- keys hold YAML anchors
+    tables:
+      people:
+        file: students.csv
+        columns: {person_id: *student}       # several columns make one key
+                                             # ("7|AAA"), pseudonymised as one
+                                             # (date_of_birth may be left out)
+      events:
+        - file: submissions.csv
+          join: {file: assessments.csv, on: id_assessment}  # a lookup: adds its
+                                             # columns; a row with no match is set
+                                             # aside, or kept (unmatched: keep);
+                                             # many: true meets every match
+          where: {type: [TMA, CMA], submitted: {above: due}}  # rows kept: every
+                                             # condition met; others are counted
+                                             # as "filtered by rule". A condition
+                                             # is a value, a list, or equals, not,
+                                             # missing, min, max, above, below (a
+                                             # number or another column)
+          columns:
+            person_id: *student
+            event_date: {days: due, offset: 1d,  # days after an anchor date,
+                         anchor: {column: presentation,  # from a date column or
+                                  dates: {2013J: 2013-10-01}}}  # a date per code
+            recorded_at: {first_of: [marked, entered], offset: -1d}  # the first
+                                             # non-empty date, moved a day back
+          values: {source: university, event_type: late_submission}
+
 :meth:`SourceMapping.from_yaml` checks everything it can before any data is read
 and raises one :class:`~earlysignal.errors.ConfigError` listing every problem
 with its YAML path, for example
@@ -803,9 +836,9 @@ def _check_table_source(table: str, src: TableSource, prefix: str) -> list[str]:
             f"{prefix}.columns.{col}: comes from measures:/attributes: here; "
             "remove it from columns:/values:"
         )
-    given = set(src.columns) | set(src.values) | unpivoted
+    mapped = set(src.columns) | set(src.values) | unpivoted
     for col in spec.required:
-        if col not in given and (table, col) != ("people", "date_of_birth"):
+        if col not in mapped and (table, col) != ("people", "date_of_birth"):
             problems.append(
                 f"{prefix}: nothing gives the required column '{col}' (add it under "
                 "columns:, or a constant under values:)"

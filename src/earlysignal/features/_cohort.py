@@ -582,7 +582,7 @@ def _read_decisions(form: DecisionTable, base_dir: str | Path | None
         else pd.read_csv(path, dtype="str")
     pid, as_of = form.column("person_id"), form.column("as_of")
     ids = [pid] if isinstance(pid, str) else pid
-    missing = [c for c in [*ids, as_of] if c not in df.columns]
+    missing = [c for c in [*ids, str(as_of)] if c not in df.columns]
     if missing:
         raise DataError(
             f"has no column {', '.join(repr(c) for c in missing)} "
