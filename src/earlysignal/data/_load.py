@@ -19,8 +19,20 @@ from earlysignal.data._attendance import (
     classify_marks,
     unknown_marks_error,
 )
+from earlysignal.data._derive import (
+    FILTERED,
+    apply_joins,
+    person_key,
+    rule_dates,
+    where_mask,
+)
 from earlysignal.data._load_report import LoadReport
-from earlysignal.data._mapping import AttendanceMarks, SourceMapping, TableSource
+from earlysignal.data._mapping import (
+    AttendanceMarks,
+    DateRule,
+    SourceMapping,
+    TableSource,
+)
 from earlysignal.data._pseudonym import KEY_ENV_VAR, Pseudonymiser
 from earlysignal.data._readers import RawTable, read_file, read_query
 from earlysignal.data._schema import TABLE_NAMES, TABLES
@@ -161,11 +173,11 @@ def _pseudonymise_all(frames: dict[str, pd.DataFrame], pseudo: Pseudonymiser
 def _read(src: TableSource | AttendanceMarks, mapping: SourceMapping, where: str
           ) -> RawTable:
     if src.file:
-        return read_file(mapping.base_dir / src.file, label=src.label,
+        return read_file(mapping.data_dir / src.file, label=src.label,
                          delimiter=src.delimiter,
                          encoding=src.encoding or mapping.encoding, where=where)
     assert src.query is not None and src.connection is not None
-    return read_query(src.query, src.connection, base_dir=mapping.base_dir,
+    return read_query(src.query, src.connection, base_dir=mapping.data_dir,
                       label=src.label)
 
 
@@ -180,40 +192,80 @@ def _require_columns(raw: RawTable, wanted: dict[str, str], where: str) -> None:
 def _load_source(table: str, src: TableSource, mapping: SourceMapping,
                  acc: Accounting, where: str) -> pd.DataFrame:
     raw = _read(src, mapping, where)
-    wanted = {c: u for c, u in src.columns.items()}
-    wanted.update({f"{table} {name}": u for name, u in src.unpivot.items()})
-    wanted.update({f"extra column {name}": u for name, u in src.extras.items()})
-    _require_columns(raw, wanted, where)
     df = raw.frame
-    out = pd.DataFrame({c: df[u] for c, u in src.columns.items()}, index=df.index)
-    for name, user in src.extras.items():
-        out[name] = df[user]
     blank = df.isna().all(axis=1).to_numpy()
     # judged on every column of the source, so rows differing only in an
     # unmapped column (an incident id) are distinct
     dup = _duplicated(df) & ~blank
+    lines = np.arange(raw.first, raw.first + len(df), dtype="int64")
+    df, lines, nomatch = apply_joins(df, lines, src, mapping.data_dir, where)
+    many = any(j.many for j in src.join)
+    if src.join:
+        origin = lines - raw.first
+        blank, dup = blank[origin], dup[origin]
+    wanted = src.read_columns()
+    wanted.update({f"{table} {name}": u for name, u in src.unpivot.items()})
+    wanted.update({f"extra column {name}": u for name, u in src.extras.items()})
+    _require_columns(RawTable(df, raw.label, raw.unit, raw.first), wanted, where)
+    df[LINE] = lines  # so that messages about derived columns name the lines
+    info = SourceInfo(
+        table, raw.label, raw.unit, where,
+        user_columns={c: src.shown(c) for c in src.columns},
+        dayfirst=mapping.dayfirst if src.dayfirst is None else src.dayfirst,
+        date_formats={c.name: src.date_format_for(c.name)
+                      for c in TABLES[table].columns if c.kind == "date"},
+    )
+    out = _columns(df, src, info, where)
+    keep = (where_mask(df, src.where, info, f"{where}.where") if src.where
+            else np.ones(len(df), dtype=bool))
+    unit = "joined row" if many else raw.unit
+    k = max(len(src.unpivot), 1)
+    idx = acc.add(table, raw.label, "value" if src.unpivot else unit, len(df) * k,
+                  example_unit=raw.unit if (src.unpivot or many) else "")
+    out = _mark(out, idx, lines)
     if src.unpivot:
-        k = len(src.unpivot)
-        idx = acc.add(table, raw.label, "value", len(df) * k, example_unit=raw.unit)
-        out = _unpivot(mark_internal(out, idx, raw.first), df, src, table)
-        out = acc.drop(out, np.tile(dup, k), "duplicate")
-    else:
-        idx = acc.add(table, raw.label, raw.unit, len(df))
-        out = mark_internal(out, idx, raw.first)
-        out = acc.drop(out, blank, "blank line")
-        out = acc.drop(out, dup[~blank], "duplicate")
+        out = _unpivot(out, df, src, table)
+    # a wide source's blank line shows as missing values, one per measure
+    steps = [] if src.unpivot else [(blank, "blank line")]
+    steps += [(dup, "duplicate"), *[
+        (m, r) for r, m in nomatch.items()], (~keep, FILTERED)]
+    for mask, reason in steps:
+        out = acc.drop(out, np.tile(mask, k)[out.index.to_numpy()]
+                       if len(out) else np.zeros(0, bool), reason)
+    out = out.reset_index(drop=True)
     for col, value in src.values.items():
         out[col] = value
+    if table == "people" and "date_of_birth" not in out.columns:
+        out["date_of_birth"] = pd.NaT  # a mapping may have no dates of birth
     for col, codes in src.codes.items():
         out = _apply_codes(out, col, codes, src, raw, acc, where)
-    dates = [c.name for c in TABLES[table].columns if c.kind == "date"]
-    info = SourceInfo(
-        table, raw.label, raw.unit, where, user_columns=dict(src.columns),
-        dayfirst=mapping.dayfirst if src.dayfirst is None else src.dayfirst,
-        date_formats={c: src.date_format_for(c) for c in dates},
-    )
     out = coerce_source(out, info)
     out[DERIVED] = False
+    return out
+
+
+def _mark(out: pd.DataFrame, idx: int, lines: np.ndarray) -> pd.DataFrame:
+    out = out.reset_index(drop=True)
+    out[LINE] = lines
+    out[SRC] = idx
+    return out
+
+
+def _columns(df: pd.DataFrame, src: TableSource, info: SourceInfo, where: str
+             ) -> pd.DataFrame:
+    """The canonical columns of a source (before codes and types), one row per
+    row of ``df``: plain columns as they are, a person key from several columns,
+    and dates made by a date rule."""
+    out = pd.DataFrame(index=df.index)
+    for col, given in src.columns.items():
+        if isinstance(given, DateRule):
+            out[col] = rule_dates(df, given, col, info, f"{where}.columns.{col}")
+        elif isinstance(given, list):
+            out[col] = person_key(df, given)
+        else:
+            out[col] = df[given]
+    for name, user in src.extras.items():
+        out[name] = df[user]
     return out
 
 
@@ -269,7 +321,7 @@ def _unmapped_error(df: pd.DataFrame, unmapped: pd.Series, col: str,
     more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
     user = UCOL if col == "value" and UCOL in df.columns else None
     column = (", ".join(dict.fromkeys(bad[user].astype(str))) if user
-              else src.columns.get(col, col))
+              else src.shown(col))
     return DataError(
         f"{len(counts)} code(s) have no mapping to a canonical {col}: "
         f"{', '.join(parts)}{more}",

@@ -63,7 +63,10 @@ TABLES: dict[str, TableSpec] = {
         "people",
         (
             Column("person_id", "id"),
-            Column("date_of_birth", "date"),
+            # may be empty (a mapping may leave it out): an adult's extract often
+            # holds an age band, not a birth date; a cohort with an age rule sets
+            # aside people without one
+            Column("date_of_birth", "date", nullable=True),
         ),
         happened=None,
     ),

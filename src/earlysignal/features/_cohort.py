@@ -11,7 +11,10 @@ As-of dates come from one of four forms in the config:
   known strictly before ``as_of``, so the triggering event itself counts in them.
   Events of one person on the same day give one as-of row (the day after the
   first of them became known);
-* a table ``{table: decisions.csv}`` (CSV or Parquet) of ``person_id, as_of``.
+* a table ``{table: decisions.csv}`` (CSV or Parquet) of ``person_id, as_of``,
+  or of the file's own columns: ``{table: f.csv, columns: {person_id: [StudentId,
+  Course], as_of: DecisionDate}}`` (a list of columns is joined into one key as a
+  source mapping joins it).
 
 Eligibility at ``t`` uses only what was known before ``t``: age in whole years at
 ``t`` (a birthday on ``t`` counts), being active in a source (a row known before
@@ -31,7 +34,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -149,9 +152,25 @@ class AtEventsAsOf(SpecModel):
 
 
 class DecisionTable(SpecModel):
-    """A CSV or Parquet file of ``person_id, as_of``."""
+    """A CSV or Parquet file of decision points: one person and as-of date a row.
+
+    ``columns`` names the file's own columns: ``person_id`` (one column, or a
+    list joined into one key as a source mapping joins them) and ``as_of``
+    (default: columns named ``person_id`` and ``as_of``).
+    """
 
     table: str
+    columns: dict[Literal["person_id", "as_of"], str | list[str]] = {}
+
+    @field_validator("columns", mode="after")
+    @classmethod
+    def _one_date(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        if isinstance(v.get("as_of"), list):
+            raise ValueError("as_of names one date column (hint: as_of: DecisionDate)")
+        return v
+
+    def column(self, name: str) -> str | list[str]:
+        return self.columns.get(name, name)  # type: ignore[call-overload,no-any-return]
 
 
 def _as_of_form(v: Any) -> str | None:
@@ -373,8 +392,8 @@ def build_cohort(
     todo = reason.isna()
 
     dob = lookup_dates(cand["person_id"], people["date_of_birth"])
-    reason = reason.mask(todo & dob.isna(), "no_date_of_birth")
     if spec.age is not None:
+        reason = reason.mask(todo & dob.isna(), "no_date_of_birth")
         age = age_at(dob, cand["as_of"])
         if spec.age.min is not None:
             reason = reason.mask(reason.isna() & (age < spec.age.min), "too_young")
@@ -513,7 +532,7 @@ def _candidates(
     elif isinstance(form, AtEventsAsOf):
         cand = _decision_points(tables["events"], form.at_events)
     else:
-        cand = _read_decisions(form.table, base_dir)
+        cand = _read_decisions(form, base_dir)
     cand = cand.astype({"person_id": "str", "as_of": _DATE})
     cand = cand.sort_values(["as_of", "person_id"], kind="stable")
     reason = pd.Series(pd.NA, index=cand.index, dtype="object")
@@ -546,8 +565,11 @@ def _decision_points(events: pd.DataFrame, rule: AtEvents) -> pd.DataFrame:
     return out.drop_duplicates()
 
 
-def _read_decisions(table: str, base_dir: str | Path | None) -> pd.DataFrame:
-    path = Path(table)
+def _read_decisions(form: DecisionTable, base_dir: str | Path | None
+                    ) -> pd.DataFrame:
+    from earlysignal.data._derive import person_key
+
+    path = Path(form.table)
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     if not path.exists():
@@ -557,24 +579,30 @@ def _read_decisions(table: str, base_dir: str | Path | None) -> pd.DataFrame:
                 "config's folder)",
         )
     df = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") \
-        else pd.read_csv(path, dtype={"person_id": "str"})
-    missing = [c for c in ("person_id", "as_of") if c not in df.columns]
+        else pd.read_csv(path, dtype="str")
+    pid, as_of = form.column("person_id"), form.column("as_of")
+    ids = [pid] if isinstance(pid, str) else pid
+    missing = [c for c in [*ids, str(as_of)] if c not in df.columns]
     if missing:
         raise DataError(
             f"has no column {', '.join(repr(c) for c in missing)} "
             f"(found {list(df.columns)})",
-            file=str(path), column=missing[0],
-            fix="give the decision table the columns person_id and as_of",
+            file=str(path), column=str(missing[0]),
+            fix="give the decision table the columns person_id and as_of, or name "
+                "its own columns under cohort.as_of.columns (person_id: one column "
+                "or a list, as_of: the decision date)",
         )
-    when = pd.to_datetime(df["as_of"], errors="coerce", format="mixed")
-    bad = (when.isna() & df["as_of"].notna()) | df["as_of"].isna() | \
-        df["person_id"].isna()
+    person = person_key(df, ids) if len(ids) > 1 else df[ids[0]].astype("str").where(
+        df[ids[0]].notna())
+    raw = df[str(as_of)]
+    when = pd.to_datetime(raw, errors="coerce", format="mixed")
+    bad = (when.isna() & raw.notna()) | raw.isna() | person.isna()
     if bad.any():
-        col = "person_id" if df["person_id"].isna()[bad].all() else "as_of"
+        col = ", ".join(ids) if person.isna()[bad].all() else str(as_of)
         raise DataError(
             "has missing or unreadable values", file=str(path), column=col,
             rows=[int(i) + 1 for i in np.flatnonzero(bad.to_numpy())],
             fix="give every row a person_id and an as_of date written YYYY-MM-DD",
         )
-    return pd.DataFrame({"person_id": df["person_id"].astype("str"),
+    return pd.DataFrame({"person_id": person.astype("str"),
                          "as_of": when.dt.normalize()})

@@ -26,6 +26,8 @@ How a feature is computed, for a cohort row (person, as-of date ``t``):
   NULL when the denominator sums to 0; ``persistent`` is ``ratio >= threshold``.
 - Characteristics: the value in force at ``t``: ``valid_from < t`` and ``valid_to``
   empty or ``>= t``; the latest ``valid_from`` wins (ties: the greatest value).
+  ``value`` is that text as a category; ``number`` is it read as a number (NULL
+  when none is in force or it is not a number).
 - People: ``age`` is (t - date_of_birth) in days / 365.25, a float.
 
 Every window of every spec on the same table is computed in one pass: the cohort is
@@ -359,7 +361,7 @@ def _characteristics(specs: Sequence[FeatureSpec], base: Any, bounds: Any, ch: A
 def _finals(spec: FeatureSpec, r: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for agg in spec.aggregate:
-        if agg in ("open", "value", "age"):
+        if agg in ("open", "value", "age", "number"):
             out[f"{spec.name}__{agg}__asof"] = _value(spec, agg, None, False, r)
             continue
         for w in spec.windows:
@@ -438,6 +440,8 @@ def _value(spec: FeatureSpec, agg: str, w: Window | None, prev: bool, r: Any) ->
         return r[f"pcol__{spec.column}"].cast("string").fill_null(UNKNOWN_CATEGORY)
     elif agg == "value":
         return raw("val").cast("string").fill_null(UNKNOWN_CATEGORY)
+    elif agg == "number":
+        v = raw("val").cast("string").strip().try_cast("float64")
     elif agg == "age":
         v = _float(r.t - r.dob) / _DAYS_PER_YEAR
     else:  # pragma: no cover - the spec parser allows no other aggregate

@@ -10,7 +10,7 @@ Missing-data semantics, the same on every engine:
   was recorded (or the denominator is 0), and the spec gets one indicator column
   ``{name}__no_data__{window}`` per window: 1 when that is so, else 0;
 - characteristics and people values are the category ``unknown`` when none is
-  known at the date;
+  known at the date; a characteristic read as a ``number`` is NULL then;
   ``rate_per_year`` over ``all`` is NULL when the date of birth is unknown;
 - a trend is NULL when either of its two windows is NULL.
 """
@@ -33,7 +33,7 @@ _UNITS = {
     "days_since_first": "days", "distinct_types": "count", "rate_per_year": "per year",
     "open": "flag", "started": "count", "days_in": "days",
     "days_since_last_ended": "days", "ratio": "proportion", "persistent": "flag",
-    "value": "category", "age": "years", "no_data": "flag",
+    "value": "category", "age": "years", "no_data": "flag", "number": "value",
 }
 _INDICATORS = frozenset({"ever", "open", "persistent", "no_data"})
 
@@ -141,6 +141,8 @@ def _meta(
     wlabel = window.label if window is not None else "asof"
     unit_of = base if agg == "trend" else agg
     unit = _UNITS[unit_of or "count"]
+    if unit_of == "number":
+        unit = spec.unit or "value"
     if unit_of == "sum":
         unit = spec.unit or ("sessions" if spec.table == "periods" else "value")
     if agg in ("value",):
@@ -203,6 +205,7 @@ def _template(
         "ratio": f"{label} of {{value}} {when}",
         "persistent": f"{label} at or above {spec.threshold:.0%} {when}",
         "value": f"{label}: {{value}}",
+        "number": f"{label}: {{value}}",
         "age": "aged {value}",
         "no_data": f"no {label} recorded {when}",
         "trend": f"{label} changed by {{value}} {when} compared with the "

@@ -31,12 +31,12 @@ AGGREGATES: dict[str, tuple[str, ...]] = {
     ),
     "episodes": ("open", "started", "days_in", "days_since_last_ended"),
     "periods": ("sum", "ratio", "persistent"),
-    "characteristics": ("value",),
+    "characteristics": ("value", "number"),
     "people": ("age", "value"),
 }
 
 #: Aggregates taken at the as-of date itself; they ignore windows (label ``asof``).
-AS_OF_AGGREGATES = frozenset({"open", "value", "age"})
+AS_OF_AGGREGATES = frozenset({"open", "value", "age", "number"})
 
 #: Aggregates a ``trend`` can be taken of, per table, in order of preference.
 TRENDABLE = frozenset({
@@ -191,7 +191,9 @@ def parse_feature_specs(
           ({numerator: {measure}, denominator: {measure}, complement}),
           ``aggregate`` (sum, ratio, persistent; ``persistent`` is ratio >=
           ``threshold``, default 0.10), ``windows``;
-        - characteristics: ``attribute`` (value as of the date, a category);
+        - characteristics: ``attribute``; ``aggregate: [value]`` (the default)
+          takes the value as of the date as a category, ``[number]`` as a
+          number (NULL when none is recorded or it is not a number);
         - people: ``aggregate: [age]``, or ``column`` with ``aggregate: [value]``.
 
         Optional everywhere: ``trend`` (window minus the window before it),
