@@ -99,7 +99,8 @@ def test_a_withheld_fold_stays_in_the_table_and_says_so():
     assert [r["fold"] for r in t["rows"]] == [0, 1]
 
 
-def _with_selection(run_dir, folder, choice: str, aucs: dict, folds: list[str]):
+def _with_selection(run_dir, folder, choice: str, aucs: dict, folds: list[str],
+                    leads: dict | None = None):
     from earlysignal.report import read_run
 
     shutil.copytree(run_dir, folder)
@@ -108,7 +109,8 @@ def _with_selection(run_dir, folder, choice: str, aucs: dict, folds: list[str]):
     record = {"choice": choice, "by": "inner validation", "auc": aucs,
               "inner_dates": {"2022-09-01": "2022-09-01",
                               "2023-03-01": "2022-09-01"},
-              "n_rows": 1234, "n_escalations": 56}
+              "n_rows": 1234, "n_escalations": 56,
+              "lead_over_lightgbm": leads or {}}
     m["settings"].update(select="auto", calibration="sigmoid", selection={
         "candidates": ["lightgbm", "logistic", "blend"],
         "choices": [{"fold": i, "choice": c, "by": "inner validation"}
@@ -123,26 +125,32 @@ def test_the_shipped_model_and_why_come_from_the_selection_record(run_dir,
 
     run = _with_selection(run_dir, tmp_path / "a", "blend",
                           {"lightgbm": 0.7213, "logistic": 0.7011, "blend": 0.7254},
-                          ["lightgbm", "blend", "blend"])
+                          ["lightgbm", "blend", "blend"],
+                          {"logistic": [-0.0202, -0.04, -0.001],
+                           "blend": [0.0041, 0.001, 0.008]})
     text = " ".join(Page(DataScienceReport(run).html()).text)
     text = " ".join(text.split())
     assert ("The model shipped is the blend of the two (the mean of LightGBM's and "
             "the logistic regression's probabilities), chosen by inner temporal "
-            "validation: of the three candidates it had the highest AUC (the blend "
-            "0.725, LightGBM 0.721, the logistic regression 0.701) on the 2 latest "
-            "training dates (2022-09-01 to 2023-03-01; 1,234 rows, 56 escalations)"
-            ) in text
-    assert "Its lead over LightGBM, 0.004 AUC, has no interval" in text
+            "validation on the 2 latest training dates (2022-09-01 to 2023-03-01; "
+            "1,234 rows, 56 escalations), each scored by candidates fitted only on "
+            "outcomes known by then (AUC: the blend 0.725, LightGBM 0.721, the "
+            "logistic regression 0.701)") in text
+    assert ("because its lead has an interval above zero, resampling people: the "
+            "logistic regression -0.020 (95% interval -0.040 to -0.001); the blend "
+            "+0.004 (95% interval +0.001 to +0.008)") in text
     assert ("In the 3 test folds the same rule, run on each fold's own training "
             "dates, chose the blend in 2 and LightGBM in 1") in text
 
     other = _with_selection(run_dir, tmp_path / "b", "logistic",
                             {"lightgbm": 0.69, "logistic": 0.74, "blend": 0.72},
-                            ["logistic"] * 3)
+                            ["logistic"] * 3,
+                            {"logistic": [0.05, 0.01, 0.09],
+                             "blend": [0.03, -0.01, 0.07]})
     text = " ".join(" ".join(Page(DataScienceReport(other).html()).text).split())
     assert "The model shipped is the logistic regression" in text
-    assert "(the logistic regression 0.740, the blend 0.720, LightGBM 0.690)" in text
-    assert "Its lead over the blend, 0.020 AUC" in text
+    assert "(AUC: the logistic regression 0.740, the blend 0.720, LightGBM 0.690)" in text
+    assert "the logistic regression +0.050 (95% interval +0.010 to +0.090)" in text
     assert ("In each of the 3 test folds the same rule, run on the fold's own "
             "training dates, chose the logistic regression too.") in text
     ethics = " ".join(" ".join(Page(EthicsReport(other).html()).text).split())
@@ -151,3 +159,17 @@ def test_the_shipped_model_and_why_come_from_the_selection_record(run_dir,
     assert "its scores are the regression's own probabilities" in ethics
     assert "Gradient-boosted trees" not in ethics
     assert "The model was chosen before the test period" in ethics
+
+
+def test_lightgbm_kept_says_no_lead_was_clear(run_dir, tmp_path) -> None:
+    from earlysignal.report import DataScienceReport
+
+    run = _with_selection(run_dir, tmp_path / "c", "lightgbm",
+                          {"lightgbm": 0.70, "logistic": 0.72, "blend": 0.71},
+                          ["lightgbm"] * 3,
+                          {"logistic": [0.02, -0.01, 0.05],
+                           "blend": [0.01, -0.02, 0.04]})
+    text = " ".join(" ".join(Page(DataScienceReport(run).html()).text).split())
+    assert ("LightGBM, the configured model, is kept unless another candidate's "
+            "lead over it has an interval above zero, resampling people; none had: "
+            "the logistic regression +0.020 (95% interval -0.010 to +0.050)") in text

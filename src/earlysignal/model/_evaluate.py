@@ -578,7 +578,8 @@ def evaluate(
                            for name, m in models.items()})
 
     inner = InnerValidation(fit_at, score, data["as_of"], h, {
-        "max_train_span": max_train_span, "min_train_dates": min_train_dates})
+        "max_train_span": max_train_span, "min_train_dates": min_train_dates},
+        person=data["person_id"].to_numpy())
     choices: list[dict[str, Any]] = []
     picks: list[dict[str, Any]] = []
     explicit = baselines != "all"

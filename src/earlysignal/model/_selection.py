@@ -21,6 +21,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
+from earlysignal.bootstrap import (
+    people,
+    percentile_interval,
+    person_draws,
+    weighted_auc,
+)
 from earlysignal.errors import EarlysignalError
 from earlysignal.features._windows import Window
 from earlysignal.model._calibration import _fit_with_as_of
@@ -100,19 +106,43 @@ def with_blend(scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def choose(scores: Mapping[str, np.ndarray], y: np.ndarray) -> tuple[str, dict[str, float]]:
-    """The candidate with the highest AUC (the first in ``CANDIDATES`` of equals).
+def choose(scores: Mapping[str, np.ndarray], y: np.ndarray,
+           person: np.ndarray | None = None, n_boot: int = 200, seed: int = 0
+           ) -> tuple[str, dict[str, float], dict[str, list[float]]]:
+    """LightGBM, unless another candidate's AUC lead over it is clear.
+
+    Each other candidate's lead over LightGBM (the configured model) gets a paired
+    bootstrap interval of people (a person's rows drawn together); a candidate is
+    chosen only when that interval lies above zero, and of several such the one
+    with the highest AUC. A higher AUC on a few dozen escalations is not a verdict,
+    so it does not change the model a team receives.
+
+    Returns the choice, the AUCs and each lead as [difference, lower, upper].
 
     Examples
     --------
-    >>> y = np.array([0, 0, 1, 1])
-    >>> choose({"lightgbm": np.array([.1, .4, .3, .9]),
-    ...         "logistic": np.array([.1, .2, .3, .4]),
-    ...         "blend": np.array([.1, .3, .3, .65])}, y)
-    ('logistic', {'lightgbm': 0.75, 'logistic': 1.0, 'blend': 0.875})
+    >>> rng = np.random.default_rng(0)
+    >>> y = (rng.random(400) < 0.3).astype(int)
+    >>> noise = {"lightgbm": rng.random(400), "logistic": y + rng.random(400) * 2,
+    ...          "blend": rng.random(400)}
+    >>> choose(noise, y)[0]
+    'logistic'
+    >>> choose({"lightgbm": y + rng.random(400) * 2, "logistic": y + rng.random(400)
+    ...         * 2, "blend": y + rng.random(400) * 2}, y)[0]
+    'lightgbm'
     """
-    aucs = {c: float(roc_auc_score(y, scores[c])) for c in CANDIDATES if c in scores}
-    return max(aucs, key=lambda c: aucs[c]), aucs
+    names = [c for c in CANDIDATES if c in scores]
+    aucs = {c: float(roc_auc_score(y, scores[c])) for c in names}
+    who = people(np.arange(len(y)) if person is None else person)
+    (draws,) = person_draws(who, n_boot, np.random.default_rng(seed), block=n_boot)
+    w = draws[:, who.codes]
+    base = weighted_auc(scores[names[0]], y, w)
+    leads: dict[str, list[float]] = {}
+    for c in names[1:]:
+        lo, hi = percentile_interval((weighted_auc(scores[c], y, w) - base)[:, None])
+        leads[c] = [aucs[c] - aucs[names[0]], float(lo[0]), float(hi[0])]
+    clear = [c for c in names[1:] if leads[c][1] > 0]
+    return max(clear, key=lambda c: aucs[c]) if clear else names[0], aucs, leads
 
 
 def inner_dates(train_dates: Sequence[Any], horizon: Window) -> list[pd.Timestamp]:
@@ -152,13 +182,17 @@ class InnerValidation:
     horizon : Window
     fold_options : mapping
         ``max_train_span`` and ``min_train_dates``, as for the outer folds.
+    person : array, optional
+        The person of every row, so that the choice's intervals resample people.
     """
 
     def __init__(self, fit: Callable[[np.ndarray, pd.Timestamp], dict[str, Any]],
                  score: Callable[[dict[str, Any], np.ndarray], dict[str, np.ndarray]],
                  as_of: pd.Series, horizon: Window,
-                 fold_options: Mapping[str, Any]) -> None:
+                 fold_options: Mapping[str, Any],
+                 person: np.ndarray | None = None) -> None:
         self.fit = fit
+        self.person = person
         self.score = score
         self.as_of = as_of
         self.horizon = horizon
@@ -221,8 +255,9 @@ class InnerValidation:
             y = labels(rows)
             record.update(n_rows=len(rows), n_escalations=int(y.sum()))
             if len(np.unique(y)) == 2:
-                choice, aucs = choose(scores, y)
+                person = None if self.person is None else self.person[rows]
+                choice, aucs, leads = choose(scores, y, person)
                 return {**record, "choice": choice, "by": "inner validation",
-                        "auc": aucs}
+                        "auc": aucs, "lead_over_lightgbm": leads}
         return {**record, "choice": "lightgbm", "auc": {},
                 "by": "default: no inner-validation rows with both outcomes"}

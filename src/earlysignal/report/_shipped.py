@@ -41,16 +41,19 @@ def shipped_model(settings: Mapping[str, Any]) -> dict[str, str] | None:
     ...     {"fold": "final", "choice": "blend", "by": "inner validation",
     ...      "auc": {"lightgbm": 0.801, "logistic": 0.774, "blend": 0.806},
     ...      "inner_dates": {"2022-09-01": "2022-09-01", "2023-03-01": "2022-09-01"},
-    ...      "n_rows": 1200, "n_escalations": 61}]}}
+    ...      "n_rows": 1200, "n_escalations": 61, "lead_over_lightgbm": {
+    ...          "logistic": [-0.027, -0.05, -0.004], "blend": [0.005, 0.001, 0.01]}}
+    ...     ]}}
     >>> out = shipped_model(s)
     >>> print(out["sentence"])  # doctest: +NORMALIZE_WHITESPACE
     The model shipped is the blend of the two (the mean of LightGBM's and the
-    logistic regression's probabilities), chosen by inner temporal validation: of
-    the three candidates it had the highest AUC (the blend 0.806, LightGBM 0.801,
-    the logistic regression 0.774) on the 2 latest training dates (2022-09-01 to
-    2023-03-01; 1,200 rows, 61 escalations), each scored by candidates fitted only
-    on outcomes known by then. Its lead over LightGBM, 0.005 AUC, has no interval:
-    the rule takes the higher, which is not a verdict that it ranks better.
+    logistic regression's probabilities), chosen by inner temporal validation on
+    the 2 latest training dates (2022-09-01 to 2023-03-01; 1,200 rows, 61
+    escalations), each scored by candidates fitted only on outcomes known by then
+    (AUC: the blend 0.806, LightGBM 0.801, the logistic regression 0.774). It
+    replaced LightGBM, the configured model, because its lead has an interval above
+    zero, resampling people: the logistic regression -0.027 (95% interval -0.050 to
+    -0.004); the blend +0.005 (95% interval +0.001 to +0.010).
     >>> print(out["folds"])  # doctest: +NORMALIZE_WHITESPACE
     In the 2 test folds the same rule, run on each fold's own training dates, chose
     LightGBM in 1 and the blend in 1: the test metrics of the model are those of
@@ -94,20 +97,21 @@ def _by_inner_validation(choice: str, record: Mapping[str, Any]) -> str:
              if len(dates) > 1 else f"the latest training date ({dates[0]}; "
              if dates else "the latest training dates (")
     out = (f"The model shipped is {_NAMES[choice]}, chosen by inner temporal "
-           f"validation: of the {_count(len(aucs))} candidates it had the highest AUC "
-           f"({listed}) on {where}{int(record.get('n_rows', 0)):,} rows, "
+           f"validation on {where}{int(record.get('n_rows', 0)):,} rows, "
            f"{int(record.get('n_escalations', 0)):,} escalations), each scored by "
-           "candidates fitted only on outcomes known by then.")
-    if len(ranked) < 2:
+           f"candidates fitted only on outcomes known by then (AUC: {listed}).")
+    leads = record.get("lead_over_lightgbm") or {}
+    if not leads:
         return out
-    second = ranked[1]
-    lead = aucs[choice] - aucs[second]
-    if lead <= 0:
-        return out + (f" It ties with {_SHORT[second]}; of equals the rule takes the "
-                      "first of LightGBM, the logistic regression and the blend.")
-    return out + (f" Its lead over {_SHORT[second]}, {lead:.3f} AUC, has no interval: "
-                  "the rule takes the higher, which is not a verdict that it ranks "
-                  "better.")
+    said = "; ".join(
+        f"{_SHORT[c]} {d:+.3f} (95% interval {lo:+.3f} to {hi:+.3f})"
+        for c, (d, lo, hi) in leads.items())
+    if choice == "lightgbm":
+        return out + (" LightGBM, the configured model, is kept unless another "
+                      "candidate's lead over it has an interval above zero, resampling "
+                      f"people; none had: {said}.")
+    return out + (f" It replaced LightGBM, the configured model, because its lead has "
+                  f"an interval above zero, resampling people: {said}.")
 
 
 def _folds(folds: list[Mapping[str, Any]], final: str) -> str:
