@@ -130,3 +130,11 @@ def test_baselines_and_readme_numbers(run: Path, matrix: pd.DataFrame) -> None:
                                round(r["upper"], 3)], row
     assert np.isclose(metrics["pooled"]["model"]["base_rate"],
                       test["label"].astype(int).mean())
+
+
+def test_verdicts_name_the_rules_as_the_config_calls_them(run: Path) -> None:
+    metrics = json.loads((run / "metrics.json").read_text())
+    v = metrics["verdicts"]
+    assert "a missed or late assessment by day 60 on" in v["any_suspension"]
+    assert "suspension" not in v["any_suspension"]
+    assert "the mean score so far on" in v["best_single_input"]

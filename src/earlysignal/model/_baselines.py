@@ -631,7 +631,8 @@ def check_baseline_inputs(inputs: Mapping[str, Mapping[str, Any]] | None) -> lis
     Examples
     --------
     >>> check_baseline_inputs({"persistent_absence": {"colum": "x"}, "xgb": {}})
-    ["persistent_absence: unknown setting 'colum' (accepted: column, threshold)", \
+    ["persistent_absence: unknown setting 'colum' (accepted: column, threshold, \
+label)", \
 "unknown baseline 'xgb' (baselines: base_rate, persistent_absence, any_suspension, \
 checklist, best_single_input, logistic)"]
     """
@@ -645,10 +646,28 @@ checklist, best_single_input, logistic)"]
             problems.append(f"{name}: expected a mapping of settings "
                             f"({', '.join(BASELINE_INPUTS[name])})")
             continue
-        accepted = BASELINE_INPUTS[name]
+        accepted = (*BASELINE_INPUTS[name], "label")
         problems += [f"{name}: unknown setting {k!r} (accepted: {', '.join(accepted)})"
                      for k in given if k not in accepted]
     return problems
+
+
+def baseline_label(name: str, inputs: Mapping[str, Mapping[str, Any]] | None = None
+                   ) -> str:
+    """What a baseline is called in words: the config's ``label`` for it, else ours.
+
+    A baseline pointed at another population's column (a missed deadline instead
+    of a suspension) is named for what it now is.
+
+    Examples
+    --------
+    >>> baseline_label("any_suspension")
+    'the any-suspension-in-the-last-year rule'
+    >>> baseline_label("any_suspension", {"any_suspension": {"label": "a missed deadline"}})
+    'a missed deadline'
+    """
+    given = (inputs or {}).get(name) or {}
+    return str(given.get("label") or BASELINE_LABELS.get(name, name))
 
 
 def make_baselines(
@@ -684,7 +703,8 @@ def make_baselines(
                               "the accepted settings")
     out = {}
     for name in wanted:
-        given = dict((inputs or {}).get(name) or {})
+        given = {k: v for k, v in ((inputs or {}).get(name) or {}).items()
+                 if k != "label"}
         cls: Any = _CLASSES[name]
         est = cls() if name == "base_rate" else cls(metadata=metadata)
         out[name] = est.set_params(**given)

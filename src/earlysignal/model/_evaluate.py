@@ -20,7 +20,7 @@ from sklearn.base import clone
 
 from earlysignal.errors import DataError, EarlysignalError
 from earlysignal.features._windows import Window
-from earlysignal.model._baselines import BASELINE_LABELS, make_baselines
+from earlysignal.model._baselines import baseline_label, make_baselines
 from earlysignal.model._calibration import CalibratedModel
 from earlysignal.model._compare import COMPARED, PairedReplicates, paired_replicates
 from earlysignal.model._diagnostics import fitted_rounds, fold_warnings
@@ -293,13 +293,14 @@ def _tidy(rows: list[dict[str, Any]], keys: Sequence[str]) -> pd.DataFrame:
 
 
 def _verdict(name: str, intervals: pd.DataFrame, metrics: pd.DataFrame,
-             capacity: Capacity, level: float) -> str:
+             capacity: Capacity, level: float,
+             inputs: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """Whether the model beats ``name``, metric by metric, from paired intervals.
 
     A metric is a win (or a loss) only when the interval of the difference excludes
     zero; otherwise the two are not distinguishable on it.
     """
-    label = BASELINE_LABELS.get(name, name)
+    label = baseline_label(name, inputs)
     groups: dict[str, list[str]] = {}
     for metric, words in (("auc", "AUC"),
                           ("precision_at_k", f"precision at {capacity.label}")):
@@ -677,7 +678,7 @@ def evaluate(
     drift = _drift(metrics, folds)
     curve = pd.concat([capacity_curve(*known(n)).assign(model=n)
                        for n in models_scored], ignore_index=True)
-    verdicts = {n: _verdict(n, intervals, metrics, cap, paired.level)
+    verdicts = {n: _verdict(n, intervals, metrics, cap, paired.level, baseline_inputs)
                 for n in models if n != MODEL}
     notes = fold_warnings(judged, folds, rounds, cap, groups)
     final = None
@@ -708,7 +709,9 @@ def evaluate(
                               "extra_fits": inner.extra_fits,
                               "unusable_dates": inner.unusable},
                 "baseline_inputs": {k: dict(v) for k, v in
-                                    (baseline_inputs or {}).items()}}
+                                    (baseline_inputs or {}).items()},
+                "baseline_labels": {n: baseline_label(n, baseline_inputs)
+                                    for n in models[1:]}}
     if picks:
         settings["best_single_input"] = picks
     if truth is not None:

@@ -21,15 +21,32 @@ POOLED_METRICS = ("auc", "average_precision", "precision_at_k", "recall_at_k",
                   "caught_at_k", "brier", "ece")
 
 
-def model_name(code: str) -> str:
-    """Readable name of a model or baseline column.
+def model_name(code: str, names: Mapping[str, str] | None = None) -> str:
+    """Readable name of a model or baseline column (``names``: the run's own,
+    from ``settings.baseline_labels``, for a baseline the config renamed).
 
     Examples
     --------
     >>> model_name("model"), model_name("base_rate"), model_name("checklist")
     ('the model', 'base rate', 'points checklist')
+    >>> model_name("any_suspension", {"any_suspension": "a missed deadline"})
+    'a missed deadline'
     """
+    if names and code in names and code not in _OWN_WORDS:
+        return str(names[code])
     return "base rate" if code == "base_rate" else label(code)
+
+
+# baselines whose own words the reports keep even when the run names them
+_OWN_WORDS = ("model", "oracle", "base_rate", "logistic")
+
+
+def run_names(metrics: Mapping[str, Any]) -> dict[str, str]:
+    """The run's names of its baselines, where the config gave one (``label``)."""
+    settings = metrics.get("settings") or {}
+    given = settings.get("baseline_inputs") or {}
+    return {k: str(v["label"]) for k, v in given.items()
+            if isinstance(v, Mapping) and v.get("label")}
 
 
 def _order(models: list[str]) -> list[str]:
@@ -49,7 +66,8 @@ def pooled_table(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     for r in metrics.get("intervals") or []:
         if r.get("lower") is not None and r.get("upper") is not None:
             intervals.setdefault(r["model"], {})[r["metric"]] = (r["lower"], r["upper"])
-    return [{"model": m, "name": model_name(m),
+    names = run_names(metrics)
+    return [{"model": m, "name": model_name(m, names),
              **{k: (pooled[m] or {}).get(k) for k in POOLED_METRICS},
              "interval": intervals.get(m, {})}
             for m in _order(list(pooled))]
@@ -71,7 +89,8 @@ def fold_table(metrics: Mapping[str, Any], metric: str) -> dict[str, Any]:
              "window": _window(folds.get(int(i), {})),
              "values": [wide.at[i, m] for m in models],
              "withheld": bool(wide.loc[i].isna().all())} for i in wide.index]
-    return {"metric": metric, "models": [model_name(m) for m in models],
+    return {"metric": metric, "models": [model_name(m, run_names(metrics))
+                                         for m in models],
             "codes": models, "rows": rows}
 
 
