@@ -9,7 +9,7 @@ text, so it can be logged or rendered as it is.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, cast
@@ -40,6 +40,7 @@ from earlysignal.model._metrics import (
     expected_calibration_error,
 )
 from earlysignal.model._plots import lines_svg_from, reliability_svg_from
+from earlysignal.model._progress import FoldSteps
 from earlysignal.model._selection import (
     CANDIDATES,
     SELECT_OPTIONS,
@@ -388,6 +389,7 @@ def evaluate(
     n_boot: int = 500,
     select: str = "lightgbm",
     baseline_inputs: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
 
@@ -458,6 +460,10 @@ def evaluate(
         Settings of a baseline by name, e.g. ``{"persistent_absence": {"column":
         "persistent_absence__persistent__1y"}}``; other columns are found in the
         metadata.
+    progress : callable, optional
+        Called with ``(step, done, total)`` before each fit ("fold 2/5: logistic"),
+        after each fold and before the final model; work is counted in training
+        rows fitted (see ``earlysignal.model._progress``).
 
     Returns
     -------
@@ -555,10 +561,12 @@ def evaluate(
     explicit = baselines != "all"
     skipped: dict[str, str] = {}
     pieces = []
+    steps = FoldSteps(progress, folds, data["as_of"], fit_final)
     for fold in folds:
         train, test = fold.split(data)
         if len(test) == 0:
             continue
+        steps.fit(fold, MODEL)
         part = data.iloc[test][["person_id", "as_of"]].assign(
             fold=fold.index, label=y_all[test])
         y_train = _labels_known_by(data, y_all, train, fold.test_start,
@@ -576,6 +584,7 @@ def evaluate(
         for name, est in make_baselines(names, metadata, baseline_inputs).items():
             if name in skipped:
                 continue
+            steps.fit(fold, name)
             if name == "logistic" and "logistic" in candidates and \
                     est.get_params() == logistic.get_params():
                 part[name] = candidates["logistic"]   # the same fit, made once
@@ -593,6 +602,7 @@ def evaluate(
                               "direction": est.direction_,
                               "train_auc": est.train_auc_})
         pieces.append(part)
+        steps.fold_done(fold)
     scores = pd.concat(pieces, ignore_index=True)
     models = [MODEL, *[n for n in names if n not in skipped]]
     scores = scores[["person_id", "as_of", "fold", "label", *models]]
@@ -646,6 +656,7 @@ def evaluate(
     notes = fold_warnings(judged, folds, rounds, cap, groups)
     final = None
     if fit_final:
+        steps.final()
         every = sorted(data["as_of"].unique())
         chosen = _choose(select, inner, every, lambda rows: y_all[rows])
         choices.append({"fold": "final", **chosen})

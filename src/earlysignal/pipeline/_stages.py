@@ -30,7 +30,9 @@ def features_stage(
 
     def step(done: int, total: int) -> None:
         if task is not None:
-            task(done, total)
+            # the last chunk written, the matrix is checked against truncated data
+            task(f"{done:,} of {total:,} rows" if done < total else
+                 f"{total:,} rows; checking temporal integrity", done, total)
         checkpoint("features:batch")  # a test may stop the run mid-write here
 
     return build_feature_matrix(
@@ -83,7 +85,7 @@ def _age_band(age: pd.Series) -> pd.Series:
 
 def model_stage(
     config: PipelineConfig, matrix: pd.DataFrame, metadata: Mapping[str, FeatureMeta],
-    truth: pd.DataFrame | None, out: Path,
+    truth: pd.DataFrame | None, out: Path, progress: Progress | None = None,
 ) -> Evaluation:
     """Temporal evaluation of the model against baselines; writes scores and metrics.
 
@@ -101,6 +103,8 @@ def model_stage(
         test_from=m.test_from, holdout_gap=m.holdout_gap,
         model_params=m.model_params(), select=m.select,
         baseline_inputs=m.baseline_inputs,
+        # a line per fold even in a log: folds are few and each takes a while
+        progress=progress.task("model", every=0) if progress else None,
     )
     groups = group_columns(matrix, metadata, config.fairness.groups,
                            source=str(config.base_dir / "config"))
@@ -166,7 +170,8 @@ def model_notes(run_dir: Path) -> dict[str, list[str]]:
             "warnings": list(doc.get("warnings") or [])}
 
 
-def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path) -> Any:
+def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path,
+                   progress: Progress | None = None) -> Any:
     """The fairness audit of the model's scores at the team's capacity, per fold too."""
     from earlysignal.fairness import audit_file
 
@@ -177,6 +182,7 @@ def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path) -> Any:
         top=config.model.capacity, out_dir=out, period="as_of",
         reference=f.reference, min_cell=f.min_cell, n_boot=f.n_boot, seed=f.seed,
         band=f.band, intersections=[[f"group_{g}" for g in i] for i in f.intersections],
+        progress=progress.task("fairness") if progress else None,
     )
 
 
