@@ -45,8 +45,10 @@ class FoldSteps:
     ...     steps.fold_done(f)
     >>> steps.final()
     >>> seen  # doctest: +NORMALIZE_WHITESPACE
-    [('fold 1/2: model', 0, 17), ('fold 1/2 done', 2, 17),
-     ('fold 2/2: model', 2, 17), ('fold 2/2 done', 7, 17),
+    [('fold 1/2 (test 2021-09-01): model', 0, 17),
+     ('fold 1/2 (test 2021-09-01) done', 2, 17),
+     ('fold 2/2 (test 2022-09-01): model', 2, 17),
+     ('fold 2/2 (test 2022-09-01) done', 7, 17),
      ('final model on all 10 rows', 7, 17)]
     """
 
@@ -80,7 +82,11 @@ class FoldSteps:
                   sum(self._sizes.values()))
 
     def _fold(self, fold: Fold) -> str:
-        return f"fold {self._position[fold.index]}/{len(self._sizes)}"
+        # the test dates too: the warnings name folds by index from 0, and by date
+        when = fold.test_start.date().isoformat()
+        if fold.test_end != fold.test_start:
+            when += f" to {fold.test_end.date().isoformat()}"
+        return f"fold {self._position[fold.index]}/{len(self._sizes)} (test {when})"
 
     def _say(self, step: str, done: int) -> None:
         if self._progress is not None:

@@ -107,8 +107,11 @@ class Task:
         now = self.owner.clock()
         if self._first is None:
             self._first = (now, done)
-        left = remaining_seconds(now - self._first[0], done, total, self._first[1])
-        self.finish_at = None if left is None else now + left
+        if done != self.done or total != self.total:
+            # paced only when the work moves: between, the estimate counts down
+            left = remaining_seconds(now - self._first[0], done, total,
+                                     self._first[1])
+            self.finish_at = None if left is None else now + left
         self.step, self.done, self.total = step, done, total
         self.owner._update(self, now)
 
