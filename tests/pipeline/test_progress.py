@@ -192,3 +192,29 @@ def test_the_model_stage_has_a_line_per_fold(logged_run):
     # each line but the last says how much is left; the final model is still to do
     assert all(re.search(r"\d+%, 0:00:\d\d elapsed, about 0:\d\d:\d\d left\)$", line)
                for line in lines)
+
+
+def test_the_fairness_bootstrap_reports_each_block_over_every_characteristic(
+        monkeypatch):
+    from earlysignal import fairness
+    from earlysignal.fairness import _metrics
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"score": rng.uniform(size=400),
+                       "sex": rng.choice(["F", "M"], size=400)})
+    df["y"] = (rng.uniform(size=400) < df["score"]).astype(int)
+    settings = dict(score="score", label="y", groups="sex", top="25%", n_boot=30,
+                    mitigation=True)
+    # blocks of 10 resamples for 400 people
+    monkeypatch.setattr(_metrics, "BLOCK_ENTRIES", 4_000)
+    quiet = fairness.audit(df, **settings)
+    calls = []
+    told = fairness.audit(df, **settings, progress=lambda *a: calls.append(a))
+    assert calls == [
+        *[(f"resamples of all people: {k} of 30", k, 60) for k in (10, 20, 30)],
+        *[(f"resamples of people by sex: {k} of 30", 30 + k, 60)
+          for k in (10, 20, 30)],
+        ("comparing mitigation options", 60, 60),
+    ]
+    # the same draws in blocks: the intervals do not depend on being watched
+    pd.testing.assert_frame_equal(quiet.disparities, told.disparities)
