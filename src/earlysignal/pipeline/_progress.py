@@ -105,9 +105,9 @@ class Task:
 
     def __call__(self, step: str, done: float, total: float | None) -> None:
         now = self.owner.clock()
-        if self._first is None:
+        if self._first is None and total is not None:  # the counted work begins
             self._first = (now, done)
-        if done != self.done or total != self.total:
+        if self._first is not None and (done != self.done or total != self.total):
             # paced only when the work moves: between, the estimate counts down
             left = remaining_seconds(now - self._first[0], done, total,
                                      self._first[1])

@@ -35,6 +35,9 @@ def features_stage(
                  f"{total:,} rows; checking temporal integrity", done, total)
         checkpoint("features:batch")  # a test may stop the run mid-write here
 
+    if task is not None:
+        task("cohort and labels", 0, None)  # before the first chunk of rows
+
     return build_feature_matrix(
         data.tables,
         cohort=config.cohort,
