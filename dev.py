@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -32,6 +33,20 @@ def _run(*cmd: str | Path) -> None:
         sys.exit(result.returncode)
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _requirements() -> tuple[int, int]:
+    """The project's direct requirements: core, and those of the extras installed."""
+    import tomllib  # Python 3.11+, checked before this is called
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project.get("optional-dependencies", {})
+    return (len(project.get("dependencies", [])),
+            sum(len(extras.get(e, [])) for e in EXTRAS.split(",")))
+
+
 def ensure_venv() -> None:
     """Create or refresh .venv so that it matches pyproject.toml."""
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself runs on any Python 3
@@ -39,20 +54,31 @@ def ensure_venv() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
+    start = time.monotonic()
     if not (BIN / "python").exists():
-        print(f"creating {VENV}", flush=True)
+        _say(f"creating a virtual environment in {VENV}")
         venv.create(VENV, with_pip=True)
+    elif STAMP.exists():
+        _say(f"pyproject.toml changed since {VENV} was set up: refreshing it")
     py = BIN / "python"
     # uv installs the stack in a fraction of pip's time; pip remains the fallback.
+    _say("installing uv (a faster installer) into it with pip")
     has_uv = subprocess.run(
         [str(py), "-m", "pip", "install", "-q", "uv>=0.4"], cwd=ROOT
     ).returncode == 0
+    if not has_uv:
+        _say("uv could not be installed; pip installs the project instead (slower)")
+    core, extra = _requirements()
     target = f".[{EXTRAS}]"
+    _say(f"installing earlysignal, its {core} direct dependencies and {extra} more "
+         f"for the {EXTRAS.replace(',', ' and ')} extras, with everything they need, "
+         f"using {'uv' if has_uv else 'pip'}")
     if has_uv:
         _run(BIN / "uv", "pip", "install", "--python", py, "-q", "-e", target)
     else:
         _run(py, "-m", "pip", "install", "-q", "-e", target)
     STAMP.write_text(wanted)
+    _say(f"{VENV} is ready ({time.monotonic() - start:.0f} s)")
 
 
 def demo(args: list[str]) -> None:

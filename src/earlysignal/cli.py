@@ -167,7 +167,7 @@ def features(
         raise typer.BadParameter("use duckdb or spark", param_hint="--engine")
     loaded = load_data(cfg, data_dir=data, work_dir=out_dir)
     progress = Progress(console)
-    with progress.running():
+    with progress.running(), progress.stage("features"):
         matrix = features_stage(cfg, loaded, out_dir, progress, engine=engine)
     summary = matrix.summary()
     out.print(f"{summary['rows']:,} rows x {summary['features']} features "
@@ -367,7 +367,7 @@ def _run_stages(config: Path, data: Path | None, out_dir: Path | None, force: bo
     with progress.running():
         result = run_pipeline(cfg, data_dir=data, out=out_dir, force=force,
                               stages=stages or STAGES, progress=progress,
-                              log=lambda m: console.print(m))
+                              log=lambda m: console.print(Text(m), soft_wrap=True))
     _print_run(result)
     alarms = result.info.get("alarms") or []
     if alarms and not allow_above_oracle:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +36,7 @@ def audit(
     objective: str = "balanced_accuracy_score",
     source: str = "the scores table",
     id: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> FairnessAudit:
     """Audit a table of risk scores for subgroup differences.
 
@@ -84,6 +85,10 @@ def audit(
         The person identifier column. People recur at many as-of dates, so
         intervals and tests resample people, carrying all their rows; default the
         ``person_id`` column when there is one, else each row is its own person.
+    progress : callable, optional
+        Called with ``(step, done, total)`` after each block of bootstrap
+        resamples (counted over every characteristic) and before the mitigation
+        comparison.
 
     Returns
     -------
@@ -128,7 +133,7 @@ def audit(
         constraints=constraints,
         objective=objective,
     )
-    return FairnessAudit(compute(inp, settings))
+    return FairnessAudit(compute(inp, settings, progress))
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
@@ -170,6 +175,7 @@ def audit_file(
     mitigation: bool = True,
     id: str | None = None,
     trace: Mapping[str, str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> FairnessAudit:
     """Audit a CSV or Parquet file of scores; write fairness.json, .csv, .html.
 
@@ -208,6 +214,7 @@ def audit_file(
         mitigation=mitigation,
         source=str(path),
         id=id,
+        progress=progress,
     )
     if out_dir is not None:
         result.trace = dict(trace) if trace else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,6 +82,9 @@ DRIFT_COLUMNS = [
     "drifting",
 ]
 SUPPRESSED_COLUMNS = ["period", "group_by", "group", "kind", "reason"]
+
+#: A progress callback: step in words, work done, work in all.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,18 @@ def _capacity_scope(inp: AuditInput, st: Settings) -> np.ndarray:
     return np.zeros(len(inp.score), dtype=np.int64)
 
 
-def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
+def _resamples(progress: Progress | None, group_by: str, i: int, n_columns: int,
+               n_boot: int) -> Callable[[int, int], None] | None:
+    """Resamples of characteristic ``i``, told as a share of every characteristic's."""
+    if progress is None:
+        return None
+    whom = "all people" if group_by == OVERALL else f"people by {group_by}"
+    return lambda done, _: progress(f"resamples of {whom}: {done:,} of {n_boot:,}",
+                                    i * n_boot + done, n_columns * n_boot)
+
+
+def _tables(inp: AuditInput, w: np.ndarray, st: Settings,
+            progress: Progress | None = None) -> list[Table]:
     classes = score_classes(inp.score, st.max_bins)
     scopes = [("", np.arange(len(inp.score)))]
     if inp.period is not None:
@@ -195,7 +209,9 @@ def _tables(inp: AuditInput, w: np.ndarray, st: Settings) -> list[Table]:
             meta.append((period, names, codes, rows))
         rng = np.random.default_rng([st.seed, i])
         for j, (est, (period, names, codes, rows)) in enumerate(
-            zip(estimate(specs, who, st.n_boot, rng, cap), meta, strict=True)
+            zip(estimate(specs, who, st.n_boot, rng, cap,
+                         _resamples(progress, group_by, i, len(columns), st.n_boot)),
+                meta, strict=True)
         ):
             built[(j, i)] = Table(
                 group_by, period, names, codes, rows, est.point, est.replicates
@@ -700,10 +716,15 @@ def _notes(
     return notes
 
 
-def compute(inp: AuditInput, st: Settings) -> Result:
-    """Run the whole audit on validated input."""
+def compute(inp: AuditInput, st: Settings, progress: Progress | None = None
+            ) -> Result:
+    """Run the whole audit on validated input.
+
+    ``progress`` is called with (step, done, total) after each block of bootstrap
+    resamples, counted over every characteristic, and before the mitigation options.
+    """
     w, ops = _weights(inp, st)
-    tables = _tables(inp, w, st)
+    tables = _tables(inp, w, st, progress)
     _check_reference(tables, st.reference)
     suppressed = _suppress(inp, tables, w, st)
     pooled = [t for t in tables if not t.period]
@@ -717,6 +738,9 @@ def compute(inp: AuditInput, st: Settings) -> Result:
     ]
     n_tests = int(disparities["p_holm"].notna().sum())
     notes = _notes(inp, st, ops, tables, n_tests)
+    if progress is not None and st.mitigation:
+        n = st.n_boot * (len(inp.groups) + 1)  # every resample is done by now
+        progress("comparing mitigation options", n, n)
     mitigation = (
         _mitigation(inp, w, tables, st, notes)
         if st.mitigation

@@ -29,6 +29,7 @@ where the exact estimates are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -401,12 +402,14 @@ def estimate(
     n_boot: int,
     rng: np.random.Generator,
     cap: Capacity | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[GroupEstimates]:
     """Point estimates and person-level bootstrap replicates of every table.
 
     All tables share the same draws of people (``who`` indexes every row of the
     input), so replicates of different tables, e.g. periods, are joint. With ``cap``
     the top k of each capacity scope is chosen again inside each resample.
+    ``progress`` is called with (resamples done, ``n_boot``) after each block.
     """
     points = [_points(t, cap) for t in tables]
     reps = [np.full((t.n_groups, n_boot, len(METRICS)), np.nan) for t in tables]
@@ -437,6 +440,8 @@ def estimate(
                     metrics_from_counts(m[:, sl], t.cells, sl, ws)
                 )
         done += b
+        if progress is not None:
+            progress(done, n_boot)
     out = []
     for (point, binned), rep in zip(points, reps, strict=True):
         shift = point - binned

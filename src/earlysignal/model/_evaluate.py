@@ -9,7 +9,7 @@ text, so it can be logged or rendered as it is.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, cast
@@ -41,6 +41,7 @@ from earlysignal.model._metrics import (
     expected_calibration_error,
 )
 from earlysignal.model._plots import lines_svg_from, reliability_svg_from
+from earlysignal.model._progress import FoldSteps
 from earlysignal.model._selection import (
     CANDIDATES,
     SELECT_OPTIONS,
@@ -405,6 +406,7 @@ def evaluate(
     baseline_inputs: Mapping[str, Mapping[str, Any]] | None = None,
     test_every: str | None = "auto",
     shift_factor: float = SHIFT_FACTOR,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Evaluation:
     """Fit and score the model and baselines on temporal folds; compare with truth.
 
@@ -486,6 +488,10 @@ def evaluate(
     shift_factor : float
         Report test windows whose escalation rate is more than this many times
         that of their training rows, or less than it divided by this (``shift``).
+    progress : callable, optional
+        Called with ``(step, done, total)`` before each fit ("fold 2/5: logistic"),
+        after each fold and before the final model; work is counted in training
+        rows fitted (see ``earlysignal.model._progress``).
 
     Returns
     -------
@@ -586,10 +592,12 @@ def evaluate(
     explicit = baselines != "all"
     skipped: dict[str, str] = {}
     pieces, rates = [], []
+    steps = FoldSteps(progress, folds, data["as_of"], fit_final)
     for fold in folds:
         train, test = fold.split(data)
         if len(test) == 0:
             continue
+        steps.fit(fold, MODEL)
         part = data.iloc[test][["person_id", "as_of"]].assign(
             fold=fold.index, window=fold.window, label=y_all[test])
         y_train = _labels_known_by(data, y_all, train, fold.test_start,
@@ -614,6 +622,7 @@ def evaluate(
         for name, est in make_baselines(names, metadata, baseline_inputs).items():
             if name in skipped:
                 continue
+            steps.fit(fold, name)
             if name == "logistic" and "logistic" in candidates and \
                     est.get_params() == logistic.get_params():
                 part[name] = candidates["logistic"]   # the same fit, made once
@@ -631,6 +640,7 @@ def evaluate(
                               "direction": est.direction_,
                               "train_auc": est.train_auc_})
         pieces.append(part)
+        steps.fold_done(fold)
     folds, scores = renumber_folds(folds, pieces, window_notes)
     models = [MODEL, *[n for n in names if n not in skipped]]
     scores = scores[["person_id", "as_of", "fold", "window", "label", *models]]
@@ -683,6 +693,7 @@ def evaluate(
     notes = fold_warnings(judged, folds, rounds, cap, groups)
     final = None
     if fit_final:
+        steps.final()
         all_dates = sorted(data["as_of"].unique())
         chosen = _choose(select, inner, all_dates, lambda rows: y_all[rows])
         choices.append({"fold": "final", **chosen})

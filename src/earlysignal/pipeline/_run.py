@@ -23,7 +23,7 @@ import platform
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -134,7 +134,7 @@ def run_pipeline(
     result = RunResult(run_dir)
     _write_config(config, run_dir)
 
-    with _timed(result, "data"):
+    with _timed(result, "data", progress):
         data = result.data = load_data(config, data_dir=data_dir, work_dir=run_dir)
         fingerprints = fingerprint_tables(data.tables)
     log(f"data: {data.origin}")
@@ -161,7 +161,7 @@ def run_pipeline(
                          fingerprints, library_versions()["earlysignal"])
     feat = _cached(result, "features", feat_key, force,
                    lambda tmp: features_stage(config, data, tmp / "features",
-                                              progress))
+                                              progress), progress)
     if result.matrix is not None:  # built in the temporary folder, now moved
         result.matrix = replace(result.matrix, path=feat_dir / "features.parquet")
     matrix, metadata = read_feature_matrix(feat_dir)
@@ -184,7 +184,8 @@ def run_pipeline(
                               config.fairness.model_dump(mode="json"))
         upstream = _cached(result, "model", model_key, force,
                            lambda tmp: model_stage(config, matrix, metadata,
-                                                   data.truth, tmp)).digest
+                                                   data.truth, tmp, progress),
+                           progress).digest
         log("model: scores.parquet, metrics.json, model.joblib")
         summary = json.loads((run_dir / "metrics.json").read_text())
         log(f"model: {len(summary['folds'])} folds; "
@@ -207,14 +208,15 @@ def run_pipeline(
         result.audit = _fresh(result, "fairness", stage_key(
             upstream, config.fairness.model_dump(mode="json")),
             lambda tmp: _moved_html(fairness_stage(
-                config, run_dir / "scores.parquet", tmp, trace), tmp, "fairness.html"))
+                config, run_dir / "scores.parquet", tmp, trace, progress), tmp,
+                "fairness.html"), progress)
         log("fairness: fairness.json")
     if "explain" in stages:
         result.explained = _fresh(result, "explain", stage_key(
             upstream, config.model.model_dump(mode="json")),
             lambda tmp: explain_stage(config, matrix, metadata,
                                       joblib.load(run_dir / "model.joblib"),
-                                      data.tables, run_dir, out_dir=tmp))
+                                      data.tables, run_dir, out_dir=tmp), progress)
         log(f"explain: caseload of {result.explained['scored']:,} at "
             f"{result.explained['latest']}")
         result.info["bands"] = {
@@ -234,10 +236,10 @@ def run_pipeline(
                    run_dir, capacity=imp.capacity, effect=imp.effect, costs=costs,
                    out_dir=tmp, tables=data.tables, effect_source=imp.effect_source,
                    fair_group=imp.fair_group, min_cell=config.fairness.min_cell,
-                   trace=trace), tmp, "impact.html"))
+                   trace=trace), tmp, "impact.html"), progress)
         log("impact: impact.json")
     if "reports" in stages and config.reports.enabled:
-        with _timed(result, "reports"):
+        with _timed(result, "reports", progress):
             from earlysignal.report import render_reports
 
             # run.json first, so the reports can name the run and its versions
@@ -247,7 +249,7 @@ def run_pipeline(
                 card=config.model_card or None))
         log(f"reports: {len(result.reports)} pages in {run_dir / 'reports'}")
     if tracked:
-        with _timed(result, "tracking"):
+        with _timed(result, "tracking", progress):
             model = joblib.load(run_dir / "model.joblib")
             result.info["tracking"] = track_stage(
                 config, run_dir, result.info, model, matrix, metadata,
@@ -258,9 +260,10 @@ def run_pipeline(
 
 
 def _cached(result: RunResult, stage: str, key: str, force: bool,
-            compute: Callable[[Path], Any]) -> Manifest:
+            compute: Callable[[Path], Any], progress: Progress | None = None
+            ) -> Manifest:
     """Reuse ``stage``'s outputs when they were computed for ``key``, else compute."""
-    with _timed(result, stage):
+    with _timed(result, stage, progress):
         found = None if force else valid_manifest(result.run_dir, stage, key)
         if found is not None:
             result.reused.append(stage)
@@ -271,9 +274,9 @@ def _cached(result: RunResult, stage: str, key: str, force: bool,
 
 
 def _fresh(result: RunResult, stage: str, key: str,
-           compute: Callable[[Path], Any]) -> Any:
+           compute: Callable[[Path], Any], progress: Progress | None = None) -> Any:
     """Compute a stage that is never reused, writing its outputs atomically."""
-    with _timed(result, stage):
+    with _timed(result, stage, progress):
         return run_stage(result.run_dir, stage, key, compute)[0]
 
 
@@ -305,9 +308,13 @@ def _moved_html(value: Any, tmp: Path, name: str) -> Any:
 
 
 @contextmanager
-def _timed(result: RunResult, stage: str) -> Iterator[None]:
+def _timed(result: RunResult, stage: str, progress: Progress | None = None
+           ) -> Iterator[None]:
     start = time.perf_counter()
-    yield
+    with progress.stage(stage) if progress else nullcontext() as task:
+        yield
+        if task is not None and stage in result.reused:
+            task.note = "reused (inputs unchanged)"
     result.timings[stage] = round(time.perf_counter() - start, 3)
 
 

@@ -30,8 +30,13 @@ def features_stage(
 
     def step(done: int, total: int) -> None:
         if task is not None:
-            task(done, total)
+            # the last chunk written, the matrix is checked against truncated data
+            task(f"{done:,} of {total:,} rows" if done < total else
+                 f"{total:,} rows; checking temporal integrity", done, total)
         checkpoint("features:batch")  # a test may stop the run mid-write here
+
+    if task is not None:
+        task("cohort and labels", 0, None)  # before the first chunk of rows
 
     return build_feature_matrix(
         data.tables,
@@ -83,7 +88,7 @@ def _age_band(age: pd.Series) -> pd.Series:
 
 def model_stage(
     config: PipelineConfig, matrix: pd.DataFrame, metadata: Mapping[str, FeatureMeta],
-    truth: pd.DataFrame | None, out: Path,
+    truth: pd.DataFrame | None, out: Path, progress: Progress | None = None,
 ) -> Evaluation:
     """Temporal evaluation of the model against baselines; writes scores and metrics.
 
@@ -102,6 +107,8 @@ def model_stage(
         test_from=m.test_from, holdout_gap=m.holdout_gap,
         model_params=m.model_params(), select=m.select,
         baseline_inputs=m.baseline_inputs, test_every=m.test_every,
+        # a line per fold even in a log: folds are few and each takes a while
+        progress=progress.task("model", every=0) if progress else None,
     )
     groups = group_columns(matrix, metadata, config.fairness.groups,
                            source=str(config.base_dir / "config"))
@@ -168,7 +175,8 @@ def model_notes(run_dir: Path) -> dict[str, list[str]]:
 
 
 def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path,
-                   trace: Mapping[str, str] | None = None) -> Any:
+                   trace: Mapping[str, str] | None = None,
+                   progress: Progress | None = None) -> Any:
     """The fairness audit of the model's scores at the team's capacity, per test
     window too (a window is one capacity round)."""
     from earlysignal.fairness import audit_file
@@ -181,6 +189,7 @@ def fairness_stage(config: PipelineConfig, scores_path: Path, out: Path,
         reference=f.reference, min_cell=f.min_cell, n_boot=f.n_boot, seed=f.seed,
         band=f.band, intersections=[[f"group_{g}" for g in i] for i in f.intersections],
         trace=trace,
+        progress=progress.task("fairness") if progress else None,
     )
 
 
