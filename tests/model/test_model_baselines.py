@@ -189,7 +189,7 @@ def test_baseline_inputs_name_the_column_and_unknown_settings_are_refused():
     np.testing.assert_array_equal(rule.decision_function(
         X.assign(abs_90d=[0.1, 0.2, 0.3, 0, 0, 0])), [0, 1, 1, 0, 0, 0])
     with pytest.raises(ModelInputError, match=r"persistent_absence: unknown setting "
-                       r"'colum' \(accepted: column, threshold\)"):
+                       r"'colum' \(accepted: column, threshold, label\)"):
         make_baselines("all", META, {"persistent_absence": {"colum": "abs_1y"}})
 
 

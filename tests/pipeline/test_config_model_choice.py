@@ -46,5 +46,5 @@ def test_baseline_inputs_name_the_settings_each_baseline_accepts(tmp_path):
               "{checklist: {colums: {}}, absence: {}, persistent_absence: {column:")
     text = str(e.value)
     assert "model.baseline_inputs" in text
-    assert "checklist: unknown setting 'colums' (accepted: columns, items)" in text
+    assert "checklist: unknown setting 'colums' (accepted: columns, items, label)" in text
     assert "unknown baseline 'absence' (baselines: base_rate, persistent_absence" in text

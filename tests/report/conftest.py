@@ -64,6 +64,9 @@ def _svg(title: str, raster: bool = False) -> str:
         '<defs><path id="m1" d="M 0 0 L 0 3.5"/><clipPath id="p1"><rect '
         'width="200" height="100"/></clipPath></defs>\n'
         f'<g id="figure_1" clip-path="url(#p1)"><use xlink:href="#m1" x="5" y="5"/>{image}'
+        # a drawn stand-in for a matplotlib chart: axes and one line
+        '<path d="M 10 90 L 190 90 M 10 90 L 10 10" stroke="#000"/>'
+        '<polyline points="10,80 60,60 110,40 190,20" fill="none" stroke="#06c"/>'
         f'<text x="10" y="50">{title}</text></g></svg>\n'
     )
 

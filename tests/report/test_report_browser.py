@@ -193,7 +193,8 @@ def test_every_figure_has_visible_content(visit, rendered, run_dir, name) -> Non
     path = _first_person(rendered) if name == "person" else rendered[name]
     v = visit(path)
     figures = v.page.evaluate(_FIGURES)
-    assert figures
+    # the caseload is a table with no chart; every other page has charts
+    assert figures or name == "caseload"
     for f in figures:
         assert f["w"] > 0 and f["h"] > 0, f["label"]
         assert f["drawn"] >= 3, f["label"]
