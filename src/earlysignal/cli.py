@@ -486,8 +486,9 @@ def _print_run(result: Any) -> None:
             out.print(f"  {key:<13} {result.reports[key]}")
     tracking = result.info.get("tracking")
     if tracking:
+        # soft_wrap: the command must stay on one line to work when pasted
         out.print(f"MLflow run {tracking['run_id']}; open the UI with:\n  "
-                  f"{tracking['ui_command']}")
+                  f"{tracking['ui_command']}", soft_wrap=True)
 
 
 def _check_folder(path: Path | None, option: str) -> None:

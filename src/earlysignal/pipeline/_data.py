@@ -165,10 +165,12 @@ def _synth(settings: dict[str, Any], folder: Path,
     from earlysignal.pipeline._cache import run_stage, stage_key, valid_manifest
 
     # YAML reads 2016-09-01 as a date; str() keys it as the generator reads it
-    key = stage_key(settings)
+    # the generator's own code too: a changed generator makes a changed cohort
+    code = _generator_digest()
+    key = stage_key(settings, code)
     if pseudo is not None:
         # the pseudonym of a fixed text tells a changed key without holding it
-        key = stage_key(settings, pseudo.one("earlysignal synthetic cohort"))
+        key = stage_key(settings, code, pseudo.one("earlysignal synthetic cohort"))
     # written aside and moved in, so a killed run never leaves a mix of cohorts
     if valid_manifest(folder.parent, "data", key) is None:
         run_stage(folder.parent, "data", key,
@@ -178,6 +180,19 @@ def _synth(settings: dict[str, Any], folder: Path,
     loaded.details["synth"] = settings
     loaded.privacy = _facts("synth", pseudo)
     return loaded
+
+
+def _generator_digest() -> str:
+    """A hash of the synthetic generator's source, so that a cohort made by an
+    earlier version of it is never reused as if it were today's."""
+    import hashlib
+    from importlib import resources
+
+    digest = hashlib.sha256()
+    files = resources.files("earlysignal.data.synth")
+    for name in sorted(f.name for f in files.iterdir() if f.name.endswith(".py")):
+        digest.update(files.joinpath(name).read_bytes())
+    return digest.hexdigest()
 
 
 def _write_synth(settings: dict[str, Any], folder: Path,
