@@ -42,7 +42,10 @@ def _one(seed: int, work: Path) -> dict[str, float]:
         "model_auc": round(gap["auc"]["model"], 4),
         "oracle_auc": round(gap["auc"]["oracle"], 4),
         "auc_gap": round(gap["auc"]["gap"], 4),
+        "auc_gap_95": f"{gap['auc']['gap_lower']:+.3f} to {gap['auc']['gap_upper']:+.3f}",
         "p_at_5pct_rel_gap": round(gap["precision_at_k"]["relative_gap"], 3),
+        "p_at_5pct_gap_95": (f"{gap['precision_at_k']['gap_lower']:+.3f} to "
+                             f"{gap['precision_at_k']['gap_upper']:+.3f}"),
         "ece": round(doc["pooled"]["model"]["ece"], 4),
         "seconds": round(time.perf_counter() - start, 1),
     }

@@ -75,3 +75,17 @@ def test_pairing_tells_a_tiny_consistent_gain_from_noise_and_resamples_people():
                                                                     "lower"]
     assert width > 1.5 * row_width
     assert r.n_people == 600 and r.n_rows == 2400
+
+
+def test_a_round_of_equal_scores_shares_its_places_among_everyone():
+    # a constant score (the base rate): every row of the round ties, so the
+    # expected precision at capacity is the round's outcome rate, whatever the
+    # order the rows arrive in
+    n = 2000
+    y = np.zeros(n)
+    y[-100:] = 1  # the outcomes all sit at the end of the input order
+    r = paired_replicates(y, {"flat": np.full(n, 0.3)}, [f"p{i}" for i in range(n)],
+                          np.zeros(n), "5%", n_boot=20, seed=1)
+    assert float(r.point["precision_at_k"][0]) == pytest.approx(0.05)
+    reps = r.draws["precision_at_k"][:, 0]
+    assert abs(reps.mean() - 0.05) < 0.01

@@ -207,8 +207,10 @@ def _caught_in_round(draw: np.ndarray, person: np.ndarray, starts: np.ndarray,
     m = min(n, int(2 * k.max()) + 64)
     while True:
         n_blocks = int(np.searchsorted(starts, m, side="left"))
-        if n_blocks < len(starts):
-            m = int(starts[n_blocks])   # the prefix ends on a block boundary
+        # the prefix ends on a block boundary: where the next block starts, or at
+        # the end of the round when the last block began inside it (a block cut
+        # short would share its places among the rows that happen to come first)
+        m = int(starts[n_blocks]) if n_blocks < len(starts) else n
         w = draw[:, person[:m]]
         count = np.add.reduceat(w, starts[:n_blocks], axis=1)
         pos = np.add.reduceat(w * y[:m], starts[:n_blocks], axis=1)
