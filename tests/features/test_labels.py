@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from earlysignal.data import CanonicalTables
-from earlysignal.errors import ConfigError, DataError
+from earlysignal.errors import ConfigError, DataError, EarlysignalWarning
 from earlysignal.features._labels import (
     LabelSpec,
     build_labels,
@@ -559,7 +559,7 @@ def test_a_first_label_is_never_a_repeat_outcome(case):
 # --------------------------------------------------------------------------- extract
 
 
-def test_an_extract_date_after_the_last_record_is_refused_with_the_rows_at_stake():
+def test_an_extract_date_after_the_last_record_censors_the_rows_at_stake():
     t = tables(last=None,
                people=people("a", "b", "c", "d"),
                events=events(("a", "2022-01-10", "youth_justice", "caution"),
@@ -568,27 +568,24 @@ def test_an_extract_date_after_the_last_record_is_refused_with_the_rows_at_stake
         T("2021-09-01"), T("2021-09-01"), T("2021-06-01"), T("2022-06-01"),
         T("2021-07-01")]})
     # Windows end 2022-09-01 (a: positive, b: runs past the data), 2022-06-01
-    # (c: observed), 2023-06-01 (b: censored even by the stated extract) and
-    # 2022-07-01 (d: observed): one row would silently become a negative.
-    with pytest.raises(ConfigError) as e:
-        build_labels(t, f, spec(followup={"extract_date": "2023-01-31"}))
-    msg = str(e.value)
+    # (c: observed), 2023-06-01 (b) and 2022-07-01 (d: observed). With the stated
+    # extract, b's first row would have read as an observed negative.
+    with pytest.warns(EarlysignalWarning) as w:
+        late = build_labels(t, f, spec(followup={"extract_date": "2023-01-31"}))
+    msg = str(w[0].message)
     assert "label.followup.extract_date: 2023-01-31 is after the data's last record "\
-        "(2022-07-15)" in msg
-    assert "1 cohort row whose 12m window runs past 2022-07-15, with no escalation "\
-        "seen, would be labelled negative as if fully observed" in msg
+        "(2022-07-15), so follow-up is taken to end on 2022-07-15: 3 cohort rows "\
+        "whose 12m windows run past it are set aside as censored rather than read "\
+        "as negatives" in msg
     assert "set it to the date the extract was taken, on or before 2022-07-15, or "\
         "leave it out so that the data's last record date is used" in msg
-    with pytest.raises(ConfigError, match="2 cohort rows whose 12m windows run"):
-        build_labels(t, f, spec(followup={"extract_date": "2023-07-01"},
-                                censoring="negative"))
-    with pytest.raises(ConfigError, match="no cohort row's 12m window runs past "
-                       "2022-07-15 yet, but any that did would be labelled negative"):
-        build_labels(t, f.iloc[2:3], spec(followup={"extract_date": "2022-07-16"}))
     same = build_labels(t, f, spec(followup={"extract_date": "2022-07-15"}))
     default = build_labels(t, f, spec(followup={}))
     assert default.extract_date == T("2022-07-15")
     pd.testing.assert_frame_equal(same.frame, default.frame)
+    # the late extract date changes nothing: b's first row is censored, not 0
+    pd.testing.assert_frame_equal(late.frame, default.frame)
+    assert late.frame["censored"].tolist() == [True, True, False, True, False]
     assert same.counts["censored_extract_ends"] == 3   # a, and b twice
 
 

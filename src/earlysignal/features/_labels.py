@@ -440,12 +440,13 @@ def build_labels(
     LabelResult
         ``frame`` keeps the cohort's row order.
 
-    Raises
-    ------
-    ConfigError
+    Warns
+    -----
+    EarlysignalWarning
         When ``label.followup.extract_date`` is after the data's last record
-        (:func:`last_record_date`): rows whose follow-up ran past the data would
-        read as fully observed negatives.
+        (:func:`last_record_date`): follow-up is taken to end at the last record,
+        so rows whose window runs past it are set aside as censored (counted under
+        ``censored_extract_ends``), never read as fully observed negatives.
 
     Examples
     --------
@@ -466,23 +467,26 @@ def build_labels(
     ([1, 0, 0, <NA>], [False, False, False, True])
     >>> res.counts["positives"], res.counts["censored_extract_ends"]
     (1, 1)
-    >>> build_labels(t, cohort, spec.model_copy(update={"followup": FollowUp(
-    ...     extract_date="2023-01-31")}))
-    Traceback (most recent call last):
-    ...
-    earlysignal.errors.ConfigError: label has 1 problem:
-      - label.followup.extract_date: 2023-01-31 is after the data's last record (2022-09-30), so follow-up would run past the data: 1 cohort row whose 12m window runs past 2022-09-30, with no escalation seen, would be labelled negative as if fully observed (hint: set it to the date the extract was taken, on or before 2022-09-30, or leave it out so that the data's last record date is used)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     late = build_labels(t, cohort, spec.model_copy(update={"followup":
+    ...         FollowUp(extract_date="2023-01-31")}))
+    >>> late.frame.equals(res.frame), "after the data's last record" in str(w[0].message)
+    (True, True)
     """
     f = pd.DataFrame({
         "person_id": cohort_frame["person_id"].astype("str").to_numpy(),
         "as_of": pd.to_datetime(cohort_frame["as_of"]).astype(_DATE).to_numpy(),
     })
     last = last_record_date(tables)
-    extract = (
+    stated = extract = (
         pd.Timestamp(spec.followup.extract_date)
         if spec.followup.extract_date is not None
         else latest_date(tables)
     )
+    if spec.followup.extract_date is not None and last is not None and extract > last:
+        extract = last  # follow-up cannot run past the data (warned below)
     horizon_end = pd.Series(spec.window.shift(f["as_of"]))  # type: ignore[arg-type]
     ends = _followup_ends(tables, f["person_id"], spec.followup, extract)
     followup_end = ends.min(axis=1)
@@ -516,38 +520,33 @@ def build_labels(
         "censor_reason": reason.where(censored).astype("str"),
         "escalated_before": before.astype(bool),
     })
-    if spec.followup.extract_date is not None:
-        _check_extract(extract, last, out, horizon_end, spec)
+    if stated > extract:
+        _warn_extract(stated, extract, out, horizon_end, spec)
     out.index = cohort_frame.index
     counts = _label_counts(out, spec, first)
     counts["rows_before_first_record"] = _before_first_record(tables, spec, f)
     return LabelResult(out, counts, extract)
 
 
-def _check_extract(extract: pd.Timestamp, last: pd.Timestamp | None,
-                   out: pd.DataFrame, horizon_end: pd.Series, spec: LabelSpec) -> None:
-    """Refuse an extract date after the data's last record.
+def _warn_extract(stated: pd.Timestamp, last: pd.Timestamp, out: pd.DataFrame,
+                  horizon_end: pd.Series, spec: LabelSpec) -> None:
+    """Say that follow-up was cut at the data's last record, and what that cost.
 
-    Follow-up would then seem to run on past the data, and rows whose window
-    reaches beyond the last record would read as observed negatives.
+    An extract date after the last record would let follow-up run on past the
+    data, so that rows whose window reaches beyond it read as observed negatives;
+    they are set aside as censored instead, and counted here.
     """
-    if last is None or extract <= last:
-        return
-    negative = out["label"].eq(0).fillna(False).astype(bool)
-    n = int((negative & ~out["censored"] & (horizon_end > last)).sum())
+    n = int((out["censored"] & (horizon_end > last)).sum())
     day = last.date()
-    if n:
-        at_stake = (f"{n} cohort row{'s' if n != 1 else ''} whose {spec.horizon} "
-                    f"window{'s run' if n != 1 else ' runs'} past {day}, with no "
-                    "escalation seen, would be labelled negative as if fully observed")
-    else:
-        at_stake = (f"no cohort row's {spec.horizon} window runs past {day} yet, "
-                    "but any that did would be labelled negative as if fully observed")
-    raise ConfigError("label", [
-        f"label.followup.extract_date: {extract.date()} is after the data's last "
-        f"record ({day}), so follow-up would run past the data: {at_stake} (hint: "
-        f"set it to the date the extract was taken, on or before {day}, or leave it "
-        "out so that the data's last record date is used)"])
+    warnings.warn(
+        f"label.followup.extract_date: {stated.date()} is after the data's last "
+        f"record ({day}), so follow-up is taken to end on {day}: {n:,} cohort "
+        f"row{'s' if n != 1 else ''} whose {spec.horizon} "
+        f"window{'s run' if n != 1 else ' runs'} past it "
+        f"{'are' if n != 1 else 'is'} set aside as censored rather than read as "
+        "negatives. Fix: set it to the date the extract was taken, on or before "
+        f"{day}, or leave it out so that the data's last record date is used",
+        EarlysignalWarning, stacklevel=3)
 
 
 def _before_first_record(tables: Mapping[str, pd.DataFrame], spec: LabelSpec,
