@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from earlysignal.data import fingerprint_file
+
 T = TypeVar("T")
 
 #: Where a run folder keeps one manifest per stage.
 MANIFESTS = ".stages"
 _TMP = ".tmp-"
-_CHUNK = 1 << 20
 
 
 def stage_key(*parts: Any) -> str:
@@ -51,7 +52,7 @@ def stage_key(*parts: Any) -> str:
 
 
 def file_hash(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in chunks.
+    """The SHA-256 of a file's bytes: the same fingerprint as the data's.
 
     Examples
     --------
@@ -61,11 +62,7 @@ def file_hash(path: Path) -> str:
     >>> file_hash(p)[:16]
     'ba7816bf8f01cfea'
     """
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return fingerprint_file(path)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
