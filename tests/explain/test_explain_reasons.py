@@ -170,3 +170,42 @@ def test_format_reasons_prints_both_directions_and_evidence():
         "that happened",
     ]
     assert format_reasons([]) == "No reasons: the score equals the base rate."
+
+
+def _ages(cohort) -> pd.Series:
+    people = cohort.tables["people"].set_index("person_id")["date_of_birth"]
+    frame = cohort.frame.reset_index(drop=True)
+    dob = pd.to_datetime(frame["person_id"].map(people))
+    return (frame["as_of"] - dob).dt.days / 365.25
+
+
+def test_typical_values_compare_the_same_age_band_and_date(cohort, cohort_model):
+    ex = explain(cohort_model, cohort.frame, cohort.metadata, tables=cohort.tables,
+                 peer_group="age band", age_bands=[10, 13, 15])
+    value, present, phrase = ex._typical
+    assert phrase == "people of their age"
+    frame = cohort.frame.reset_index(drop=True)
+    meta = {m.column: m for m in cohort.metadata}
+    age_col = next((c for c, m in meta.items() if m.aggregate == "age"), None)
+    age = frame[age_col] if age_col in frame else _ages(cohort)
+    band = np.searchsorted([10, 13, 15], age.to_numpy(), side="right")
+    col = "attendance_rate__ratio__1y"
+    for i in (3, 17, 40):
+        same = frame[(band == band[i]) & (frame["as_of"] == frame["as_of"][i])]
+        # a band is wider than a year group, so the medians differ from it
+        assert value.at[i, col] == pytest.approx(same[col].median())
+        assert present.at[i, col] == pytest.approx(same[col].notna().mean())
+
+
+def test_no_peer_group_compares_everyone_scored_at_the_date(cohort, cohort_model):
+    ex = explain(cohort_model, cohort.frame, cohort.metadata, tables=cohort.tables,
+                 peer_group="none")
+    value, _, phrase = ex._typical
+    assert phrase == "everyone scored"
+    frame = cohort.frame.reset_index(drop=True)
+    col = "attendance_rate__ratio__1y"
+    i = 17
+    same = frame[frame["as_of"] == frame["as_of"][i]]
+    assert value.at[i, col] == pytest.approx(same[col].median())
+    assert any("typical for everyone scored" in r.text
+               for pid, t in ex.scores.index[:50] for r in ex.reasons(pid, t))

@@ -7,7 +7,7 @@ DataFrames or plain objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ def explain(
     reference: pd.DataFrame | None = None,
     top: int = 3,
     n_jobs: int | None = None,
+    peer_group: str = "year group",
+    age_bands: Sequence[int] | None = None,
 ) -> Explanation:
     """Explain a fitted early-warning model's scores of the rows of ``features``.
 
@@ -74,6 +76,10 @@ def explain(
         Reasons per direction (raising, lowering) for each person.
     n_jobs : int, optional
         Threads for the contributions (LightGBM's default when None).
+    peer_group : {"year group", "age band", "none"}
+        Who "typical" compares a person with (the population's ``peer_group``).
+    age_bands : sequence of int, optional
+        Lower edges of the age bands, for ``peer_group="age band"``.
 
     Returns
     -------
@@ -112,7 +118,8 @@ def explain(
     X = view.encode(features)
     return Explanation(view=view, features=features, metadata=meta, info=info,
                        encoded=X, attribution=view.attribute(features, n_jobs),
-                       tables=tables, reference=reference, top=top)
+                       tables=tables, reference=reference, top=top,
+                       peers=(peer_group, tuple(age_bands or ())))
 
 
 class Explanation:
@@ -126,7 +133,8 @@ class Explanation:
                  metadata: dict[str, Any], info: pd.DataFrame, encoded: np.ndarray,
                  attribution: Attribution,
                  tables: Mapping[str, pd.DataFrame] | None,
-                 reference: pd.DataFrame | None, top: int) -> None:
+                 reference: pd.DataFrame | None, top: int,
+                 peers: tuple[str, tuple[int, ...]] = ("year group", ())) -> None:
         self._view = view
         self._features = features
         self._meta = metadata
@@ -138,6 +146,7 @@ class Explanation:
         self.base_value = float(attribution.base)
         self._tables = tables
         self._reference = reference
+        self._peers = peers
         self.top = top
         self._columns = list(info.index)
         self._G, self.families = family_matrix(info)
@@ -299,9 +308,11 @@ class Explanation:
     def _typical(self) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         ref = self._reference if self._reference is not None else self._features
         kinds = {c: str(self.feature_info.at[c, "kind"]) for c in self._columns}
-        ref_keys, phrase = comparison_groups(ref, self._tables, self._meta)
+        ref_keys, phrase = comparison_groups(ref, self._tables, self._meta,
+                                             *self._peers)
         typical = Typical(ref, ref_keys, self._columns, kinds, phrase)
-        keys, _ = comparison_groups(self._features, self._tables, self._meta)
+        keys, _ = comparison_groups(self._features, self._tables, self._meta,
+                                    *self._peers)
         as_of = (self._features["as_of"] if "as_of" in self._features.columns
                  else pd.Series(pd.NaT, index=self._features.index))
         value, present = typical.lookup(as_of, keys)

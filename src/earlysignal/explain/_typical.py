@@ -1,8 +1,9 @@
 """What is typical: medians among comparable people at the same as-of date.
 
-"Comparable" is the school year group when dates of birth are known (English year
-groups: born 1 September .. 31 August), else whole years of age from an ``age``
-feature, else everyone scored at that date.
+"Comparable" is the population's peer group: the school year group when dates of
+birth are known (English year groups: born 1 September .. 31 August), or the age
+band, falling back to whole years of age from an ``age`` feature, else everyone
+scored at that date.
 """
 
 from __future__ import annotations
@@ -34,25 +35,81 @@ def year_group(date_of_birth: pd.Series, as_of: pd.Series) -> pd.Series:
 
 def comparison_groups(
     frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame] | None,
-    metadata: Mapping[str, Any],
+    metadata: Mapping[str, Any], peer: str = "year group",
+    age_bands: Sequence[int] | None = None,
 ) -> tuple[np.ndarray | None, str]:
-    """Group number of each row and how to name the group in a sentence."""
-    if {"person_id", "as_of"} <= set(frame.columns) and tables is not None:
-        people = tables.get("people") if hasattr(tables, "get") else None
-        if people is not None and "date_of_birth" in people.columns:
-            dob = pd.Series(pd.to_datetime(people["date_of_birth"]).to_numpy(),
-                            index=people["person_id"].astype(str))
-            dob = dob[~dob.index.duplicated()]
-            births = frame["person_id"].astype(str).map(dob)
-            keys = year_group(births.reset_index(drop=True),
-                              frame["as_of"].reset_index(drop=True))
-            return keys.to_numpy(dtype=float), "their year group"
+    """Group number of each row and how to name the group in a sentence.
+
+    ``peer`` is the population's peer group: ``"year group"`` (the school year
+    group from dates of birth, else whole years of age), ``"age band"`` (the
+    bands whose lower edges ``age_bands`` gives, else whole years of age) or
+    ``"none"`` (everyone scored at the date).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"age": [19.5, 24.9, 25.0, 70.0]})
+    >>> meta = {"age": type("M", (), {"aggregate": "age"})()}
+    >>> keys, words = comparison_groups(f, None, meta, "age band", [18, 25, 65])
+    >>> keys.tolist(), words
+    ([0.0, 0.0, 1.0, 2.0], 'people of their age')
+    >>> comparison_groups(f, None, meta, "none")[1]
+    'everyone scored'
+    """
+    if peer == "none":
+        return None, "everyone scored"
+    if peer == "year group":
+        years = _year_groups(frame, tables)
+        if years is not None:
+            return years, "their year group"
+    age = _ages(frame, tables, metadata)
+    if age is None:
+        return None, "everyone scored"
+    if peer == "age band" and age_bands:
+        return _bands(age, age_bands), "people of their age"
+    return np.floor(age), "people of their age"
+
+
+def _year_groups(frame: pd.DataFrame,
+                 tables: Mapping[str, pd.DataFrame] | None) -> np.ndarray | None:
+    births = _births(frame, tables)
+    if births is None:
+        return None
+    keys = year_group(births, frame["as_of"].reset_index(drop=True))
+    return keys.to_numpy(dtype=float)
+
+
+def _births(frame: pd.DataFrame,
+            tables: Mapping[str, pd.DataFrame] | None) -> pd.Series | None:
+    """Each row's date of birth, from the people table (None when not known)."""
+    if not {"person_id", "as_of"} <= set(frame.columns) or tables is None:
+        return None
+    people = tables.get("people") if hasattr(tables, "get") else None
+    if people is None or "date_of_birth" not in people.columns:
+        return None
+    dob = pd.Series(pd.to_datetime(people["date_of_birth"]).to_numpy(),
+                    index=people["person_id"].astype(str))
+    dob = dob[~dob.index.duplicated()]
+    return frame["person_id"].astype(str).map(dob).reset_index(drop=True)
+
+
+def _ages(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame] | None,
+          metadata: Mapping[str, Any]) -> np.ndarray | None:
+    """Age in years at the as-of date: the age feature, else from dates of birth."""
     ages = [c for c, m in metadata.items()
             if getattr(m, "aggregate", None) == "age" and c in frame.columns]
     if ages:
-        age = pd.to_numeric(frame[ages[0]], errors="coerce").to_numpy(dtype=float)
-        return np.floor(age), "people their age"
-    return None, "everyone scored"
+        return pd.to_numeric(frame[ages[0]], errors="coerce").to_numpy(dtype=float)
+    births = _births(frame, tables)
+    if births is None:
+        return None
+    days = (pd.to_datetime(frame["as_of"]).reset_index(drop=True) - births).dt.days
+    return (days / 365.25).to_numpy(dtype=float)
+
+
+def _bands(age: np.ndarray, edges: Sequence[int]) -> np.ndarray:
+    """Band number of each age (-1 below the first edge; NaN when unknown)."""
+    band = np.searchsorted(np.asarray(edges, dtype=float), age, side="right") - 1.0
+    return np.where(np.isnan(age), np.nan, band)
 
 
 class Typical:

@@ -1,52 +1,22 @@
-"""HTML rendering of an audit summary with Jinja2 (autoescape on)."""
+"""HTML rendering of an audit summary, through the presentation kit's Jinja
+environment (autoescaped, the kit's number formats)."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
-import jinja2
 import pandas as pd
 
 from earlysignal.fairness._metrics import METRICS
-from earlysignal.present import trace_footer
+from earlysignal.present import environment, trace_footer
 
 #: The metrics shown in the page's tables: every group metric but the raw counts
 #: behind the rates and the signed calibration gap (the O/E ratio says it better).
 HEADLINE_METRICS = tuple(m for m in METRICS if m not in (
     "positives", "selected", "tp", "calibration_gap"))
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """A number for a table cell; blanks for missing values."""
-    if value is None:
-        return ""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(x):
-        return ""
-    if x.is_integer() and abs(x) >= 1:
-        return f"{int(x):,}"
-    return f"{x:.{digits}f}"
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals["fmt"] = fmt
-    return env
-
-
-def _template_text() -> str:
-    return (
-        resources.files("earlysignal.fairness")
-        .joinpath("templates/fairness.html.j2")
-        .read_text(encoding="utf-8")
-    )
 
 
 def _none(v: Any) -> Any:
@@ -100,7 +70,7 @@ def render(
         "mitigation": mitigation.to_dict("records"),
         "drift": drift.to_dict("records"),
     }
-    template = _environment().from_string(_template_text())
+    template = environment("earlysignal.fairness").get_template("fairness.html.j2")
     return template.render(
         s=summary,
         tables=tables,

@@ -6,16 +6,14 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 
 from earlysignal.impact._plots import curve_svg, projection_svg
-from earlysignal.present import trace_footer
+from earlysignal.present import environment, money, pct, trace_footer
 
 __all__ = ["ImpactResult"]
 
@@ -34,24 +32,9 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def _money(value: Any, currency: str = "GBP") -> str:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return ""
-    if math.isnan(x):
-        return ""
-    sign = "-" if x < 0 else ""
-    symbol = "£" if currency == "GBP" else f"{currency} "
-    return f"{sign}{symbol}{abs(x):,.0f}"
-
-
-def _pct(value: Any) -> str:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return "" if math.isnan(x) else f"{x * 100:.0f}%"
+def _symbol(currency: str) -> str:
+    """How an amount in ``currency`` is prefixed on the page."""
+    return "£" if currency == "GBP" else f"{currency} "
 
 
 def _records(df: pd.DataFrame | None) -> list[dict[str, Any]]:
@@ -119,11 +102,10 @@ class ImpactResult:
 
     def html(self) -> str:
         """A self-contained HTML report for commissioners."""
-        env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-        env.filters.update(num=_fmt, money=lambda v: _money(
-            v, self.settings.get("currency", "GBP")), pct=_pct)
-        template = env.from_string(resources.files("earlysignal.impact").joinpath(
-            "templates/impact.html.j2").read_text(encoding="utf-8"))
+        symbol = _symbol(self.settings.get("currency", "GBP"))
+        env = environment("earlysignal.impact", extra={
+            "num": _fmt, "money": lambda v: money(v, symbol)})
+        template = env.get_template("impact.html.j2")
         curve = (curve_svg(self.capacity_curve, self.settings.get("currency", "GBP"))
                  if len(self.capacity_curve) else "")
         proj = projection_svg(self.projections) if len(self.projections) else ""
@@ -200,9 +182,9 @@ def _summarise(r: ImpactResult) -> dict[str, Any]:
     for name, row in t.iterrows():
         lines.append(
             f"{row['label']}: reaches {row['escalations_selected']:.1f} of them "
-            f"({_pct(row['reach'])}); {row['averted']:.1f} escalations averted "
+            f"({pct(row['reach'], 0)}); {row['averted']:.1f} escalations averted "
             f"(95% interval {row['averted_lower']:.1f}-{row['averted_upper']:.1f}), "
-            f"net {_money(row['net'], st['currency'])} per round.")
+            f"net {money(row['net'], _symbol(st['currency']))} per round.")
         del name
     effect_text = ("assumed, not measured" if st["effect"]["source"] == "assumed"
                    else "as evaluated")

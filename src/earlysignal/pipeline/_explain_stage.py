@@ -101,7 +101,9 @@ def explain_stage(
     scored = rows[_KEYS].assign(score=scores, band=band,
                                 out_of_population=outside, population_note=notes)
 
-    ex = explain(model, rows[_KEYS + inputs], metadata, tables=tables)
+    peers = config.population
+    ex = explain(model, rows[_KEYS + inputs], metadata, tables=tables,
+                 peer_group=peers.peer_group, age_bands=peers.age_bands)
     reasons = ex.reasons_frame()
     reasons.to_parquet(out / "reasons.parquet", index=False)
     caseload = _caseload(scored, reasons, tables, latest, previous)

@@ -19,6 +19,7 @@ from earlysignal.pipeline._cache import checkpoint
 from earlysignal.pipeline._config import PipelineConfig
 from earlysignal.pipeline._data import LoadedData
 from earlysignal.pipeline._progress import Progress
+from earlysignal.present import Population
 
 
 def features_stage(
@@ -52,13 +53,14 @@ def features_stage(
 
 def group_columns(
     matrix: pd.DataFrame, metadata: Mapping[str, FeatureMeta], groups: Sequence[str],
-    source: str = "config",
+    source: str = "config", age_bands: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """The audit's group columns (``group_<name>``), each taken as of the as-of date.
 
     A group names a categorical feature (a characteristic such as ``sex``);
-    ``age_band`` is derived from the age feature. Missing values become ``unknown``
-    so that no row drops out of the audit silently.
+    ``age_band`` is derived from the age feature, in the population's
+    ``age_bands`` when given. Missing values become ``unknown`` so that no row
+    drops out of the audit silently.
     """
     by_name = {m.name: m for m in metadata.values() if m.kind == "categorical"}
     age = next((m for m in metadata.values() if m.aggregate == "age"), None)
@@ -66,7 +68,7 @@ def group_columns(
     problems = []
     for g in groups:
         if g == "age_band" and age is not None:
-            out["group_age_band"] = _age_band(matrix[age.column])
+            out["group_age_band"] = _age_band(matrix[age.column], age_bands)
         elif g in by_name:
             col = matrix[by_name[g].column].astype("str")
             out[f"group_{g}"] = col.where(matrix[by_name[g].column].notna(), "unknown")
@@ -80,9 +82,25 @@ def group_columns(
     return out
 
 
-def _age_band(age: pd.Series) -> pd.Series:
-    bands = pd.cut(age, bins=[-np.inf, 12, 14, 16, np.inf], right=False,
-                   labels=["under 12", "12-13", "14-15", "16+"])
+def _age_band(age: pd.Series, edges: Sequence[int] | None = None) -> pd.Series:
+    """Age bands: the population's (lower edges), else the school-age default.
+
+    Examples
+    --------
+    >>> ages = pd.Series([11.0, 13.5, 17.0, None, 30.0])
+    >>> _age_band(ages).tolist()
+    ['under 12', '12-13', '16+', 'unknown', '16+']
+    >>> _age_band(ages, [12, 18, 25]).tolist()
+    ['under 12', '12-17', '12-17', 'unknown', '25 and over']
+    """
+    if not edges:
+        bins, labels = [-np.inf, 12, 14, 16, np.inf], ["under 12", "12-13",
+                                                       "14-15", "16+"]
+    else:
+        bins = [-np.inf, *edges, np.inf]
+        labels = [f"under {edges[0]}", *Population(age_bands=list(edges))
+                  .age_band_labels()]
+    bands = pd.cut(age, bins=bins, right=False, labels=labels)
     return bands.astype("str").where(age.notna(), "unknown")
 
 
@@ -111,7 +129,8 @@ def model_stage(
         progress=progress.task("model", every=0) if progress else None,
     )
     groups = group_columns(matrix, metadata, config.fairness.groups,
-                           source=str(config.base_dir / "config"))
+                           source=str(config.base_dir / "config"),
+                           age_bands=config.population.age_bands)
     keyed = pd.concat([matrix[["person_id", "as_of"]], groups], axis=1)
     scores = ev.scores.merge(keyed, on=["person_id", "as_of"], how="left")
     scores.insert(int(cast(int, scores.columns.get_loc("model"))), "score",

@@ -156,10 +156,10 @@ class Population(_Words):
     characteristics: Characteristics = Field(
         default_factory=Characteristics, description="How characteristics are "
         "grouped (below).")
-    audited: list[str] | None = Field(None, description="Characteristics audited "
-                                      "for fairness (default: the fairness groups).")
-    age_bands: list[int] | None = Field(None, description="Lower edges of the age "
-                                        "bands of the audit, ascending.")
+    age_bands: list[int] | None = Field(
+        None, description="Lower edges of the age bands of the audit and of the "
+        "'age band' peer group, ascending (the audited characteristics are "
+        "fairness.groups).")
 
     @field_validator("age_bands")
     @classmethod
