@@ -38,3 +38,19 @@ def test_notes_and_sections_are_rendered():
         "Holm",
     ):
         assert text in html, text
+
+
+def test_the_page_states_each_reference_group_and_who_chose_it():
+    df = make_scores(2000, 9)
+    largest = df["ethnicity"].value_counts().index[0]
+    smaller = df["ethnicity"].value_counts().index[1]
+    default = audit(df, score="score", label="y", groups=["ethnicity", "sex"],
+                    top="10%", n_boot=20)
+    assert (f"ethnicity: {largest} (the largest group, the default)"
+            in default.html())
+    chosen = audit(df, score="score", label="y", groups=["ethnicity", "sex"],
+                   top="10%", n_boot=20, reference={"ethnicity": smaller})
+    html = chosen.html()
+    assert f"ethnicity: {smaller} (as set)" in html
+    sex = df["sex"].value_counts().index[0]
+    assert f"sex: {sex} (the largest group, the default)" in html

@@ -670,6 +670,23 @@ def _resampling_notes(inp: AuditInput, st: Settings) -> list[str]:
     return notes
 
 
+def _reference_note(tables: list[Table],
+                    reference: str | Mapping[str, str] | None) -> str:
+    """Which group each characteristic is compared with, and who chose it."""
+    parts = []
+    for t in tables:
+        if t.period or t.group_by == OVERALL:
+            continue
+        wanted = (reference.get(t.group_by) if isinstance(reference, Mapping)
+                  else reference)
+        chosen = t.names[_reference(t, reference)]
+        why = ("as set" if wanted is not None and wanted == chosen
+               else "the largest group, the default")
+        parts.append(f"{t.group_by}: {chosen} ({why})")
+    return "Reference groups, against which disparities are measured: " + \
+        "; ".join(parts) + "."
+
+
 def _notes(
     inp: AuditInput,
     st: Settings,
@@ -689,6 +706,7 @@ def _notes(
             "are expected values under random tie-breaking, not one arbitrary order."
         )
     notes += _resampling_notes(inp, st)
+    notes.append(_reference_note(tables, st.reference))
     notes.append(
         f"Flags: ratio to the reference outside {st.band[0]:g}-{st.band[1]:g} and parity "
         f"rejected by a two-sided bootstrap test with Holm's correction over all {n_tests} "
