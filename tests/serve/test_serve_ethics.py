@@ -4,6 +4,7 @@ withheld by the disclosure rule."""
 from __future__ import annotations
 
 import pandas as pd
+
 from report._html import Page
 
 COLS = ["group", "people", "share", "reviewed", "rate", "agree", "not_agree",

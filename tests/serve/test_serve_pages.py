@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from report._html import Page
-
 from earlysignal.report import Caseload, PractitionerSummary, read_run
+from report._html import Page
 
 
 def _section(html: str, heading_id: str) -> str:

@@ -8,6 +8,12 @@ templates through the shared presentation kit, so that the service and the stati
 reports say the same things in the same words.
 """
 
-from earlysignal.serve._settings import DB_FILE, ServeError, configure, database, migrate
+from earlysignal.serve._settings import (
+    DB_FILE,
+    ServeError,
+    configure,
+    database,
+    migrate,
+)
 
 __all__ = ["DB_FILE", "ServeError", "configure", "database", "migrate"]

@@ -99,7 +99,8 @@ def review_table(people: pd.DataFrame, judged: pd.DataFrame,
     rows = []
     for gb in (OVERALL, *group_by):
         values = np.full(len(df), ALL) if gb == OVERALL else cols[gb]
-        names = list(dict.fromkeys([*(order or {}).get(gb, []), *sorted(set(values))]))
+        present = sorted({str(x) for x in values})
+        names = list(dict.fromkeys([*(order or {}).get(gb, []), *present]))
         for name in names:
             key = (gb, str(name))
             rows.append(_row(gb, str(name), df[values == name],

@@ -5,7 +5,7 @@ aggregates are broken down by. The service computes nothing the run did not."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,7 +79,7 @@ def fairness_groups(run: RunFolder) -> list[str]:
     return list(run.population.characteristics.protected)
 
 
-def as_of_groups(characteristics: pd.DataFrame, people: Sequence[str],
+def as_of_groups(characteristics: pd.DataFrame, people: Iterable[str],
                  attributes: Sequence[str], as_of: pd.Timestamp
                  ) -> pd.DataFrame:
     """Each person's value of each attribute valid at ``as_of`` ("not recorded"
@@ -111,7 +111,7 @@ def as_of_groups(characteristics: pd.DataFrame, people: Sequence[str],
     return out
 
 
-def person_row(cl: pd.DataFrame, person_id: str) -> Mapping[str, object] | None:
+def person_row(cl: pd.DataFrame, person_id: str) -> dict[str, object] | None:
     """The caseload row of one person, or None."""
     mine = cl[cl["person_id"] == person_id]
-    return None if mine.empty else mine.iloc[0].to_dict()
+    return None if mine.empty else {str(k): v for k, v in mine.iloc[0].items()}

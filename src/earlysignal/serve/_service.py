@@ -3,7 +3,6 @@ audit log. Each configures Django for the chosen database first."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any

@@ -138,6 +138,9 @@ def secret_key(db: dict[str, Any]) -> str:
 
 
 def _settings(db: dict[str, Any], debug: bool) -> dict[str, Any]:
+    # Secure cookies are never sent back over plain HTTP, not even to 127.0.0.1
+    # (Chromium drops them there), so they are asked for behind TLS only
+    https = bool(os.environ.get("EARLYSIGNAL_HTTPS"))
     return {
         "DEBUG": debug,
         "SECRET_KEY": secret_key(db),
@@ -181,13 +184,13 @@ def _settings(db: dict[str, Any], debug: bool) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Strict",
         "SESSION_COOKIE_AGE": 8 * 3600,
         "SESSION_EXPIRE_AT_BROWSER_CLOSE": True,
-        "SESSION_COOKIE_SECURE": True,
-        "CSRF_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SECURE": https,
+        "CSRF_COOKIE_SECURE": https,
         "CSRF_COOKIE_HTTPONLY": True,
         "CSRF_COOKIE_SAMESITE": "Strict",
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
-        "SECURE_REFERRER_POLICY": "no-referrer",
+        "SECURE_REFERRER_POLICY": "same-origin",
         "AUTH_PASSWORD_VALIDATORS": [
             {"NAME": "django.contrib.auth.password_validation."
                      "UserAttributeSimilarityValidator"},
