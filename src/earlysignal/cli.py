@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.text import Text
 
 from earlysignal.errors import EarlysignalError, EarlysignalWarning
+from earlysignal.serve._cli import audit_app, users_app
+from earlysignal.serve._cli import serve as _serve
 
 app = typer.Typer(
     name="earlysignal",
@@ -515,6 +517,12 @@ def _show_warning(message: Any, category: type[Warning], filename: str,
 
 
 _python_show_warning = warnings.showwarning
+
+
+# the review service's commands live in their own module
+app.command("serve")(_serve)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit-log")
 
 
 def main() -> None:

@@ -1,0 +1,95 @@
+"""The data behind each page of the service, from the run's files and the
+database; the views only check access, log and render."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from earlysignal.report import Caseload, PractitionerSummary, RunFolder
+from earlysignal.serve import _data
+from earlysignal.serve._aggregates import review_table
+
+__all__ = ["caseload_summary", "ethics_summary", "history", "person_summary"]
+
+_CACHE: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+_LOCK = threading.Lock()
+
+
+class TeamCaseload(Caseload):
+    """The run's caseload limited to some teams (the report's own view of it)."""
+
+    def __init__(self, run: RunFolder, teams: Iterable[str], link: str) -> None:
+        self.teams = sorted(set(teams))
+        cl = _data.caseload(run)
+        mine = cl[cl["team"].isin(self.teams)]
+        super().__init__(run, links={p: link.format(p) for p in mine["person_id"]})
+
+    def frame(self) -> pd.DataFrame:
+        cl = super().frame()
+        team = _data.caseload(self.run).set_index("person_id")["team"]
+        return cl[cl["person_id"].map(team).isin(self.teams)].reset_index(drop=True)
+
+
+def caseload_summary(run: RunFolder, teams: Iterable[str], link: str
+                     ) -> dict[str, Any]:
+    """The caseload report's summary for the given teams (cached per run)."""
+    key = (str(run.path), tuple(sorted(set(teams))))
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = TeamCaseload(run, key[1], link).summarize()
+            if len(_CACHE) > 64:
+                _CACHE.pop(next(iter(_CACHE)))
+        return _CACHE[key]
+
+
+def person_summary(run: RunFolder, person_id: str) -> dict[str, Any]:
+    """What the static practitioner page renders for this person (its context)."""
+    page = PractitionerSummary(run, person_id)
+    return {**page.context(), "trace": run.trace, "v": run.population}
+
+
+def history(person_id: str, runs: Iterable[Any], judgements: Iterable[Any],
+            current_band: str) -> dict[str, Any]:
+    """The person's band in every published run and their earlier judgements,
+    each saying whether the band has changed since."""
+    bands = []
+    for r in runs:
+        try:
+            row = _data.person_row(_data.caseload(_data.open_run(r.path)), person_id)
+        except Exception as e:  # a run folder moved away: say so, keep the rest
+            bands.append({"run": r.name, "as_of": r.as_of, "band": "",
+                          "note": f"run folder unavailable ({type(e).__name__})"})
+            continue
+        if row is not None:
+            bands.append({"run": r.name, "as_of": r.as_of,
+                          "band": str(row.get("band") or ""), "note": ""})
+    earlier = [{"j": j, "changed": j.band != current_band} for j in judgements]
+    return {"bands": bands, "judgements": earlier}
+
+
+def ethics_summary(run: RunFolder, judged: pd.DataFrame, min_cell: int
+                   ) -> dict[str, Any]:
+    """Band shares, review rates and judgements by band, team and the audited
+    characteristics, for everyone in the run's caseload."""
+    cl = _data.caseload(run)
+    names = [str(b["name"]) for b in run.bands or []]
+    attrs = _data.fairness_groups(run)
+    people = cl[["person_id", "band", "team"]].copy()
+    people["band"] = people["band"].astype(str)
+    tables = run.tables
+    if tables is not None and attrs and len(cl):
+        groups = _data.as_of_groups(tables["characteristics"], people["person_id"],
+                                    attrs, pd.Timestamp(cl["as_of"].max()))
+        people = people.merge(groups, on="person_id", how="left")
+    else:
+        attrs = []
+    by = ["band", "team", *attrs]
+    table = review_table(people, judged, by, min_cell=min_cell,
+                         order={"band": names})
+    return {"rows": table.to_dict("records"), "min_cell": min_cell,
+            "group_by": by, "n": len(people),
+            "reviewed": int(judged["person_id"].nunique()) if len(judged) else 0}
