@@ -518,6 +518,11 @@ def _parse_date(text: str, option: str) -> date:
         ) from e
 
 
+from earlysignal._monitor_cli import monitor_command  # noqa: E402
+
+app.command("monitor")(monitor_command)
+
+
 def _show_warning(message: Any, category: type[Warning], filename: str,
                   lineno: int, file: Any = None, line: str | None = None) -> None:
     if issubclass(category, EarlysignalWarning):
