@@ -94,7 +94,9 @@ def codes(ref: pd.Series, cur: pd.Series, categorical: bool, bins: int
     k = len(edges) + 2
 
     def num(v: np.ndarray) -> np.ndarray:
-        return np.where(np.isfinite(v), np.searchsorted(edges, v, side="right"), k - 1)
+        # bins (.., e1], (e1, e2], .., (e_last, ..): a lumpy count keeps its zeros
+        # apart from the rest even when most quantiles are zero
+        return np.where(np.isfinite(v), np.searchsorted(edges, v, side="left"), k - 1)
     return num(rv).astype(np.int64), num(cv).astype(np.int64), k
 
 

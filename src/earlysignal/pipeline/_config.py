@@ -365,8 +365,8 @@ class PipelineConfig(_Section):
 
 
 _SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
-             "fairness", "impact", "tracking", "reports", "population", "model_card",
-             "output")
+             "fairness", "impact", "monitor", "tracking", "reports", "population",
+             "model_card", "output")
 
 
 def load_config(path: str | Path, *, include_roots: tuple[str | Path, ...] = ()
@@ -513,6 +513,7 @@ _PARSERS: dict[str, Any] = {
     "tracking": _section(TrackingSection, "tracking"),
     "reports": _section(ReportsSection, "reports"),
     "impact": _section(ImpactSection, "impact"),
+    "monitor": _section(MonitorSection, "monitor"),
     "population": _section(Population, "population"),
     "cohort": lambda v, s: CohortSpec.from_config(v, source=s, path="cohort"),
     "label": lambda v, s: LabelSpec.from_config(v, source=s, path="label"),
@@ -520,5 +521,5 @@ _PARSERS: dict[str, Any] = {
 }
 
 __all__ = ["DataSection", "FairnessSection", "ModelSection", "PipelineConfig",
-           "ImpactSection", "ReportsSection", "SynthSource", "TrackingSection",
+           "ImpactSection", "MonitorSection", "ReportsSection", "SynthSource", "TrackingSection",
            "config_from_dict", "load_config"]
