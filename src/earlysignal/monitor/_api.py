@@ -10,9 +10,15 @@ import numpy as np
 import pandas as pd
 
 from earlysignal.disclosure import decide
+from earlysignal.model import Capacity
 from earlysignal.monitor._demand import demand_check
-from earlysignal.monitor._drift import DriftSettings, Item, calibrate, drift_table, \
-    psi_with_null
+from earlysignal.monitor._drift import (
+    DriftSettings,
+    Item,
+    calibrate,
+    drift_table,
+    psi_with_null,
+)
 from earlysignal.monitor._freshness import FreshnessSettings, freshness
 from earlysignal.monitor._performance import (
     expected_performance,
@@ -20,7 +26,6 @@ from earlysignal.monitor._performance import (
     selection,
 )
 from earlysignal.monitor._result import MonitorResult
-from earlysignal.model import Capacity
 
 
 @dataclass
@@ -195,8 +200,9 @@ def expected_table(cur: pd.DataFrame, settings: MonitorSettings) -> pd.DataFrame
     for d, part in cur.groupby("as_of", sort=True):
         e = expected_performance(part["score"].to_numpy(), settings.capacity,
                                  draws=settings.draws, seed=settings.seed)
-        rows.append({"as_of": pd.Timestamp(d), "closed": bool(part["label"].notna()
-                                                               .all()), **e})
+        rows.append({"as_of": pd.Timestamp(str(d)),
+                     # closed: outcomes are known (censored rows aside)
+                     "closed": bool(part["label"].notna().any()), **e})
     return pd.DataFrame(rows)
 
 
@@ -215,7 +221,7 @@ def realised_table(cur: pd.DataFrame, settings: MonitorSettings) -> pd.DataFrame
                                  seed=settings.seed)
         e = expected_performance(part["score"].to_numpy(), settings.capacity,
                                  draws=settings.draws, seed=settings.seed)
-        rows.append({"as_of": pd.Timestamp(d), **r,
+        rows.append({"as_of": pd.Timestamp(str(d)), **r,
                      **{f"expected_{k_}": v for k_, v in e.items()
                         if k_ not in ("n", "k")}})
     out = pd.DataFrame(rows)

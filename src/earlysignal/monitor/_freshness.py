@@ -100,7 +100,7 @@ def freshness(tables: Mapping[str, pd.DataFrame], *, trained_to: pd.Timestamp,
         "stopped", "late" or "not judged"), reason (a sentence).
     """
     rows = source_rows(tables)
-    out = [_one(name, g, trained_to, extract_end, settings)
+    out = [_one(str(name), g, trained_to, extract_end, settings)
            for name, g in rows.groupby("source", sort=True)]
     return pd.DataFrame(out)
 

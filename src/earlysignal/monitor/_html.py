@@ -38,7 +38,8 @@ def render(result: MonitorResult) -> str:
 def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     if not isinstance(df, pd.DataFrame) or df.empty:
         return []
-    return df.replace({np.nan: None}).to_dict("records")
+    return [{str(k): v for k, v in row.items()}
+            for row in df.replace({np.nan: None}).to_dict("records")]
 
 
 def precision_chart(result: MonitorResult, width: int = 640, height: int = 220
@@ -80,11 +81,11 @@ def precision_chart(result: MonitorResult, width: int = 640, height: int = 220
     if not r.empty:
         index = {d: i for i, d in enumerate(dates)}
         for row in r.to_dict("records"):
-            i = index.get(pd.Timestamp(row["as_of"]))
+            at = index.get(pd.Timestamp(row["as_of"]))
             v = row["precision_at_k"]
-            if i is None or v is None or not np.isfinite(v):
+            if at is None or v is None or not np.isfinite(v):
                 continue
-            parts.append(f'<rect x="{x(i) - 4:.1f}" y="{y(v) - 4:.1f}" width="8" '
+            parts.append(f'<rect x="{x(at) - 4:.1f}" y="{y(v) - 4:.1f}" width="8" '
                          'height="8" fill="#c0392b"/>')
     if ev is not None:
         parts.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y(ev):.1f}" '

@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from earlysignal.bootstrap import people, percentile_interval, person_draws, weighted_auc
+from earlysignal.bootstrap import (
+    people,
+    percentile_interval,
+    person_draws,
+    weighted_auc,
+)
 from earlysignal.model import Capacity
 
 

@@ -91,7 +91,9 @@ def _inputs(run: Path, config: PipelineConfig, tables: CanonicalTables, out: Pat
             log: Callable[[str], None]) -> MonitorInputs:
     ref, metadata = read_feature_matrix(run / "features")
     model = joblib.load(run / "model.joblib")
-    inputs = model_inputs(metadata, use_protected=config.model.use_protected)
+    # the metadata as the model stage saw it: a plain mapping of column to meta
+    meta_map: dict[str, Any] = dict(metadata)
+    inputs = model_inputs(meta_map, use_protected=config.model.use_protected)
     trained_to = _trained_to(config, ref)
     extract_end = pd.Timestamp(source_rows(tables)["date"].max()).normalize()
     if extract_end <= trained_to:
