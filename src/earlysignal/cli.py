@@ -88,6 +88,12 @@ def synth(
     end: Annotated[
         str, typer.Option(help="Last day of the records, the extract date (YYYY-MM-DD).")
     ] = DEMO_END,
+    population_end: Annotated[
+        str | None, typer.Option(
+            help="End of the span whose pupils make up the cohort (default: --end). "
+                 "Keep it and move --end later for a later extract of the same "
+                 "cohort.")
+    ] = None,
 ) -> None:
     """Generate the synthetic multi-agency cohort as canonical Parquet tables.
 
@@ -96,12 +102,18 @@ def synth(
     (pipelines/demo.yaml), so the two can be used together.
 
     Example: earlysignal synth --people 2000 --seed 7 --out data/synth
+
+    A later extract of that cohort, a year on (the same people and records up to
+    2024-08-31, plus the year since):
+    earlysignal synth --people 2000 --seed 7 --end 2025-08-31
+    --population-end 2024-08-31 --out data/synth-2025
     """
     from earlysignal.data.synth import SynthConfig, write_cohort
 
     if attendance not in ("termly", "daily"):
         raise typer.BadParameter("use termly or daily", param_hint="--attendance")
     config = SynthConfig(people=people, seed=seed, start=start, end=end,
+                         population_end=population_end,
                          as_of_dates=_quarter_starts(start, end),
                          attendance="daily" if attendance == "daily" else "termly")
     with console.status(f"generating {people:,} young people"):
@@ -506,6 +518,11 @@ def _parse_date(text: str, option: str) -> date:
         raise typer.BadParameter(
             f"'{text}' is not a date; use YYYY-MM-DD", param_hint=option
         ) from e
+
+
+from earlysignal._monitor_cli import monitor_command  # noqa: E402
+
+app.command("monitor")(monitor_command)
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str,

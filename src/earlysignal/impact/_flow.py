@@ -485,6 +485,41 @@ class DemandModel:
                 "lower", "upper"]
         return out[cols + [c for c in out.columns if c not in cols]]
 
+    def project_quarters(self, quarters: int = 4, *, draws: int = 200,
+                         seed: int = 0) -> pd.DataFrame:
+        """The no-programme projection quarter by quarter from the origin.
+
+        Returns
+        -------
+        DataFrame
+            quarter (1 = the three months from the origin), service, measure
+            (``caseload``, ``entries``), estimate, lower, upper (95% predictive
+            interval over ``draws`` posterior draws with multinomial moves).
+        """
+        rng = np.random.default_rng(seed)
+        months = 3 * quarters
+        out = _quarterly(*self._run(self.transition_matrices, months, None)[:2],
+                         quarters)
+        sims = [_quarterly(*self._run(self._draw(rng), months, rng)[:2], quarters)
+                ["estimate"].to_numpy() for _ in range(draws)]
+        if sims:
+            out["lower"] = np.percentile(np.stack(sims), 2.5, axis=0)
+            out["upper"] = np.percentile(np.stack(sims), 97.5, axis=0)
+        else:
+            out["lower"] = out["upper"] = np.nan
+        return out
+
+    def observed_quarters(self, quarters: int = 4) -> pd.DataFrame:
+        """What the tables show for the people on roll at the origin, per quarter
+        (as :meth:`project_quarters` summarises a projection)."""
+        p = self.panel
+        on_ids = p.person_id[(p.state[:, -1] >= 0) & (p.state[:, -1] < LEFT)]
+        end = self.origin_ + pd.DateOffset(months=3 * quarters)
+        sub = {k: self.tables[k][self.tables[k]["person_id"].astype(str).isin(on_ids)]
+               for k in ("people", "episodes", "events")}
+        occ, flows = _occupancy_flows(state_panel(sub, self.origin_, end).state)
+        return _quarterly(occ, flows, quarters)
+
     def observed(self, years: int = 3) -> pd.DataFrame:
         """What the full tables show for the same people after the origin.
 
@@ -500,6 +535,20 @@ class DemandModel:
         occ, flows = _occupancy_flows(full.state)
         ev = {k: v[:, :-1].sum(0).astype(float) for k, v in full.events.items()}
         return _summarise_observed(occ, flows, ev, years)
+
+
+def _quarterly(occ: np.ndarray, flows: np.ndarray, quarters: int) -> pd.DataFrame:
+    """Caseload (mean over the quarter's month starts) and entries per quarter."""
+    rows = []
+    for measure, series, how in (("caseload", _service_occupancy(occ), "mean"),
+                                 ("entries", _service_entries(flows), "sum")):
+        for name, v in series.items():
+            for q in range(quarters):
+                part = v[3 * q: 3 * (q + 1)]
+                rows.append({"quarter": q + 1, "service": name, "measure": measure,
+                             "estimate": float(part.mean() if how == "mean"
+                                               else part.sum())})
+    return pd.DataFrame(rows)
 
 
 def _add_entrants(cohorts: np.ndarray, n: np.ndarray, birth: np.ndarray,

@@ -9,6 +9,7 @@ from earlysignal.pipeline._config import (
 )
 from earlysignal.pipeline._data import LoadedData, load_data
 from earlysignal.pipeline._inspect import explain_run_person, run_tables
+from earlysignal.pipeline._monitor import monitor_run
 from earlysignal.pipeline._progress import Progress
 from earlysignal.pipeline._run import STAGES, RunResult, library_versions, run_pipeline
 from earlysignal.pipeline._score import check_feature_set, score_people
@@ -40,4 +41,5 @@ __all__ = [
     "score_people",
     "load_config",
     "load_data",
+    "monitor_run",
 ]

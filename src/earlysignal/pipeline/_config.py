@@ -281,6 +281,28 @@ class ImpactSection(_Section):
                                    "fairness-constrained strategy, e.g. ethnicity.")
 
 
+class MonitorSection(_Section):
+    """The run in use: a later extract checked against it (`earlysignal monitor`)."""
+
+    data: str | None = Field(None, description="The later extract for a scheduled "
+                             "check: a folder of canonical tables or a mapping YAML "
+                             "(--data overrides it).")
+    out: str | None = Field(None, description="Where the check writes (default: "
+                            "RUN/monitor).")
+    alpha: float = Field(0.05, gt=0, lt=1, description="Chance of any false drift "
+                         "alert over all items checked together.")
+    min_psi: float = Field(0.1, ge=0, description="Smallest PSI that may alert.")
+    null_draws: int = Field(200, ge=20, description="Resamples of people for the "
+                            "drift thresholds.")
+    n_boot: int = Field(500, ge=0, description="Person resamples for the "
+                        "realised figures' intervals.")
+    draws: int = Field(1000, ge=50, description="Simulated cohorts for the "
+                       "expected figures.")
+    window_months: int = Field(6, ge=1, description="Recent complete months "
+                               "compared with history per source.")
+    seed: int = 0
+
+
 class ReportsSection(_Section):
     """Which reports a run writes."""
 
@@ -316,6 +338,8 @@ class PipelineConfig(_Section):
                                       description="MLflow settings (below).")
     impact: ImpactSection = Field(ImpactSection(),
                                   description="Impact estimate (below).")
+    monitor: MonitorSection = Field(MonitorSection(),
+                                    description="Checks of the run in use (below).")
     reports: ReportsSection = Field(ReportsSection(),
                                     description="Report settings (below).")
     population: Population = Field(Population(), description="Who is scored and "
@@ -341,8 +365,8 @@ class PipelineConfig(_Section):
 
 
 _SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
-             "fairness", "impact", "tracking", "reports", "population", "model_card",
-             "output")
+             "fairness", "impact", "monitor", "tracking", "reports", "population",
+             "model_card", "output")
 
 
 def load_config(path: str | Path, *, include_roots: tuple[str | Path, ...] = ()
@@ -489,6 +513,7 @@ _PARSERS: dict[str, Any] = {
     "tracking": _section(TrackingSection, "tracking"),
     "reports": _section(ReportsSection, "reports"),
     "impact": _section(ImpactSection, "impact"),
+    "monitor": _section(MonitorSection, "monitor"),
     "population": _section(Population, "population"),
     "cohort": lambda v, s: CohortSpec.from_config(v, source=s, path="cohort"),
     "label": lambda v, s: LabelSpec.from_config(v, source=s, path="label"),
@@ -496,5 +521,5 @@ _PARSERS: dict[str, Any] = {
 }
 
 __all__ = ["DataSection", "FairnessSection", "ModelSection", "PipelineConfig",
-           "ImpactSection", "ReportsSection", "SynthSource", "TrackingSection",
+           "ImpactSection", "MonitorSection", "ReportsSection", "SynthSource", "TrackingSection",
            "config_from_dict", "load_config"]

@@ -20,6 +20,7 @@ from earlysignal.pipeline._config import (
     FairnessSection,
     ImpactSection,
     ModelSection,
+    MonitorSection,
     PipelineConfig,
     ReportsSection,
     SynthSource,
@@ -38,6 +39,7 @@ _SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("model", ModelSection, "How the model is trained and judged."),
     ("fairness", FairnessSection, "What the fairness audit compares."),
     ("impact", ImpactSection, "What targeting at capacity would achieve."),
+    ("monitor", MonitorSection, "How `earlysignal monitor` checks the run in use."),
     ("tracking", TrackingSection, "Where the run is logged."),
     ("reports", ReportsSection, "Which reports are written."),
     ("population", Population, "Who is scored and how the pages speak of them; "

@@ -5,9 +5,11 @@ from earlysignal.tracking._mlflow import (
     TrackedRun,
     TrackingError,
     load_scorer,
+    log_monitor_metrics,
     log_run,
     open_run,
 )
 
-__all__ = ["DEFAULT_URI", "TrackedRun", "TrackingError", "load_scorer", "log_run",
+__all__ = ["DEFAULT_URI", "TrackedRun", "TrackingError", "load_scorer",
+           "log_monitor_metrics", "log_run",
            "open_run"]

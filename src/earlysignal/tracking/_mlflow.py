@@ -324,3 +324,23 @@ def _resolve(model_uri: str, tracking_uri: str | None) -> tuple[str, str]:
     if uri.startswith("runs:/") and uri.count("/") == 1:
         uri += f"/{SCORER}"
     return uri, tracking_uri or DEFAULT_URI
+
+
+def log_monitor_metrics(run_id: str, tracking_uri: str,
+                        metrics: list[tuple[str, float, int]]) -> int:
+    """Add a monitoring check's figures to an existing run as metrics.
+
+    Each is ``(name, value, step)``; the step is the as-of date as YYYYMMDD, so
+    that MLflow draws each figure as a series over scoring dates. Missing values
+    are not logged. Returns the number logged.
+    """
+    mlflow = _mlflow()
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    batch = [Metric(_metric_name(name), float(value), now, int(step))
+             for name, value, step in metrics if _published(value)]
+    client = mlflow.tracking.MlflowClient(absolute_uri(tracking_uri))
+    for start in range(0, len(batch), 1000):  # the store's batch limit
+        client.log_batch(run_id, metrics=batch[start:start + 1000])
+    return len(batch)

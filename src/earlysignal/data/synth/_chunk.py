@@ -3,6 +3,12 @@
 A chunk depends only on the config and its own index: its random numbers come from
 ``SeedSequence(seed, spawn_key=(chunk, part))``, one stream per part of the model, so
 chunks can be generated in any order (or in parallel) with the same result.
+
+Every chunk is simulated up to the config's ``world_end``, which depends on
+``population_end`` but not on ``end``, and then cut at ``end`` as an extract taken
+that day would show it (:func:`cut_at`): so a later ``end`` gives the same records up
+to the earlier one, plus what happened since. Each school year after
+``population_end`` adds one chunk, the year group that joins Year 4 that September.
 """
 
 from __future__ import annotations
@@ -79,8 +85,41 @@ class Context:
 
     @cached_property
     def cal(self) -> Calendar:
+        """The simulated calendar, to ``world_end`` (records are cut at ``end``)."""
         return Calendar(np.datetime64(self.config.start, "D"),
-                        np.datetime64(self.config.end, "D"))
+                        np.datetime64(self.config.world_end, "D"))
+
+    @cached_property
+    def end(self) -> np.datetime64:
+        """The extract date: nothing later is in the tables."""
+        return np.datetime64(self.config.end, "D")
+
+    @cached_property
+    def end_months(self) -> int:
+        """Months from the span start to ``end``, inclusive."""
+        return int(np.datetime64(self.config.end, "M").astype(np.int64)
+                   - self.cal.first_month + 1)
+
+    @cached_property
+    def population_months(self) -> int:
+        """Months from the span start to ``population_end``, inclusive."""
+        return int(np.datetime64(str(self.config.population_end), "M")
+                   .astype(np.int64) - self.cal.first_month + 1)
+
+    @cached_property
+    def later_year_groups(self) -> list[int]:
+        """Birth school years of the year groups that join Year 4 after
+        ``population_end`` and by ``end``: one chunk each."""
+        last = int(self.cal.school_year[self.population_months - 1])
+        upto = int(self.cal.school_year[self.end_months - 1])
+        return [year - 9 for year in range(last + 1, upto + 1)]
+
+    @cached_property
+    def year_group_size(self) -> int:
+        """People in one birth year group of the main population."""
+        s0 = int(self.cal.school_year[0])
+        s1 = int(self.cal.school_year[self.population_months - 1])
+        return max(1, round(self.config.people / (s1 - 9 - (s0 - 16) + 1)))
 
     @cached_property
     def chain(self) -> mdl.Chain:
@@ -157,19 +196,25 @@ class People:
         return (m >= self.first[:, None]) & (m <= self.last[:, None])
 
 
-def make_people(ctx: Context, rng: np.random.Generator, first_id: int, n: int) -> People:
+def make_people(ctx: Context, rng: np.random.Generator, first_id: int, n: int,
+                year_group: int | None = None) -> People:
     cal, p = ctx.cal, mdl.PARAMS
     m_count = cal.n_months
-    s0, s1 = int(cal.school_year[0]), int(cal.school_year[-1])
+    s0 = int(cal.school_year[0])
+    s1 = int(cal.school_year[ctx.population_months - 1])
     # birth school-year cohorts: those in Years 4-11 at some point in the span
-    cohort = rng.integers(s0 - 16, s1 - 9 + 1, n)
+    # (or the one year group joining after population_end)
+    lo, hi = (s0 - 16, s1 - 9) if year_group is None else (year_group, year_group)
+    cohort = rng.integers(lo, hi + 1, n)
     birth_m = (cohort - 1970) * 12 + 8 + rng.integers(0, 12, n)
     dob = birth_m.astype("datetime64[M]").astype("datetime64[D]")
     year4 = (cohort + 9 - 1970) * 12 + 8 - cal.first_month
     age_out = (cohort + 17 - 1970) * 12 + 7 - cal.first_month
     first = np.maximum(year4, 0)
     mover = rng.random(n) < p.move_in_share
-    span_last = np.minimum(age_out, m_count - 1)
+    # movers join by population_end, as in a span that ends there
+    joins_by = ctx.population_months if year_group is None else m_count
+    span_last = np.minimum(age_out, joins_by - 1)
     late = first + np.floor(rng.random(n) * (span_last - first + 1)).astype(np.int64)
     first = np.where(mover, late, first)
     q = 1.0 - (1.0 - p.leave_per_year) ** (1.0 / 12.0)
@@ -187,7 +232,7 @@ def make_people(ctx: Context, rng: np.random.Generator, first_id: int, n: int) -
     b = p.w_dep * dep + p.w_need * need + p.w_male * male + p.w_unobs * unobs
     school = rng.integers(0, mdl.N_SCHOOLS, n)
     age_m = (cal.first_month + np.arange(m_count))[None, :] - birth_m[:, None]
-    width = max(7, len(str(ctx.config.people)))
+    width = max(7, len(str(max(ctx.config.people, first_id + n))))
     ids = np.array([f"P{i:0{width}d}" for i in range(first_id + 1, first_id + n + 1)],
                    dtype=f"S{width + 1}")
     return People(ids, dob, age_m, male, ethnicity, school, b, dep, need, first, last,
@@ -245,12 +290,31 @@ class Frame(dict[str, np.ndarray]):
     presorted: bool = False
 
 
+#: Stream keys of the year groups that join after ``population_end`` start here, far
+#: from any main-population chunk index.
+_LATER_KEY = 2**30
+
+
+def n_chunks(config: SynthConfig, ctx: Context) -> int:
+    """Main-population chunks plus one per year group joining after
+    ``population_end``."""
+    return -(-config.people // config.chunk_people) + len(ctx.later_year_groups)
+
+
 def generate_chunk(config: SynthConfig, ctx: Context, chunk: int) -> dict[str, pa.Table]:
-    """Every output table for people ``chunk * chunk_people`` onwards."""
-    first_id = chunk * config.chunk_people
-    n = min(config.chunk_people, config.people - first_id)
-    rng = _rngs(config, chunk)
-    pp = make_people(ctx, rng["people"], first_id, n)
+    """Every output table for people ``chunk * chunk_people`` onwards, or for a
+    year group that joined after ``population_end`` (chunks past the main ones)."""
+    main = -(-config.people // config.chunk_people)
+    if chunk < main:
+        first_id = chunk * config.chunk_people
+        n = min(config.chunk_people, config.people - first_id)
+        rng, year_group = _rngs(config, chunk), None
+    else:
+        later = chunk - main
+        first_id = config.people + later * ctx.year_group_size
+        n, year_group = ctx.year_group_size, ctx.later_year_groups[later]
+        rng = _rngs(config, _LATER_KEY + year_group)
+    pp = make_people(ctx, rng["people"], first_id, n, year_group)
     states = simulate_chain(ctx, rng["chain"], n)
     x = ctx.chain.levels[states[:, 1:]]
     z = pp.b[:, None] + x
@@ -271,8 +335,9 @@ def generate_chunk(config: SynthConfig, ctx: Context, chunk: int) -> dict[str, p
     truth = _truth(ctx, pp, states, pot, esc_date)
     ev, episodes, periods = _drop_missing(config, ev, episodes, periods)
     _record(ctx, rng["lags"], ev, episodes, periods)
+    ev, episodes, periods, chars = cut_at(ctx.end, ev, episodes, periods, chars)
     return {
-        "people": _people_table(pp),
+        "people": _people_table(pp, pp.start_date <= ctx.end),
         "events": _arrow("events", pp.ids, ev, ("pidx", "event_date", "source",
                                                 "event_type")),
         "episodes": _arrow("episodes", pp.ids, episodes, ("pidx", "start_date",
@@ -345,21 +410,23 @@ def _spurious_outcomes(ctx: Context, rng: np.random.Generator, hazard: np.ndarra
 
 def _truth(ctx: Context, pp: People, states: np.ndarray, pot: np.ndarray,
            esc_date: np.ndarray) -> Frame:
-    cfg, cal = ctx.config, ctx.cal
+    cfg = ctx.config
     leave = leave_probability(ctx, pp)
+    seen = np.where(esc_date <= ctx.end, esc_date, NAT)  # NaT compares False
     out: list[Frame] = []
     for t_str, mt in zip(cfg.as_of_dates, ctx.as_of_months, strict=True):
         t = np.datetime64(t_str, "D")
         ok = ((pp.first < mt) & (pp.last >= mt) & (pp.age_m[:, mt] >= 120)
               & (np.isnat(esc_date) | (esc_date > t)))
         idx = np.flatnonzero(ok)
-        hi = min(mt + cfg.horizon_months, cal.n_months)
+        # months after the extract date carry no hazard: they are not observed
+        hi = min(mt + cfg.horizon_months, ctx.end_months)
         p_true = mdl.escalation_probability(
             states[idx, mt], pot[idx, mt:hi], leave[idx, mt:hi], ctx.chain,
             mdl.PARAMS.beta)
         out.append(Frame(pidx=idx, as_of=np.full(len(idx), t),
                          horizon=np.full(len(idx), cfg.horizon, dtype=object),
-                         p_true=p_true, escalation_date=esc_date[idx]))
+                         p_true=p_true, escalation_date=seen[idx]))
     return _concat(out) if out else Frame(pidx=np.zeros(0, np.int64))
 
 
@@ -674,14 +741,34 @@ def _scaled_lag(rng: np.random.Generator, dates: np.ndarray, mean: float,
     return dates + lag.astype(np.int64) * DAY
 
 
-def _people_table(pp: People) -> pa.Table:
+def cut_at(end: np.datetime64, ev: Frame, episodes: Frame, periods: Frame,
+           chars: Frame) -> tuple[Frame, Frame, Frame, Frame]:
+    """The records as an extract taken on ``end`` shows them.
+
+    A record is in it when its own date is on or before ``end`` (``recorded_at`` is
+    kept as simulated, as before). An episode still running on ``end`` is open, a
+    characteristic's spell that runs to ``end`` or later is open, and a term that
+    has not ended is not yet counted.
+    """
+    ev = _subset(ev, ev["event_date"] <= end)
+    episodes = _subset(episodes, episodes["start_date"] <= end)
+    episodes["end_date"] = np.where(episodes["end_date"] <= end,
+                                    episodes["end_date"], NAT)
+    periods = _subset(periods, periods["period_end"] <= end)
+    chars = _subset(chars, chars["valid_from"] <= end)
+    chars["valid_to"] = np.where(chars["valid_to"] < end, chars["valid_to"], NAT)
+    return ev, episodes, periods, chars
+
+
+def _people_table(pp: People, known: np.ndarray) -> pa.Table:
     schools = np.array([f"SCH{k + 1:02d}" for k in range(mdl.N_SCHOOLS)], dtype=object)
     teams = np.array(mdl.TEAMS, dtype=object)[np.arange(mdl.N_SCHOOLS) % len(mdl.TEAMS)]
+    rows = np.flatnonzero(known)  # people who have joined by the extract date
     return pa.table({
-        "person_id": _id_array(pp.ids, np.arange(pp.n)),
-        "date_of_birth": _ts(pp.dob),
-        "school": pa.array(schools[pp.school], _STR),
-        "team": pa.array(teams[pp.school], _STR),
+        "person_id": _id_array(pp.ids, rows),
+        "date_of_birth": _ts(pp.dob[rows]),
+        "school": pa.array(schools[pp.school[rows]], _STR),
+        "team": pa.array(teams[pp.school[rows]], _STR),
     }, schema=SCHEMAS["people"])
 
 

@@ -18,6 +18,8 @@ VOCAB = {
     "sen": ("none", "sen_support", "ehcp"),
     "fsm": ("yes", "no"),
 }
+#: How many years past ``population_end`` a later extract of the cohort may reach.
+LATER_YEARS = 3
 DEFAULT_AS_OF = (
     "2020-09-01", "2021-03-01", "2021-09-01", "2022-03-01", "2022-09-01",
     "2023-03-01", "2023-09-01",
@@ -103,6 +105,7 @@ class SynthConfig:
     seed: int = 0
     start: str = "2019-09-01"
     end: str = "2024-08-31"
+    population_end: str | None = None
     attendance: Literal["termly", "daily"] = "termly"
     prevalence: float = 1.0
     signal_strength: float = 1.0
@@ -119,6 +122,7 @@ class SynthConfig:
         set_(self, "as_of_dates", tuple(str(d)[:10] for d in self.as_of_dates))
         set_(self, "start", str(self.start)[:10])
         set_(self, "end", str(self.end)[:10])
+        set_(self, "population_end", str(self.population_end or self.end)[:10])
         if isinstance(self.bias, Mapping):
             set_(self, "bias", _bias_from_dict(self.bias))
         problems = _check(self)
@@ -129,6 +133,14 @@ class SynthConfig:
     def bias_spec(self) -> SynthBias | None:
         """The bias as a :class:`SynthBias` (a mapping is converted on creation)."""
         return self.bias if isinstance(self.bias, SynthBias) else None
+
+    @property
+    def world_end(self) -> str:
+        """The last day the generator simulates: :data:`LATER_YEARS` years past
+        ``population_end``, whatever ``end`` is, so that every extract of the same
+        cohort is cut from the same simulated history."""
+        pe = np.datetime64(str(self.population_end), "M")
+        return str((pe + 12 * LATER_YEARS + 1).astype("datetime64[D]") - 1)
 
     @property
     def horizon_months(self) -> int:
@@ -167,6 +179,7 @@ def _check(c: SynthConfig) -> list[str]:
         p.append(f"end: must be the last day of a month (YYYY-MM-DD), got {c.end!r}")
     if start is not None and end is not None and end <= start:
         p.append(f"end: must be after start ({c.start}), got {c.end}")
+    p.extend(_check_population_end(c, start, end))
     if c.attendance not in ("termly", "daily"):
         p.append(f"attendance: must be 'termly' or 'daily', got {c.attendance!r}")
     for name in ("prevalence", "signal_strength", "recording_lag"):
@@ -186,6 +199,21 @@ def _check(c: SynthConfig) -> list[str]:
     if not re.fullmatch(r"\s*\d+\s*[my]\s*", str(c.horizon)) or str(c.horizon).strip()[0] == "0":
         p.append(f"horizon: must be whole months or years such as '12m' or '1y', got {c.horizon!r}")
     return p
+
+
+def _check_population_end(c: SynthConfig, start: np.datetime64 | None,
+                          end: np.datetime64 | None) -> list[str]:
+    pe = _date(str(c.population_end))
+    if pe is None or (pe + 1).astype("datetime64[M]") == pe.astype("datetime64[M]"):
+        return [f"population_end: must be the last day of a month (YYYY-MM-DD), got "
+                f"{c.population_end!r}"]
+    if start is not None and pe <= start:
+        return [f"population_end: must be after start ({c.start}), got "
+                f"{c.population_end}"]
+    if end is not None and end > np.datetime64(c.world_end):
+        return [f"end: a later extract may reach {LATER_YEARS} years past "
+                f"population_end ({c.population_end}), to {c.world_end}; got {c.end}"]
+    return []
 
 
 def _check_bias(b: object) -> list[str]:

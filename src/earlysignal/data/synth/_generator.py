@@ -12,7 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from earlysignal.data._tables import CanonicalTables
-from earlysignal.data.synth._chunk import OUTPUTS, SCHEMAS, Context, generate_chunk
+from earlysignal.data.synth._chunk import (
+    OUTPUTS,
+    SCHEMAS,
+    Context,
+    generate_chunk,
+    n_chunks,
+)
 from earlysignal.data.synth._config import SynthConfig
 
 
@@ -39,8 +45,7 @@ class SynthCohort:
 def iter_chunks(config: SynthConfig) -> Iterator[dict[str, pa.Table]]:
     """Yield each chunk's tables (Arrow) in order of chunk index."""
     ctx = Context(config)
-    n_chunks = -(-config.people // config.chunk_people)
-    for chunk in range(n_chunks):
+    for chunk in range(n_chunks(config, ctx)):
         yield generate_chunk(config, ctx, chunk)
 
 
