@@ -98,6 +98,10 @@ class LinkageConfig(_Strict):
         default_factory=list, description="Further people columns carried past "
         "linkage (from a person's first record); every other column of the people "
         "table ends at linkage.")
+    truth: str | None = Field(
+        None, description="Synthetic data only: a CSV of record_id, person_id (the "
+        "true person) and group columns (sex, ethnicity, age_band), to measure the "
+        "linkage against.")
     seed: int = 0
 
     @field_validator("blocking", "deterministic", "training")

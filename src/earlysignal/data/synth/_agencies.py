@@ -37,7 +37,7 @@ import yaml
 from earlysignal.data.synth._names import FAMILIAR, FAMILY, GIVEN_F, GIVEN_M, VARIANTS
 
 __all__ = ["AGENCIES", "AgenciesConfig", "AgencyExtracts", "make_agencies",
-           "write_agencies"]
+           "write_agencies", "write_cohort_agencies"]
 
 
 @dataclass(frozen=True)
@@ -364,3 +364,30 @@ def _source(table: str, agency: str, file: str, spec: Agency) -> dict[str, Any]:
             "characteristics": ["attribute", "value", "valid_from", "valid_to"]}
     return {"file": file, "name": f"{agency} {table}", "date_format": "%Y-%m-%d",
             "columns": {"person_id": "person_id", **{c: c for c in cols[table]}}}
+
+
+def write_cohort_agencies(cohort_dir: str | Path, *, seed: int = 0,
+                          config: AgenciesConfig | None = None) -> Path:
+    """The agencies' extracts of a cohort written by ``earlysignal synth``:
+    ``cohort_dir/agencies`` (extracts and mapping) and ``cohort_dir/link_truth.csv``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from earlysignal.data.synth import SynthConfig, write_cohort
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = write_cohort(SynthConfig(people=60, seed=2), d)
+    >>> write_cohort_agencies(d).relative_to(d).as_posix()
+    'agencies/mapping.yaml'
+    """
+    from earlysignal.data import CanonicalTables
+
+    folder = Path(cohort_dir)
+    tables = CanonicalTables.read_dir(folder)
+    # ages for the truth's age band are taken at the last recorded event
+    events = tables["events"] if "events" in tables else None
+    end = str(events["event_date"].max())[:10] if events is not None and len(
+        events) else None
+    cfg = config or AgenciesConfig(seed=seed)
+    return write_agencies(make_agencies(tables, cfg, end=end), folder / "agencies",
+                          truth_path=folder / "link_truth.csv")
