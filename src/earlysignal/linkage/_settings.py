@@ -115,7 +115,9 @@ def splink_settings(config: LinkageConfig) -> Any:
         unique_id_column_name="unique_id",
         comparisons=comparisons(config),
         blocking_rules_to_generate_predictions=blocking_rules(config.blocking),
-        retain_matching_columns=False,
+        # Splink keeps each pair's comparison level (gamma_*) only with the
+        # matching columns; run_splink keeps the levels and drops the identifiers
+        retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
     )

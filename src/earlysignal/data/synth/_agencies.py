@@ -14,8 +14,9 @@ linkage errors fall unevenly: records of people from ethnic minority groups are
 more often missed, chiefly because their names are transliterated, ordered and
 spelt less consistently (Bohensky et al. 2010, BMC Medical Research Methodology
 10:346; Harron et al. 2017, Big Data & Society 4(2)). ``name_errors_by_ethnicity``
-reproduces that direction: it multiplies the rates of the name errors (slips,
-variants, swapped names) by group. Its default values are assumptions chosen to
+reproduces that direction: it multiplies by group the rates of the errors in how
+names are spelt (slips, variants), ordered (swapped) and carried over (a changed
+family name), and of a birth date recorded as 1 January when the day was unknown. Its default values are assumptions chosen to
 make the bias measurable, not estimates taken from those studies.
 
 The true person behind every record is returned apart from the extracts (and
@@ -71,10 +72,14 @@ AGENCIES: dict[str, Agency] = {
 BASE_RATES: dict[str, float] = {
     "typo_given": 0.03, "typo_family": 0.03, "variant": 0.25, "swap": 0.015,
     "familiar": 0.12, "family_change": 0.02, "dob_transposed": 0.03,
-    "dob_typo": 0.01, "missing_postcode": 0.05, "missing_given": 0.01,
-    "missing_sex": 0.02,
+    "dob_typo": 0.01, "dob_default": 0.01, "missing_postcode": 0.05,
+    "missing_given": 0.01, "missing_sex": 0.02,
 }
-NAME_ERRORS = ("typo_given", "typo_family", "variant", "swap")
+#: Errors whose rate also depends on the group: how names are spelt, ordered and
+#: carried over, and a birth date recorded as 1 January when the exact day was not
+#: known at registration.
+NAME_ERRORS = ("typo_given", "typo_family", "variant", "swap", "family_change",
+               "dob_default")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _UNIT = "ABDEFGHJLNPQRSTUWXYZ"
 #: Fictional postcode districts (no real postcode area starts with Q) by team.
@@ -254,7 +259,9 @@ def _record(row: Any, agency: Agency, cfg: AgenciesConfig,
         family = _typo(family, rng)
     if happens("swap"):
         given, family = family, given
-    if dob.day <= 12 and dob.day != dob.month and happens("dob_transposed"):
+    if happens("dob_default"):
+        dob = pd.Timestamp(year=dob.year, month=1, day=1)
+    elif dob.day <= 12 and dob.day != dob.month and happens("dob_transposed"):
         dob = pd.Timestamp(year=dob.year, month=dob.day, day=dob.month)
     elif happens("dob_typo"):
         dob = dob.replace(day=int(rng.integers(1, dob.days_in_month + 1)))
