@@ -73,7 +73,8 @@ class LinkageConfig(_Strict):
     blocking: list[list[str]] = Field(
         default_factory=lambda: [["date_of_birth"], ["surname", "birth_year"],
                                  ["first_name", "birth_year"],
-                                 ["postcode", "birth_year"]],
+                                 ["postcode", "birth_year"],
+                                 ["first_name", "surname"]],
         description="Pairs compared: those agreeing exactly on every column of "
         "at least one rule.")
     deterministic: list[list[str]] = Field(

@@ -92,8 +92,8 @@ def crosswalk(clusters: pd.DataFrame, pairs: pd.DataFrame,
 
 def _reduce_dob(dob: pd.Series, keep: str) -> pd.Series:
     d = pd.to_datetime(dob)
-    return d.dt.to_period("M" if keep == "month" else "Y").dt.to_timestamp() \
-        .astype("datetime64[us]")
+    out = d.dt.to_period("M" if keep == "month" else "Y").dt.to_timestamp()
+    return pd.Series(out, index=dob.index).astype("datetime64[us]")
 
 
 def apply_linkage(frames: Mapping[str, pd.DataFrame], links: pd.DataFrame,
@@ -148,10 +148,15 @@ def _people(df: pd.DataFrame, by_record: pd.DataFrame,
     for col in config.keep:
         rows[col] = df[col].to_numpy()
     grouped = rows.groupby("person_id", sort=True)
-    dob = grouped["date_of_birth"].agg(
-        lambda s: s.mode().iloc[0] if s.notna().any() else pd.NaT)
-    people = pd.DataFrame({"person_id": dob.index,
-                           "date_of_birth": dob.astype("datetime64[us]").to_numpy()})
+    # the date most of a person's records give (ties: the earliest)
+    counts = rows.dropna(subset=["date_of_birth"]).value_counts(
+        ["person_id", "date_of_birth"]).rename("n").reset_index()
+    best = counts.sort_values(["person_id", "n", "date_of_birth"],
+                              ascending=[True, False, True]).drop_duplicates(
+        "person_id").set_index("person_id")["date_of_birth"]
+    ids = pd.Index(sorted(rows["person_id"].unique()))
+    people = pd.DataFrame({"person_id": ids, "date_of_birth": best.reindex(ids)
+                           .astype("datetime64[us]").to_numpy()})
     info = by_record.drop_duplicates("person_id").set_index("person_id")
     people["linkage_confidence"] = people["person_id"].map(
         info["linkage_confidence"]).to_numpy()

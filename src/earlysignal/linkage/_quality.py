@@ -83,8 +83,8 @@ def clusters_at(records: Sequence[str] | pd.Index, pairs: pd.DataFrame,
 
     index = pd.Index(records)
     kept = pairs[pairs["match_probability"] >= threshold]
-    a = index.get_indexer(kept["unique_id_l"])
-    b = index.get_indexer(kept["unique_id_r"])
+    a = index.get_indexer(pd.Index(kept["unique_id_l"]))
+    b = index.get_indexer(pd.Index(kept["unique_id_r"]))
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(index), len(index)))
     _, labels = connected_components(graph, directed=False)
     return pd.Series(labels, index=index)
@@ -113,8 +113,8 @@ class LinkageQuality:
         for group_by, part in shown.groupby("group_by", sort=False):
             if len(part) < 2:
                 continue
-            best = part.loc[part["recall"].idxmax()]
-            worst = part.loc[part["recall"].idxmin()]
+            ranked = part.sort_values("recall", kind="stable")
+            best, worst = ranked.iloc[-1], ranked.iloc[0]
             rows.append({"group_by": group_by, "best": best["group"],
                          "best_recall": best["recall"], "worst": worst["group"],
                          "worst_recall": worst["recall"],
@@ -131,10 +131,11 @@ class LinkageQuality:
                f"{o['split_share']:.1%} of people with several records were split "
                f"and {o['merged_share']:.1%} of people were merged with someone "
                "else."]
-        for g in self.gaps().itertuples():
-            out.append(f"By {g.group_by}, recall ranged from {g.worst_recall:.1%} "
-                       f"({g.worst}) to {g.best_recall:.1%} ({g.best}), a gap of "
-                       f"{g.gap * 100:.1f} percentage points.")
+        for g in self.gaps().to_dict("records"):
+            out.append(f"By {g['group_by']}, recall ranged from "
+                       f"{float(g['worst_recall']):.1%} ({g['worst']}) to "
+                       f"{float(g['best_recall']):.1%} ({g['best']}), a gap of "
+                       f"{float(g['gap']) * 100:.1f} percentage points.")
         return out
 
     def summarize(self) -> dict[str, object]:

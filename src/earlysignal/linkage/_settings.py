@@ -106,7 +106,7 @@ def splink_settings(config: LinkageConfig) -> Any:
     --------
     >>> s = splink_settings(LinkageConfig())
     >>> s.link_type, len(s.blocking_rules_to_generate_predictions)
-    ('dedupe_only', 4)
+    ('dedupe_only', 5)
     """
     from splink import SettingsCreator
 

@@ -265,9 +265,11 @@ def _record(row: Any, agency: Agency, cfg: AgenciesConfig,
         dob = pd.Timestamp(year=dob.year, month=dob.day, day=dob.month)
     elif happens("dob_typo"):
         dob = dob.replace(day=int(rng.integers(1, dob.days_in_month + 1)))
-    postcode: str | None = str(row.postcode)
+    home = str(row.postcode)
+    postcode: str | None = home
     if rng.random() < agency.moved * cfg.error_scale:
-        district = postcode[:3] if rng.random() < 0.6 else str(
+        # most moves stay in the district
+        district = home[:3] if rng.random() < 0.6 else str(
             rng.choice(list(_DISTRICT.values())))
         postcode = _postcode(rng, district)
     if happens("missing_postcode"):
@@ -392,7 +394,7 @@ def write_cohort_agencies(cohort_dir: str | Path, *, seed: int = 0,
     folder = Path(cohort_dir)
     tables = CanonicalTables.read_dir(folder)
     # ages for the truth's age band are taken at the last recorded event
-    events = tables["events"] if "events" in tables else None
+    events = tables.get("events")
     end = str(events["event_date"].max())[:10] if events is not None and len(
         events) else None
     cfg = config or AgenciesConfig(seed=seed)
