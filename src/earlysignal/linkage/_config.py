@@ -27,11 +27,13 @@ class _Strict(BaseModel):
 class IdentityColumns(_Strict):
     """The people table's column for each identifier (null: not recorded)."""
 
-    first_name: str | None = "first_name"
-    surname: str | None = "surname"
-    date_of_birth: str | None = "date_of_birth"
-    sex: str | None = "sex"
-    postcode: str | None = "postcode"
+    first_name: str | None = Field("first_name", description="Given name.")
+    surname: str | None = Field("surname", description="Family name.")
+    date_of_birth: str | None = Field("date_of_birth", description="Full date of "
+                                      "birth (the canonical column).")
+    sex: str | None = Field("sex", description="Sex as recorded (first letter "
+                            "compared).")
+    postcode: str | None = Field("postcode", description="UK postcode.")
 
     def given(self) -> dict[str, str]:
         """Identifier -> people column, for the identifiers recorded."""
@@ -103,7 +105,7 @@ class LinkageConfig(_Strict):
         None, description="Synthetic data only: a CSV of record_id, person_id (the "
         "true person) and group columns (sex, ethnicity, age_band), to measure the "
         "linkage against.")
-    seed: int = 0
+    seed: int = Field(0, description="Seed of the random pairs sampled for u.")
 
     @field_validator("blocking", "deterministic", "training")
     @classmethod
