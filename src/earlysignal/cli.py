@@ -82,6 +82,11 @@ def synth(
     csv: Annotated[
         bool, typer.Option("--csv", help="Also write messy CSV exports and a mapping.")
     ] = False,
+    agencies: Annotated[
+        bool, typer.Option("--agencies", help="Also write each agency's own extract "
+                           "(local ids, names with errors) to OUT/agencies, and the "
+                           "true person of each record to OUT/link_truth.csv.")
+    ] = False,
     start: Annotated[
         str, typer.Option(help="First month of the records (YYYY-MM-01); the demo's.")
     ] = DEMO_START,
@@ -126,6 +131,12 @@ def synth(
 
         mapping = write_messy_exports(CanonicalTables.read_dir(out_dir), out_dir / "csv")
         out.print(f"  messy CSV exports and their mapping: {mapping}")
+    if agencies:
+        from earlysignal.data.synth._agencies import write_cohort_agencies
+
+        mapping = write_cohort_agencies(out_dir, seed=seed)
+        out.print(f"  agencies' extracts and their mapping: {mapping}")
+        out.print(f"  true person of each record: {out_dir / 'link_truth.csv'}")
 
 
 @app.command()

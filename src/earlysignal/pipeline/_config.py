@@ -28,6 +28,7 @@ from pydantic import (
 from earlysignal.errors import ConfigError, EarlysignalError
 from earlysignal.features import CohortSpec, FeatureSpec, LabelSpec, parse_feature_specs
 from earlysignal.features._labels import config_error
+from earlysignal.linkage import LinkageConfig
 from earlysignal.pipeline._yaml import read_yaml
 from earlysignal.present import Population
 
@@ -327,6 +328,9 @@ class PipelineConfig(_Section):
     engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="Where features are computed; spark needs the spark "
         "extra and Java.")
+    linkage: LinkageConfig | None = Field(
+        None, description="Link agencies' records without a shared id into people "
+        "(Splink) before features; needs data.mapping (below).")
     cohort: CohortSpec = Field(description="Who is scored when (below).")
     label: LabelSpec = Field(description="The escalation being predicted (below).")
     features: list[FeatureSpec] = Field(description="Feature specs; may include a "
@@ -364,9 +368,9 @@ class PipelineConfig(_Section):
         return p if p.is_absolute() else self.base_dir / p
 
 
-_SECTIONS = ("name", "data", "engine", "cohort", "label", "features", "model",
-             "fairness", "impact", "monitor", "tracking", "reports", "population",
-             "model_card", "output")
+_SECTIONS = ("name", "data", "engine", "linkage", "cohort", "label", "features",
+             "model", "fairness", "impact", "monitor", "tracking", "reports",
+             "population", "model_card", "output")
 
 
 def load_config(path: str | Path, *, include_roots: tuple[str | Path, ...] = ()
@@ -433,6 +437,10 @@ def _cross_checks(raw: dict[str, Any], parsed: dict[str, Any]) -> list[str]:
             and not Path(str(output)).is_dir():
         problems.append(f"output: '{output}' is an existing file, not a folder "
                         "(hint: give a folder for the run, e.g. reports/NAME)")
+    if "linkage" in parsed and "data" in parsed and not parsed["data"].mapping:
+        problems.append("linkage: links agencies' extracts read through a mapping; "
+                        "give data.mapping (the synthetic cohort and a folder of "
+                        "canonical tables already share one person_id)")
     features = parsed.get("features")
     if features is not None and not features:
         problems.append("features: the list is empty (hint: add at least one "
@@ -508,6 +516,7 @@ def _section(model: type[BaseModel], key: str) -> Any:
 
 _PARSERS: dict[str, Any] = {
     "data": _section(DataSection, "data"),
+    "linkage": _section(LinkageConfig, "linkage"),
     "model": _section(ModelSection, "model"),
     "fairness": _section(FairnessSection, "fairness"),
     "tracking": _section(TrackingSection, "tracking"),

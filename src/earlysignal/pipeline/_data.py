@@ -73,7 +73,8 @@ def _load(config: PipelineConfig, data_dir: str | Path | None, work: Path,
         return _folder_route(config, config.resolve(src.folder),
                              f"folder {src.folder}", work, pseudo)
     if src.mapping:
-        return _mapping(config.resolve(src.mapping), work / "data", pseudo)
+        return _mapping(config.resolve(src.mapping), work / "data", pseudo,
+                        config if config.linkage is not None else None)
     assert src.synth is not None
     settings = src.synth.model_dump()
     dates = getattr(config.cohort.as_of, "dates", None)
@@ -209,13 +210,20 @@ def _write_synth(settings: dict[str, Any], folder: Path,
     _write(_pseudonymise({**frames, "truth": cohort.truth}, pseudo), folder)
 
 
-def _mapping(path: Path, folder: Path, pseudo: Pseudonymiser | None) -> LoadedData:
+def _mapping(path: Path, folder: Path, pseudo: Pseudonymiser | None,
+             linking: PipelineConfig | None = None) -> LoadedData:
     from earlysignal.data import SourceMapping, load_mapping
 
     mapping = SourceMapping.from_yaml(path)
     tables, report = load_mapping(mapping)
     frames = {name: tables[name] for name in tables}
-    if mapping.pseudonymise:
+    details: dict[str, Any] = {}
+    if linking is not None:
+        # agencies' local ids become linked people; identifiers end here, in memory
+        from earlysignal.pipeline._linkage_stage import link_stage
+
+        frames, details, facts = link_stage(linking, frames, pseudo, folder.parent)
+    elif mapping.pseudonymise:
         # the mapping's own switch already pseudonymised them; twice would give
         # pseudonyms that `earlysignal validate` on the same mapping does not
         facts = {"pseudonymised": True, "method": METHOD, "key_source":
@@ -230,4 +238,5 @@ def _mapping(path: Path, folder: Path, pseudo: Pseudonymiser | None) -> LoadedDa
     loaded = _read(folder, origin=f"mapping {path}")
     loaded.load_report, loaded.privacy = report, facts
     loaded.details["load_report"] = str(paths["report"])
+    loaded.details.update(details)
     return loaded

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from earlysignal.features import CohortSpec, LabelSpec
+from earlysignal.linkage import IdentityColumns, LinkageConfig
 from earlysignal.pipeline._config import (
     DataSection,
     FairnessSection,
@@ -34,6 +35,9 @@ END = "<!-- config-reference:end -->"
 _SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("data", DataSection, "Where the data comes from."),
     ("data.synth", SynthSource, "The synthetic cohort's settings."),
+    ("linkage", LinkageConfig, "How agencies' records are linked into people."),
+    ("linkage.columns", IdentityColumns, "The people table's identifying "
+     "columns."),
     ("cohort", CohortSpec, "Who is scored at which as-of dates."),
     ("label", LabelSpec, "What counts as escalation, over what horizon."),
     ("model", ModelSection, "How the model is trained and judged."),

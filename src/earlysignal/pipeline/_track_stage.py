@@ -15,6 +15,7 @@ from earlysignal.pipeline._config import PipelineConfig
 
 #: Files and folders of the run folder logged as artefacts (never the raw data).
 _ARTIFACTS = ("scores.parquet", "metrics.json", "fairness.json", "fairness.csv",
+              "linkage",
               "bands.json", "caseload.parquet", "plots", "explain", "reports",
               "config.yaml")
 
