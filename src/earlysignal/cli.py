@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from earlysignal.errors import EarlysignalError, EarlysignalWarning
-from earlysignal.serve._cli import audit_app, users_app
+from earlysignal.serve._cli import audit_app, runs_app, users_app
 from earlysignal.serve._cli import serve as _serve
 
 app = typer.Typer(
@@ -541,6 +541,7 @@ _python_show_warning = warnings.showwarning
 app.command("serve")(_serve)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit-log")
+app.add_typer(runs_app, name="runs")
 
 
 def main() -> None:
