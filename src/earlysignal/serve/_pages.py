@@ -4,6 +4,7 @@ database; the views only check access, log and render."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,10 +47,32 @@ def caseload_summary(run: RunFolder, teams: Iterable[str], link: str
         return _CACHE[key]
 
 
+_PEOPLE: OrderedDict[tuple[int, str], tuple[RunFolder, dict[str, Any]]] = OrderedDict()
+#: Person pages kept (their summary, not the page: the page is rendered with who
+#: is asking, and logged, on every request). A page recorded against is shown
+#: again at once after the judgement is saved.
+PEOPLE_KEPT = 4096
+
+
 def person_summary(run: RunFolder, person_id: str) -> dict[str, Any]:
-    """What the static practitioner page renders for this person (its context)."""
-    page = PractitionerSummary(run, person_id)
-    return {**page.context(), "trace": run.trace, "v": run.population}
+    """What the static practitioner page renders for this person (its context),
+    from the person's own rows of the run's tables; the latest few thousand are
+    kept per process (a run folder is never changed once written)."""
+    key = (id(run), person_id)
+    with _LOCK:
+        kept = _PEOPLE.get(key)
+        if kept is not None and kept[0] is run:  # the same run, not a reused id
+            _PEOPLE.move_to_end(key)
+            return kept[1]
+    own = _data.person_tables(run, person_id)
+    page = (PractitionerSummary(run, person_id) if own is None else
+            PractitionerSummary(run, person_id, tables=own[0], sources=own[1]))
+    ctx = {**page.context(), "trace": run.trace, "v": run.population}
+    with _LOCK:
+        _PEOPLE[key] = (run, ctx)
+        while len(_PEOPLE) > PEOPLE_KEPT:
+            _PEOPLE.popitem(last=False)
+    return ctx
 
 
 def history(person_id: str, runs: Iterable[Any], judgements: Iterable[Any],
