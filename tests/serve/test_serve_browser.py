@@ -9,7 +9,6 @@ import threading
 
 import pytest
 
-from report.conftest import browser  # noqa: F401 - the session's Chromium
 from serve.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -31,7 +30,7 @@ def live(service):
     httpd.server_close()
 
 
-def _sign_in(browser, live, name):  # noqa: F811
+def _sign_in(browser, live, name):
     ctx = browser.new_context()
     page = ctx.new_page()
     errors: list[str] = []
@@ -46,7 +45,7 @@ def _sign_in(browser, live, name):  # noqa: F811
     return ctx, page, errors
 
 
-def test_a_day_in_the_service(browser, live, service, caseload):  # noqa: F811
+def test_a_day_in_the_service(browser, live, service, caseload):
     north = caseload[caseload["team"] == "North"]
     south = caseload[caseload["team"] == "South"]["person_id"].iloc[0]
     ctx, page, errors = _sign_in(browser, live, "prac_north")

@@ -199,3 +199,18 @@ def test_reviews_need_the_services_database(tmp_path):
     (tmp_path / "run.json").write_text("{}")
     with pytest.raises(ServeError, match="review.sqlite3: not found.*Fix: serve"):
         review_feedback(tmp_path)
+
+
+def test_report_reviews_in_a_fresh_process(service, tmp_path):
+    """The command configures the framework itself before reading the database."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "earlysignal.cli", "report", str(service["run"]),
+         "--out", str(tmp_path), "--max-people", "0", "--reviews", "--db",
+         service["db"]], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 'id="reviews-headline"' in (tmp_path / "ethics.html").read_text()

@@ -104,11 +104,12 @@ def review_feedback(run_dir: str | Path, db: str | None = None,
         When the outcomes file cannot be used.
     """
     from earlysignal.serve._service import open_database
-    from earlysignal.serve.models import Judgement, Run
 
     run_dir = Path(run_dir)
     _database_exists(db, run_dir)
     open_database(db, run_dir)
+    # the models can be imported only once the framework is configured
+    from earlysignal.serve.models import Judgement, Run
     published = Run.objects.filter(path=str(run_dir.resolve())).first()
     if published is None:
         raise ServeError(f"run '{run_dir}' was never published in the review "

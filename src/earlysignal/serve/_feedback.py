@@ -335,9 +335,11 @@ def sentences(table: pd.DataFrame, flags: pd.DataFrame, outcomes: pd.DataFrame |
         flag_text = ("No two groups had enough published judgements to compare "
                      "override rates.")
     elif not len(flagged):
+        many = len(flags) > 1
         flag_text = (f"No difference in override rates between groups was "
-                     f"flagged ({len(flags)} comparisons with the largest group of "
-                     "each characteristic, allowing for all of them).")
+                     f"flagged ({len(flags)} comparison{'s' if many else ''} with "
+                     "the largest group of each characteristic"
+                     + (", allowing for all of them)." if many else ")."))
     else:
         parts = [f"{f.group} {pct(f.value)} against {pct(f.reference_value)} for "
                  f"{f.reference} ({words['label'](f.group_by)}; ratio "
