@@ -15,6 +15,11 @@ page. Traffic goes to 127.0.0.1 only; every loop stops at the deadline.
 
     python benchmarks/serve.py                          # 20,000 people, 50 users, 60 s
     python benchmarks/serve.py --people 2000 --users 10 --seconds 10
+    python benchmarks/serve.py --seconds 0              # CPU per page only
+
+Before the load, ``--cpu-pages`` caseload pages and as many pages of people not
+yet seen are requested one at a time, and the server's CPU time per page is read
+from /proc: the figure that does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -203,6 +208,40 @@ def _start(run: Path, port: int, accounts: int, log: Path) -> subprocess.Popen:
     raise RuntimeError("the server did not start within 60 s")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc; None
+    where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_page(s: Session, server: subprocess.Popen, ids: list[str], pages: int,
+                 seed: int) -> dict[str, float]:
+    """The server's CPU time per page, in ms, over ``pages`` caseload pages and
+    then ``pages`` person pages (people not seen before) requested one at a
+    time: what a page costs however busy the machine is."""
+    rng = np.random.default_rng(seed + 7)
+    people = rng.choice(ids, size=pages, replace=False)
+    out = {}
+    for kind, paths in (
+            ("caseload", [f"/caseload/?page={int(rng.integers(1, 400))}"
+                          for _ in range(pages)]),
+            ("person", [f"/person/{p}/" for p in people])):
+        before = _cpu_seconds(server.pid)
+        for path in paths:
+            status, _ = s.request("GET", path)
+            if status != 200:
+                raise RuntimeError(f"{path}: HTTP {status}")
+        after = _cpu_seconds(server.pid)
+        if before is None or after is None:
+            return {}
+        out[kind] = 1000 * (after - before) / pages
+    return out
+
+
 def _summary(name: str, rows: list[tuple[str, float, bool]], seconds: float) -> str:
     if not rows:
         return f"{name:<10} no requests"
@@ -224,6 +263,9 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=1.0,
                     help="mean pause between a user's pages, seconds")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cpu-pages", type=int, default=50,
+                    help="pages of each kind requested one at a time first, to "
+                    "measure the server's CPU time per page (0: skip)")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="earlysignal-load-"))
     server = None
@@ -242,6 +284,15 @@ def main() -> None:
         # one caseload page first, so that the run is read before the clock starts
         sessions[0].request("GET", "/caseload/")
         ids = pd.read_parquet(run / "caseload.parquet")["person_id"].tolist()
+        sessions[0].request("GET", f"/person/{ids[0]}/")  # the run's index is built
+        if args.cpu_pages:
+            cpu = cpu_per_page(sessions[0], server, ids[1:], args.cpu_pages,
+                               args.seed)
+            for kind, ms in cpu.items():
+                print(f"server CPU per {kind} page: {ms:.1f} ms (mean of "
+                      f"{args.cpu_pages}, one request at a time)")
+        if args.seconds <= 0:
+            return
         results: list[list[tuple[str, float, bool]]] = [[] for _ in sessions]
         deadline = time.monotonic() + args.seconds
         threads = [threading.Thread(target=_browse, args=(
