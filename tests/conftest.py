@@ -1,11 +1,13 @@
-"""Engine fixtures shared by every test package: DuckDB by default; Spark started
-once per test session, and only when a test marked ``spark`` asks for it, so a
-DuckDB-only run never starts Java."""
+"""Fixtures shared by every test package: DuckDB by default; Spark started once
+per test session, and only when a test marked ``spark`` asks for it, so a
+DuckDB-only run never starts Java; one headless Chromium for the browser tests of
+the reports and of the review service (two would each hold an event loop)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +47,22 @@ def duckdb_engine() -> Engine:
 def engine(request: pytest.FixtureRequest) -> Engine:
     """Each engine in turn; tests using it run on DuckDB and on Spark."""
     return request.getfixturevalue(f"{request.param}_engine")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (skipped when absent)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium "
+                    "(CI installs it in .ci/run)")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (dev extra)")
+    from earlysignal.report.screenshots import launch
+
+    with sync_api.sync_playwright() as p:
+        b = launch(p, CHROMIUM)
+        yield b
+        b.close()

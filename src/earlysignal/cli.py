@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from earlysignal.errors import EarlysignalError, EarlysignalWarning
-from earlysignal.serve._cli import audit_app, users_app
+from earlysignal.serve._cli import audit_app, runs_app, users_app
 from earlysignal.serve._cli import serve as _serve
 
 app = typer.Typer(
@@ -479,15 +479,33 @@ def report(
         list[str] | None, typer.Option(help="Also write this person's summary; "
                                        "repeat for several.")
     ] = None,
+    reviews: Annotated[bool, typer.Option(
+        "--reviews", help="Add practitioners' judgements from the review "
+        "service's database to the ethics report.")] = False,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="The review service's database URL (default "
+        "RUN/review.sqlite3); with --reviews.")] = None,
+    outcomes: Annotated[Path | None, typer.Option(
+        "--outcomes", help="A later run folder, or a file of person_id, as_of, "
+        "label: whether overridden people went on to the outcome; with "
+        "--reviews.")] = None,
 ) -> None:
     """Render every report of a run: practitioner summaries, caseload, ethics-board
     report with model card, data-scientist report.
 
-    Example: earlysignal report reports/demo --out reports/demo/html
+    Example: earlysignal report reports/demo --out reports/demo/html --reviews
     """
     from earlysignal.report import render_reports
 
-    pages = render_reports(run, out_dir, max_people=max_people, people=person or ())
+    if (db or outcomes) and not reviews:
+        raise typer.BadParameter("needs --reviews", param_hint="--db/--outcomes")
+    feedback = None
+    if reviews:
+        from earlysignal.serve import review_feedback
+
+        feedback = review_feedback(run, db, outcomes)
+    pages = render_reports(run, out_dir, max_people=max_people, people=person or (),
+                           reviews=feedback)
     where = out_dir or run / "reports"
     out.print(f"{len(pages)} pages written to {where}")
     for key in ("index", "caseload", "ethics", "data_science"):
@@ -551,6 +569,7 @@ _python_show_warning = warnings.showwarning
 app.command("serve")(_serve)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit-log")
+app.add_typer(runs_app, name="runs")
 
 
 def main() -> None:

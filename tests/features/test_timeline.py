@@ -177,3 +177,22 @@ def test_property_only_rows_before_until_with_known_flags(rows, cut):
     got = list(zip(tl["date"], tl["source"], tl["known_by"], strict=True))
     assert sorted(got) == want
     assert [g[:2] for g in got] == sorted(g[:2] for g in got)
+
+
+def test_a_persons_own_rows_give_the_timeline_of_the_whole_tables():
+    """A caller that already holds one person's rows (a served page) gets the
+    timeline the whole tables give, to the byte, at several cut-offs."""
+    from earlysignal.data.synth import SynthConfig, generate
+
+    tables = generate(SynthConfig(people=60, seed=3)).tables
+    ids = list(tables["people"]["person_id"])[::8]
+    kinds: set[str] = set()
+    for pid in ids:
+        own = {n: t[t["person_id"] == pid] for n, t in tables.items()}
+        for until in (None, "2022-09-01", "2020-02-10"):
+            whole = timeline(tables, pid, until=until)
+            mine = timeline(own, pid, until=until)
+            pd.testing.assert_frame_equal(mine, whole, check_exact=True)
+            assert mine.to_csv() == whole.to_csv()
+            kinds |= set(whole["kind"])
+    assert kinds == {"event", "episode", "period", "characteristic"}

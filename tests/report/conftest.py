@@ -349,22 +349,3 @@ def rendered(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     out = tmp_path_factory.mktemp("rendered")
     return render_reports(run_dir, out, max_people=10)
-
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole session (skipped when absent)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium "
-                    "(CI installs it in .ci/run)")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed (dev extra)")
-    from earlysignal.report.screenshots import launch
-
-    with sync_api.sync_playwright() as p:
-        b = launch(p, CHROMIUM)
-        yield b
-        b.close()

@@ -4,6 +4,7 @@ one user of each role. Passwords use a fast hasher here only."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ from typing import Any
 import pytest
 
 from report.conftest import make_run
+
+# Playwright's synchronous API keeps an event loop in the main thread for as long
+# as the session's browser is open; Django would then refuse every query made
+# from the tests themselves, which never run inside that loop
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "a long test passphrase 42"
 #: user name -> (role, teams)

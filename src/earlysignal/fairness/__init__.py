@@ -7,7 +7,7 @@ except its errors and the shared person-level bootstrap.
 
 from earlysignal.disclosure import DEFAULT_RULE, STRICT_RULE
 from earlysignal.fairness._api import audit, audit_file, read_scores
-from earlysignal.fairness._disparity import FLAG_METRICS, holm
+from earlysignal.fairness._disparity import FLAG_METRICS, bootstrap_p, holm
 from earlysignal.fairness._metrics import METRIC_LABELS, METRICS
 from earlysignal.fairness._operating_point import (
     OperatingPoint,
@@ -29,6 +29,7 @@ __all__ = [
     "at_threshold",
     "audit",
     "audit_file",
+    "bootstrap_p",
     "holm",
     "read_scores",
     "selection_weights",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -251,20 +251,64 @@ def _periods(pe: pd.DataFrame, cut: pd.Timestamp | None) -> pd.DataFrame:
     pe.loc[daily, "key"] = [_term(d)[0] for d in pe.loc[daily, "period_start"]]
     if "source" not in pe.columns:
         pe["source"] = "school"
+    sums = pe.groupby(["key", "measure"])["value"].sum()
+    totals: dict[str, dict[str, float]] = {}
+    for (key, measure), v in zip(sums.index, sums.tolist(), strict=True):
+        totals.setdefault(key, {})[measure] = v
     rows = []
-    for _, g in pe.groupby("key", sort=False):
-        start, end = g["period_start"].min(), g["period_end"].max()
-        totals = g.groupby("measure")["value"].sum()
-        text, rate = _attendance_text(totals, start, end, bool(daily[g.index].all()))
+    for key, g in _spans(pe, daily).items():
+        mine = totals.get(key, {})
+        text, rate = _attendance_text(mine, g["date"], g["end_date"], g["daily"])
         rows.append({
-            "date": start, "end_date": end, "source": g["source"].iloc[0],
-            "kind": "period",
-            "type": "attendance" if set(totals.index) & set(_ATTENDANCE)
-            else ",".join(sorted(totals.index)),
+            **g, "kind": "period",
+            "type": "attendance" if set(mine) & set(_ATTENDANCE)
+            else ",".join(sorted(mine)),
             "description": text, "value": rate,
-            "recorded_at": g["recorded_at"].max(), "known_at": g["known_at"].max(),
         })
-    return _frame(**{c: [r[c] for r in rows] for c in rows[0]})
+    cols = ["date", "end_date", "source", "kind", "type", "description", "value",
+            "recorded_at", "known_at"]
+    return _frame(**{c: [r[c] for r in rows] for c in cols})
+
+
+def _spans(pe: pd.DataFrame, daily: pd.Series) -> dict[str, dict[str, Any]]:
+    """Per period key, in order of first appearance: its first start, last end,
+    first row's source, latest recorded and known dates (missing dates skipped)
+    and whether all its records are daily. One pass over the rows, not a frame
+    per period: a person's page builds this on every request."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, start, end, source, rec, known, day in zip(
+        pe["key"], pe["period_start"], pe["period_end"], pe["source"],
+        pe["recorded_at"], pe["known_at"], daily, strict=True
+    ):
+        g = out.get(key)
+        if g is None:
+            out[key] = {"date": start, "end_date": end, "source": source,
+                        "recorded_at": rec, "known_at": known, "daily": bool(day)}
+            continue
+        g["date"] = _first(g["date"], start, later=False)
+        g["end_date"] = _first(g["end_date"], end, later=True)
+        g["recorded_at"] = _first(g["recorded_at"], rec, later=True)
+        g["known_at"] = _first(g["known_at"], known, later=True)
+        g["daily"] = g["daily"] and bool(day)
+    return out
+
+
+def _first(a: Any, b: Any, later: bool) -> Any:
+    """The later (or earlier) of two dates, a missing one ignored (as min/max do).
+
+    Examples
+    --------
+    >>> t = pd.Timestamp
+    >>> _first(t("2021-01-02"), t("2021-03-01"), later=True).day
+    1
+    >>> _first(pd.NaT, t("2021-03-01"), later=False).month, _first(pd.NaT, pd.NaT, True)
+    (3, NaT)
+    """
+    if pd.isna(b):
+        return a
+    if pd.isna(a):
+        return b
+    return (b if b > a else a) if later else (b if b < a else a)
 
 
 def _term(day: pd.Timestamp) -> tuple[str, str]:
@@ -277,7 +321,7 @@ def _term(day: pd.Timestamp) -> tuple[str, str]:
 
 
 def _attendance_text(
-    totals: pd.Series, start: pd.Timestamp, end: pd.Timestamp, daily: bool
+    totals: Mapping[str, float], start: pd.Timestamp, end: pd.Timestamp, daily: bool
 ) -> tuple[str, float]:
     same_term = _term(start)[0] == _term(end)[0]
     span = _term(start)[1] if same_term else f"{start:%d %b %Y} to {end:%d %b %Y}"

@@ -185,13 +185,18 @@ class EthicsReport(Report):
     card : mapping, optional
         Model-card fields only people can supply (see :data:`CARD_FIELDS`);
         overrides the config's ``model_card`` section.
+    reviews : mapping, optional
+        Practitioners' judgements of the bands from the review service, as
+        ``earlysignal.serve.review_feedback`` computes them; the section is
+        shown only when given.
     """
 
     template: ClassVar[str] = "ethics.html.j2"
 
-    def __init__(self, run: RunFolder, *, card: Mapping[str, Any] | None = None
-                 ) -> None:
+    def __init__(self, run: RunFolder, *, card: Mapping[str, Any] | None = None,
+                 reviews: Mapping[str, Any] | None = None) -> None:
         self.run = run
+        self.reviews = reviews
         pop = run.population
         outcome, _ = run.outcome_words()
         words = {"people": pop.people, "person": pop.person, "outcome": outcome}
@@ -269,6 +274,7 @@ class EthicsReport(Report):
                           for r in fam.to_dict("records")]),
             "fairness": fairness_view(run.fairness, pop) if run.fairness else None,
             "has_metrics": bool(metrics),
+            "reviews": dict(self.reviews) if self.reviews else None,
         }
 
     def context(self) -> dict[str, Any]:

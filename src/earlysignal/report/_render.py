@@ -59,6 +59,7 @@ def render_reports(
     max_people: int = 200,
     people: Iterable[str] = (),
     card: Mapping[str, Any] | None = None,
+    reviews: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Render every report of a run as self-contained HTML.
 
@@ -74,6 +75,9 @@ def render_reports(
         Pseudonymous ids that also get a summary (at their latest score).
     card : mapping, optional
         Model-card fields for the ethics report (see ``CARD_FIELDS``).
+    reviews : mapping, optional
+        Practitioners' judgements from the review service for the ethics
+        report (``earlysignal.serve.review_feedback``).
 
     Returns
     -------
@@ -94,7 +98,7 @@ def render_reports(
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     skipped: list[str] = []
-    paths["ethics"] = EthicsReport(run, card=card).write_html(out / "ethics.html")
+    paths["ethics"] = EthicsReport(run, card=card, reviews=reviews).write_html(out / "ethics.html")
     if run.metrics is not None:
         paths["data_science"] = DataScienceReport(run).write_html(
             out / "data_science.html")

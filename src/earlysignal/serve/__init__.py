@@ -8,6 +8,7 @@ templates through the shared presentation kit, so that the service and the stati
 reports say the same things in the same words.
 """
 
+from earlysignal.serve._board import review_feedback
 from earlysignal.serve._settings import (
     DB_FILE,
     ServeError,
@@ -16,4 +17,5 @@ from earlysignal.serve._settings import (
     migrate,
 )
 
-__all__ = ["DB_FILE", "ServeError", "configure", "database", "migrate"]
+__all__ = ["DB_FILE", "ServeError", "configure", "database", "migrate",
+           "review_feedback"]

@@ -18,7 +18,7 @@ __all__ = ["ACTIONS", "GENESIS", "ChainCheck", "append", "chain_check", "entry_h
 
 #: The hash a first entry points back to.
 GENESIS = "0" * 64
-ACTIONS = ("view", "search", "export", "judgement", "assign")
+ACTIONS = ("view", "search", "export", "judgement", "assign", "publish")
 _FIELDS = ("at", "username", "action", "person_id", "run", "client", "detail")
 
 

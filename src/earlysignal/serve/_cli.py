@@ -16,11 +16,13 @@ from rich.console import Console
 
 from earlysignal.serve._settings import ServeError
 
-__all__ = ["audit_app", "serve", "users_app"]
+__all__ = ["audit_app", "runs_app", "serve", "users_app"]
 
 err = Console(stderr=True)
 users_app = typer.Typer(help="Users of the review service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The review service's audit log.", no_args_is_help=True)
+runs_app = typer.Typer(help="Runs published in the review service.",
+                       no_args_is_help=True)
 
 DbOpt = Annotated[str | None, typer.Option(
     "--db", help="Database URL: postgresql://USER:PASSWORD@HOST:PORT/NAME (needs "
@@ -43,8 +45,8 @@ def serve(run: Annotated[Path, typer.Argument(help="The run folder to serve.")],
     from earlysignal.serve import _service
 
     _service.open_database(db, run)
-    published = _service.publish(run, by=getpass.getuser())
-    err.print(f"Published run {published.name} (as of {published.as_of}).")
+    published = _service.publish_on_start(run, by=getpass.getuser())
+    err.print(f"Serving run {published.name} (as of {published.as_of}).")
     _service.start(port, announce=err.print)
 
 
@@ -76,6 +78,31 @@ def users_add(
     user = _service.add_user(name, role, team or [], password)
     err.print(f"Added {user.username}: {role}"
               + (f", teams {', '.join(team)}" if team else ", no team"))
+
+
+@runs_app.command("publish")
+def runs_publish(
+    run: Annotated[Path, typer.Argument(help="The newer run folder to publish.")],
+    as_user: Annotated[str, typer.Option(
+        "--as", help="The team manager or administrator publishing it (logged).")],
+    db: DbOpt = None,
+    allow_older: Annotated[bool, typer.Option(
+        "--allow-older", help="Publish a run scored before the current one.")
+    ] = False,
+) -> None:
+    """Make a newer run the one the service shows; earlier judgements stay with
+    each person, and their pages say when the band has changed since. Logged in
+    the audit log. The database defaults to the new run's review.sqlite3, so a
+    service that keeps serving gives its database with --db.
+
+    Example: earlysignal runs publish reports/demo-2024 --as manager --db sqlite:///review.sqlite3
+    """
+    from earlysignal.serve import _service
+
+    _service.open_database(db, run)
+    published = _service.publish_as(run, as_user, allow_older=allow_older)
+    typer.echo(f"Published run {published.name} (as of {published.as_of}) as "
+               f"{as_user}; every page now comes from it.")
 
 
 @audit_app.command("verify")

@@ -4,18 +4,20 @@ database; the views only check access, log and render."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from earlysignal.report import Caseload, PractitionerSummary, RunFolder
 from earlysignal.serve import _data
 from earlysignal.serve._aggregates import review_table
 
-__all__ = ["caseload_summary", "ethics_summary", "history", "person_summary"]
+__all__ = ["Selection", "caseload_summary", "ethics_summary", "history", "person_summary"]
 
-_CACHE: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+_CACHE: dict[tuple[str, tuple[str, ...]], tuple[dict[str, Any], Selection]] = {}
 _LOCK = threading.Lock()
 
 
@@ -34,22 +36,92 @@ class TeamCaseload(Caseload):
         return cl[cl["person_id"].map(team).isin(self.teams)].reset_index(drop=True)
 
 
+class Selection:
+    """The caseload summary's rows as columns, found once per run and teams, so
+    that a request's filter is a few array comparisons, not a pass over every
+    row's dict; the rows chosen are the summary's own, in its order.
+
+    Examples
+    --------
+    >>> rows = [{"person_id": "Ab1", "band": "High", "filters": {"school": "X"}},
+    ...         {"person_id": "cd2", "band": "Low", "filters": {"school": "Y"}},
+    ...         {"person_id": "ab3", "band": "High", "filters": {}}]
+    >>> s = Selection({"rows": rows, "filters": [{"key": "school"}]})
+    >>> [r["person_id"] for r in s.rows("High", {}, "")]
+    ['Ab1', 'ab3']
+    >>> [r["person_id"] for r in s.rows("", {"school": "X"}, "AB")]
+    ['Ab1']
+    """
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        self.all = summary["rows"]
+        self.band = np.array([r["band"] for r in self.all], dtype=object)
+        self.filters = {f["key"]: np.array([r["filters"].get(f["key"])
+                                            for r in self.all], dtype=object)
+                        for f in summary["filters"]}
+        self.lower = [str(r["person_id"]).lower() for r in self.all]
+
+    def rows(self, band: str, chosen: dict[str, str], q: str
+             ) -> list[dict[str, Any]]:
+        """The rows in ``band`` ("" any) with each chosen filter's value ("" any)
+        whose pseudonym holds ``q`` (any case)."""
+        keep = np.ones(len(self.all), dtype=bool)
+        if band:
+            keep &= self.band == band
+        for key, value in chosen.items():
+            if value:
+                column = self.filters.get(key)
+                keep &= (np.zeros(len(self.all), dtype=bool) if column is None
+                         else column == value)
+        if q:
+            needle = q.lower()
+            keep &= np.fromiter((needle in p for p in self.lower), dtype=bool,
+                                count=len(self.lower))
+        return [self.all[i] for i in np.flatnonzero(keep)]
+
+
 def caseload_summary(run: RunFolder, teams: Iterable[str], link: str
-                     ) -> dict[str, Any]:
-    """The caseload report's summary for the given teams (cached per run)."""
+                     ) -> tuple[dict[str, Any], Selection]:
+    """The caseload report's summary for the given teams and its rows ready to
+    select from (cached per run and teams)."""
     key = (str(run.path), tuple(sorted(set(teams))))
     with _LOCK:
         if key not in _CACHE:
-            _CACHE[key] = TeamCaseload(run, key[1], link).summarize()
+            s = TeamCaseload(run, key[1], link).summarize()
+            _CACHE[key] = (s, Selection(s))
             if len(_CACHE) > 64:
                 _CACHE.pop(next(iter(_CACHE)))
         return _CACHE[key]
 
 
+_PEOPLE: OrderedDict[tuple[int, str], tuple[RunFolder, dict[str, Any]]] = OrderedDict()
+#: Person pages kept (their summary, not the page: the page is rendered with who
+#: is asking, and logged, on every request). A page recorded against is shown
+#: again at once after the judgement is saved.
+PEOPLE_KEPT = 4096
+
+
 def person_summary(run: RunFolder, person_id: str) -> dict[str, Any]:
-    """What the static practitioner page renders for this person (its context)."""
-    page = PractitionerSummary(run, person_id)
-    return {**page.context(), "trace": run.trace, "v": run.population}
+    """What the static practitioner page renders for this person (its context),
+    from the person's own rows of the run's tables and files (found through the
+    run's index, the same rows a scan finds); the latest few thousand are kept
+    per process (a run folder is never changed once written)."""
+    key = (id(run), person_id)
+    with _LOCK:
+        kept = _PEOPLE.get(key)
+        if kept is not None and kept[0] is run:  # the same run, not a reused id
+            _PEOPLE.move_to_end(key)
+            return kept[1]
+    mine = cast(RunFolder, _data.person_run(run, person_id))
+    own = _data.person_tables(run, person_id)
+    page = (PractitionerSummary(mine, person_id) if own is None else
+            PractitionerSummary(mine, person_id, tables=own[0], sources=own[1]))
+    ctx = {**page.context(), "trace": run.trace, "v": run.population}
+    with _LOCK:
+        _PEOPLE[key] = (run, ctx)
+        while len(_PEOPLE) > PEOPLE_KEPT:
+            _PEOPLE.popitem(last=False)
+    return ctx
 
 
 def history(person_id: str, runs: Iterable[Any], judgements: Iterable[Any],
@@ -59,7 +131,7 @@ def history(person_id: str, runs: Iterable[Any], judgements: Iterable[Any],
     bands = []
     for r in runs:
         try:
-            row = _data.person_row(_data.caseload(_data.open_run(r.path)), person_id)
+            row = _data.person(_data.open_run(r.path), person_id)
         except Exception as e:  # a run folder moved away: say so, keep the rest
             bands.append({"run": r.name, "as_of": r.as_of, "band": "",
                           "note": f"run folder unavailable ({type(e).__name__})"})

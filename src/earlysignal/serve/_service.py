@@ -9,8 +9,11 @@ from typing import Any
 
 from earlysignal.serve._settings import ServeError, configure, migrate
 
-__all__ = ["PASSWORD_ENV", "ROLE_NAMES", "add_user", "open_database", "publish",
-           "start", "verify_log"]
+__all__ = ["PASSWORD_ENV", "PUBLISHERS", "ROLE_NAMES", "add_user", "open_database",
+           "publish", "publish_as", "publish_on_start", "start", "verify_log"]
+
+#: Roles that may publish a newer run.
+PUBLISHERS = ("team_manager", "administrator")
 
 PASSWORD_ENV = "EARLYSIGNAL_PASSWORD"
 ROLE_NAMES = ("practitioner", "team_manager", "ethics_reviewer", "administrator")
@@ -50,6 +53,61 @@ def publish(run_dir: str | Path, by: str = "") -> Any:
     Run.objects.filter(pk=run.pk).update(published_at=timezone.now())
     for team in sorted(set(cl["team"]) - {""}):
         Team.objects.get_or_create(name=team)
+    return run
+
+
+def publish_as(run_dir: str | Path, username: str, *, client: str = "command line",
+               allow_older: bool = False) -> Any:
+    """Publish a run on behalf of a team manager or administrator, and log it.
+
+    Earlier judgements stay attached to each person (they are keyed by the
+    pseudonym, not the run); pages then say which run and date they come from.
+
+    Raises
+    ------
+    ServeError
+        For an unknown user, a role that may not publish, or a run scored
+        earlier than the current one (unless ``allow_older``).
+    """
+    from earlysignal.serve import _audit, _data
+    from earlysignal.serve.models import Profile, Run
+
+    profile = Profile.objects.filter(user__username=username).first()
+    if profile is None or profile.role not in PUBLISHERS:
+        found = "no such user" if profile is None else f"role {profile.role}"
+        raise ServeError(f"--as {username}: {found}; only a team manager or an "
+                         "administrator publishes runs. Fix: name such a user "
+                         "(`earlysignal users add NAME --role team_manager ...`)")
+    current = Run.objects.first()
+    folder = _data.open_run(run_dir)
+    cl = _data.caseload(folder)
+    as_of = f"{cl['as_of'].max():%Y-%m-%d}" if len(cl) else ""
+    if (current is not None and not allow_older and as_of < current.as_of
+            and current.path != str(Path(run_dir).resolve())):
+        raise ServeError(f"run '{folder.name}' scores people as of {as_of}, before "
+                         f"the current run '{current.name}' (as of {current.as_of}). "
+                         "Fix: publish a newer run, or pass --allow-older to go back")
+    run = publish(run_dir, by=username)
+    _audit.append(username=username, action="publish", run=run.name, client=client,
+                  detail=f"published {run.name} (as of {run.as_of}, "
+                  f"{len(cl)} people); before: "
+                  + (f"{current.name} (as of {current.as_of})" if current else "none"))
+    return run
+
+
+def publish_on_start(run_dir: str | Path, by: str) -> Any:
+    """Publish the run ``earlysignal serve`` was given; logged when it replaces
+    another run as the current one (or is the first)."""
+    from earlysignal.serve import _audit
+    from earlysignal.serve.models import Run
+
+    before = Run.objects.first()
+    run = publish(run_dir, by=by)
+    if before is None or before.pk != run.pk:
+        _audit.append(username=by, action="publish", run=run.name,
+                      client="command line", detail=f"published {run.name} (as of "
+                      f"{run.as_of}) on starting the service; before: "
+                      + (f"{before.name} (as of {before.as_of})" if before else "none"))
     return run
 
 

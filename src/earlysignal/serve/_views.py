@@ -104,25 +104,25 @@ def home(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------ caseload
 
 
-def _visible(request: HttpRequest) -> tuple[Run, Any, dict[str, Any]]:
+def _visible(request: HttpRequest
+             ) -> tuple[Run, Any, dict[str, Any], _pages.Selection]:
     if not _access.sees_people(request.user):
         raise PermissionDenied("this role sees no caseload")
     run = current_run()
     folder = _data.open_run(run.path)
-    s = _pages.caseload_summary(folder, _access.teams(request.user), "/person/{}/")
-    return run, folder, s
+    s, select = _pages.caseload_summary(folder, _access.teams(request.user),
+                                        "/person/{}/")
+    return run, folder, s, select
 
 
-def _filtered(request: HttpRequest, s: dict[str, Any]) -> tuple[list, dict]:
+def _filtered(request: HttpRequest, s: dict[str, Any], select: _pages.Selection
+              ) -> tuple[list, dict]:
     chosen = {"band": request.GET.get("band", "")}
     for f in s["filters"]:
         chosen[f["key"]] = request.GET.get(f["key"], "")
     q = request.GET.get("q", "").strip()[:100]
-    rows = [r for r in s["rows"]
-            if (not chosen["band"] or r["band"] == chosen["band"])
-            and all(not v or r["filters"].get(k) == v for k, v in chosen.items()
-                    if k != "band")
-            and (not q or q.lower() in r["person_id"].lower())]
+    rows = select.rows(chosen["band"], {k: v for k, v in chosen.items()
+                                        if k != "band"}, q)
     if request.GET.get("mine"):
         mine = set(Assignment.objects.filter(practitioner=request.user)
                    .values_list("person_id", flat=True))
@@ -133,8 +133,8 @@ def _filtered(request: HttpRequest, s: dict[str, Any]) -> tuple[list, dict]:
 @login_required
 @require_GET
 def caseload(request: HttpRequest) -> HttpResponse:
-    run, folder, s = _visible(request)
-    rows, chosen = _filtered(request, s)
+    run, folder, s, select = _visible(request)
+    rows, chosen = _filtered(request, s, select)
     if chosen["q"]:
         _log(request, "search", run, detail=f"q={chosen['q']}; {len(rows)} found")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -151,8 +151,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def caseload_csv(request: HttpRequest) -> HttpResponse:
-    run, _, s = _visible(request)
-    rows, chosen = _filtered(request, s)
+    run, _, s, select = _visible(request)
+    rows, chosen = _filtered(request, s, select)
     _log(request, "export", run, detail=f"caseload.csv; {len(rows)} people; "
          + "; ".join(f"{k}={v}" for k, v in chosen.items() if v))
     buf = io.StringIO()
@@ -185,7 +185,7 @@ def _person(request: HttpRequest, person_id: str) -> tuple[Run, Any, dict]:
         raise PermissionDenied("this role sees no individual's page")
     run = current_run()
     folder = _data.open_run(run.path)
-    row = _data.person_row(_data.caseload(folder), person_id)
+    row = _data.person(folder, person_id)
     _access.check_person(request.user, None if row is None else str(row["team"]))
     return run, folder, dict(row or {})
 
