@@ -42,8 +42,18 @@ def _name_comparison() -> Any:
         ])
 
 
+#: One date is 1 January and the other in the same year: registers record 1
+#: January when the day of birth is not known (common for children born abroad).
+_JAN_FIRST = ("substr(date_of_birth_l, 1, 4) = substr(date_of_birth_r, 1, 4) AND "
+              "(substr(date_of_birth_l, 6, 5) = '01-01' OR "
+              "substr(date_of_birth_r, 6, 5) = '01-01')")
+#: The same year and month: a mistyped day.
+_SAME_MONTH = "substr(date_of_birth_l, 1, 7) = substr(date_of_birth_r, 1, 7)"
+
+
 def _dob_comparison() -> Any:
-    """Exact, day and month transposed, one character apart, within a month."""
+    """Exact, day and month transposed, a 1 January placeholder in the same year,
+    the same month (a mistyped day), one character apart, within a month."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -56,6 +66,9 @@ def _dob_comparison() -> Any:
             cll.ExactMatchLevel(dob).configure(label_for_charts="exact"),
             cll.ColumnsReversedLevel(dob, "dob_swapped", symmetrical=True)
             .configure(label_for_charts="day and month transposed"),
+            cll.CustomLevel(_JAN_FIRST, label_for_charts="1 January in the same "
+                            "year (day not known)"),
+            cll.CustomLevel(_SAME_MONTH, label_for_charts="same year and month"),
             cll.LevenshteinLevel(dob, 1).configure(
                 label_for_charts="one character differs"),
             cll.AbsoluteDateDifferenceLevel(
