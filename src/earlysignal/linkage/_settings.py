@@ -12,7 +12,9 @@ __all__ = ["blocking_rules", "comparisons", "splink_settings"]
 
 def _name_comparison() -> Any:
     """Given and family name together: exact, swapped, close (Jaro-Winkler, or a
-    familiar form of the given name), then one name alone."""
+    familiar form of the given name), then one name alone. Exact agreement on the
+    whole name, on the family name alone and on the given name alone is adjusted
+    for how common the name is (Splink's term-frequency adjustment)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -22,8 +24,12 @@ def _name_comparison() -> Any:
         comparison_description="given and family name",
         comparison_levels=[
             cll.And(cll.NullLevel(first), cll.NullLevel(last)),
+            # term frequencies of the whole name: two Oliver Smiths are weaker
+            # evidence than two of a rare name (the level's own u is the base)
             cll.And(cll.ExactMatchLevel(first), cll.ExactMatchLevel(last))
-            .configure(label_for_charts="both names exact"),
+            .configure(label_for_charts="both names exact",
+                       tf_adjustment_column="full_name",
+                       disable_tf_exact_match_detection=True),
             cll.ColumnsReversedLevel(first, last, symmetrical=True)
             .configure(label_for_charts="given and family name swapped"),
             cll.And(cll.Or(cll.ArrayIntersectLevel("first_name_forms", 1),
@@ -35,15 +41,28 @@ def _name_comparison() -> Any:
             .configure(label_for_charts="both similar (Jaro-Winkler >= 0.8)"),
             cll.ExactMatchLevel(last).configure(
                 label_for_charts="family name only", tf_adjustment_column=last),
+            cll.ExactMatchLevel(first).configure(
+                label_for_charts="given name only", tf_adjustment_column=first),
             cll.Or(cll.ArrayIntersectLevel("first_name_forms", 1),
                    cll.JaroWinklerLevel(first, 0.92))
-            .configure(label_for_charts="given name only"),
+            .configure(label_for_charts="given name only, close or a familiar "
+                       "form"),
             cll.ElseLevel(),
         ])
 
 
+#: One date is 1 January and the other in the same year: registers record 1
+#: January when the day of birth is not known (common for children born abroad).
+_JAN_FIRST = ("substr(date_of_birth_l, 1, 4) = substr(date_of_birth_r, 1, 4) AND "
+              "(substr(date_of_birth_l, 6, 5) = '01-01' OR "
+              "substr(date_of_birth_r, 6, 5) = '01-01')")
+#: The same year and month: a mistyped day.
+_SAME_MONTH = "substr(date_of_birth_l, 1, 7) = substr(date_of_birth_r, 1, 7)"
+
+
 def _dob_comparison() -> Any:
-    """Exact, day and month transposed, one character apart, within a month."""
+    """Exact, day and month transposed, a 1 January placeholder in the same year,
+    the same month (a mistyped day), one character apart, within a month."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -56,6 +75,9 @@ def _dob_comparison() -> Any:
             cll.ExactMatchLevel(dob).configure(label_for_charts="exact"),
             cll.ColumnsReversedLevel(dob, "dob_swapped", symmetrical=True)
             .configure(label_for_charts="day and month transposed"),
+            cll.CustomLevel(_JAN_FIRST, label_for_charts="1 January in the same "
+                            "year (day not known)"),
+            cll.CustomLevel(_SAME_MONTH, label_for_charts="same year and month"),
             cll.LevenshteinLevel(dob, 1).configure(
                 label_for_charts="one character differs"),
             cll.AbsoluteDateDifferenceLevel(

@@ -18,6 +18,7 @@ from earlysignal.present import Population
 from earlysignal.report._base import Report
 from earlysignal.report._common import day, label, pct, privacy_words
 from earlysignal.report._fairness_view import fairness_view
+from earlysignal.report._linkage_view import linkage_view
 from earlysignal.report._performance import (
     calibration_chart,
     drift_chart,
@@ -273,6 +274,7 @@ class EthicsReport(Report):
                            "share": r.get("share"), "mean_abs": r.get("mean_abs")}
                           for r in fam.to_dict("records")]),
             "fairness": fairness_view(run.fairness, pop) if run.fairness else None,
+            "linkage": linkage_view(run.linkage, pop),
             "has_metrics": bool(metrics),
             "reviews": dict(self.reviews) if self.reviews else None,
         }

@@ -20,7 +20,7 @@ from earlysignal.report._run import ReportError, RunFolder
 from earlysignal.report._svg import Lane, timeline_chart
 
 __all__ = ["PractitionerSummary", "band_of", "band_sentence", "data_sources",
-           "most_words"]
+           "linkage_caveat", "most_words"]
 
 #: Rows of the record table that print; older ones stay on screen only.
 PRINT_ROWS = 20
@@ -78,6 +78,41 @@ def most_words(bands: Sequence[Mapping[str, Any]], people: str, outcome: str
             else "; in the other bands most did not")
     return (f"In {names} most {people} (about {rate:.0f} in 100) went on to "
             f"{outcome} in earlier years{tail}.")
+
+
+def linkage_caveat(confidence: Any, threshold: Any, records: Any,
+                   person: str = "young person") -> str:
+    """The caveat for a person whose records were joined with low confidence.
+
+    A person's linkage confidence (see :mod:`earlysignal.linkage`) is below the
+    run's match threshold when a weak link holds their records together or a
+    record outside their cluster nearly matched: part of their history may sit
+    in another agency under a record the linkage did not join, or someone
+    else's record may have been joined. "" when the run did not link records or
+    the confidence reaches the threshold.
+
+    Examples
+    --------
+    >>> linkage_caveat(0.62, 0.8, 2)[:60]
+    'The records of this young person were joined from 2 agency r'
+    >>> "missed link" in linkage_caveat(0.62, 0.8, 2)
+    True
+    >>> linkage_caveat(0.97, 0.8, 2), linkage_caveat(None, 0.8, 1)
+    ('', '')
+    """
+    if confidence is None or threshold is None or pd.isna(confidence) \
+            or float(confidence) >= float(threshold):
+        return ""
+    n = int(records) if records is not None and pd.notna(records) else 1
+    joined = (f"joined from {n} agency records" if n > 1
+              else "held in 1 agency record")
+    return (f"The records of this {person} were {joined} by probabilistic "
+            f"linkage with a confidence of {float(confidence):.2f}, below the "
+            f"run's match threshold of {float(threshold):.2f}. A missed link may "
+            "hide part of their history in another agency's records (under a "
+            "name or date of birth recorded differently), and a false link may "
+            "have added someone else's: check the records at source before "
+            "relying on the band.")
 
 
 def band_of(score: float, bands: Sequence[Mapping[str, Any]]) -> int:
@@ -223,6 +258,7 @@ class PractitionerSummary(Report):
             "horizon": horizon,
             "label_name": str((self.run.config.get("label") or {}).get("name", "")),
             "details": self._details(tables["people"]),
+            "linkage": self._linkage(tables["people"]),
             "band": {**band, "position": pos, "colour": band_colour(pos),
                      "sentence": band_sentence(band, pop.people),
                      "most": most_words([band], pop.people, outcome)},
@@ -249,6 +285,19 @@ class PractitionerSummary(Report):
             if col and col in me.columns and len(me) and pd.notna(me[col].iloc[0]):
                 out.append({"name": str(name), "value": str(me[col].iloc[0])})
         return out
+
+    def _linkage(self, people: pd.DataFrame) -> str:
+        """The low-linkage-confidence caveat, from the person's row of the people
+        table and the run's match threshold ("" for a run that did not link)."""
+        facts = (self.run.run.get("data") or {}).get("linkage") or {}
+        if "linkage_confidence" not in people.columns or not facts:
+            return ""
+        me = people[people["person_id"].astype(str) == self.person_id]
+        if not len(me):
+            return ""
+        row = me.iloc[0]
+        return linkage_caveat(row["linkage_confidence"], facts.get("threshold"),
+                              row.get("records"), self.run.population.person)
 
     def _needs(self, records: list[dict[str, Any]], as_of: pd.Timestamp
                ) -> dict[str, Any]:

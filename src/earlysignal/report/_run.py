@@ -77,6 +77,11 @@ class RunFolder:
         return self._json("fairness.json")
 
     @cached_property
+    def linkage(self) -> dict[str, Any] | None:
+        """What the run's linkage did (absent when the run did not link)."""
+        return self._json("linkage/linkage.json")
+
+    @cached_property
     def bands(self) -> list[dict[str, Any]] | None:
         data = self._json("bands.json")
         return None if data is None else list(data.get("bands", []))

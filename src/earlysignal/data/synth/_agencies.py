@@ -21,7 +21,8 @@ make the bias measurable, not estimates taken from those studies.
 
 The true person behind every record is returned apart from the extracts (and
 written to a separate file) so that linkage can be scored against it. Every name
-is drawn at random from small built-in lists; no record describes a real person.
+is drawn at random from pools whose frequencies follow a real register's (a
+few common names, a long tail; see ``_names``); no record describes a real person.
 """
 
 from __future__ import annotations
@@ -35,7 +36,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from earlysignal.data.synth._names import FAMILIAR, FAMILY, GIVEN_F, GIVEN_M, VARIANTS
+from earlysignal.data.synth._names import (
+    FAMILIAR,
+    FAMILY,
+    FAMILY_P,
+    GIVEN_F,
+    GIVEN_F_P,
+    GIVEN_M,
+    GIVEN_M_P,
+    VARIANTS,
+)
 
 __all__ = ["AGENCIES", "AgenciesConfig", "AgencyExtracts", "make_agencies",
            "write_agencies", "write_cohort_agencies"]
@@ -197,7 +207,8 @@ def _identities(tables: Mapping[str, pd.DataFrame], cfg: AgenciesConfig,
     chars = tables["characteristics"]
     sex = _attribute(chars, "sex").reindex(people.index)
     sex = sex.fillna(pd.Series(rng.choice(["F", "M"], n), index=people.index))
-    given = np.where(sex == "F", rng.choice(GIVEN_F, n), rng.choice(GIVEN_M, n))
+    given = np.where(sex == "F", rng.choice(GIVEN_F, n, p=GIVEN_F_P),
+                     rng.choice(GIVEN_M, n, p=GIVEN_M_P))
     dob = pd.to_datetime(people["date_of_birth"])
     days = dob.dt.days_in_month.to_numpy()
     day = (rng.random(n) * days).astype(int)  # a day within the month of birth
@@ -206,7 +217,8 @@ def _identities(tables: Mapping[str, pd.DataFrame], cfg: AgenciesConfig,
     ref = pd.Timestamp(cfg.reference_date or end or dob.max())
     age = (ref - dob).dt.days // 365.25
     return pd.DataFrame({
-        "given": given, "family": rng.choice(FAMILY, n), "dob": full, "sex": sex,
+        "given": given, "family": rng.choice(FAMILY, n, p=FAMILY_P), "dob": full,
+        "sex": sex,
         "postcode": [_postcode(rng, _DISTRICT.get(str(t), "QX5")) for t in team],
         "ethnicity": _attribute(chars, "ethnicity").reindex(people.index),
         "age_band": pd.cut(age, [-1, 12, 16, 200],
@@ -246,7 +258,7 @@ def _record(row: Any, agency: Agency, cfg: AgenciesConfig,
 
     given, family, dob = str(row.given), str(row.family), row.dob
     if happens("family_change"):
-        family = str(rng.choice(FAMILY))
+        family = str(rng.choice(FAMILY, p=FAMILY_P))
     if given in FAMILIAR and happens("familiar"):
         given = str(rng.choice(FAMILIAR[given]))
     if given in VARIANTS and happens("variant"):
