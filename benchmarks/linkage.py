@@ -68,6 +68,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="match threshold (default: the linkage's own)")
     args = parser.parse_args()
 
     t = time.perf_counter()
@@ -86,7 +88,8 @@ def main() -> None:
     rows.append({"method": "exact name + date of birth", "seconds": seconds,
                  "cpu_seconds": cpu, "peak_mb": _peak_mb(), **m})
 
-    config = LinkageConfig(engine=args.engine)
+    config = LinkageConfig(engine=args.engine) if args.threshold is None else \
+        LinkageConfig(engine=args.engine, threshold=args.threshold)
     t, c = time.perf_counter(), _cpu()
     linked = link_tables({"people": people}, config, Pseudonymiser("benchmark key " * 2))
     seconds, cpu = time.perf_counter() - t, _cpu() - c
@@ -96,9 +99,11 @@ def main() -> None:
                  "seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(), **m})
 
     table = pd.DataFrame(rows).set_index("method")
-    print(table[["seconds", "cpu_seconds", "peak_mb", "precision", "recall", "f1"]]
-          .round({"seconds": 1, "cpu_seconds": 1, "peak_mb": 0, "precision": 4, "recall": 4,
-                  "f1": 4}).to_string())
+    cols = ["seconds", "cpu_seconds", "peak_mb", "precision", "recall", "f1",
+            "split_share", "merged_share"]
+    print(table[cols].round({"seconds": 1, "cpu_seconds": 1, "peak_mb": 0,
+                             "precision": 4, "recall": 4, "f1": 4,
+                             "split_share": 4, "merged_share": 4}).to_string())
     ref, spl = table.iloc[0], table.iloc[1]
     print(f"Splink / reference: time x{spl['seconds'] / ref['seconds']:.0f}, "
           f"recall x{spl['recall'] / ref['recall']:.3f}, "

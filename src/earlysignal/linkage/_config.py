@@ -70,7 +70,7 @@ class LinkageConfig(_Strict):
     columns: IdentityColumns = Field(
         IdentityColumns(), description="The people table's identifying columns.")
     threshold: float = Field(
-        0.8, gt=0, lt=1, description="Records whose pairwise match probability "
+        0.6, gt=0, lt=1, description="Records whose pairwise match probability "
         "reaches it are joined into one person (clusters are connected pairs).")
     blocking: list[list[str]] = Field(
         default_factory=lambda: [["date_of_birth"], ["surname", "birth_year"],

@@ -204,7 +204,7 @@ def linkage_quality(clusters: pd.DataFrame, pairs: pd.DataFrame,
     cluster = clusters["cluster_id"].reset_index(drop=True)
     overall = pair_metrics(cluster, t["person_id"])
     grid = thresholds if thresholds is not None else (
-        0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+        0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
     ids = pd.Index(clusters["unique_id"])
     curve = pd.DataFrame([{"threshold": x, **pair_metrics(
         clusters_at(ids, pairs, x).reset_index(drop=True), t["person_id"])}
