@@ -49,6 +49,7 @@ from earlysignal.model._selection import (
     blend_of,
     with_blend,
 )
+from earlysignal.model._threads import one_blas_thread
 from earlysignal.model._test_windows import (
     SHIFT_FACTOR,
     base_rate_shift,
@@ -367,7 +368,7 @@ def _choose(select: str, inner: InnerValidation, train_dates: Sequence[Any],
 
 
 def _make_model(calibration: str | None, seed: int, search_budget_s: float,
-                n_jobs: int, model_params: Mapping[str, Any] | None,
+                n_jobs: int | str, model_params: Mapping[str, Any] | None,
                 horizon: str | None = None) -> Any:
     named = split_settings(model_params)
     named.setdefault("horizon", horizon)
@@ -378,6 +379,8 @@ def _make_model(calibration: str | None, seed: int, search_budget_s: float,
     return CalibratedModel(base, method=calibration, horizon=horizon)
 
 
+# many small linear fits: one BLAS thread is faster and machine-independent
+@one_blas_thread()
 def evaluate(
     matrix: pd.DataFrame,
     metadata: Mapping[str, Any],
@@ -397,7 +400,7 @@ def evaluate(
     test_from: Any = None,
     holdout_gap: bool = False,
     model_params: Mapping[str, Any] | None = None,
-    n_jobs: int = 1,
+    n_jobs: int | str = "auto",
     fit_final: bool = True,
     label_known_col: str | None = "label_known_at",
     min_label_coverage: float = 0.5,
@@ -448,7 +451,10 @@ def evaluate(
     model_params : dict, optional
         EarlyWarningClassifier settings; any other LightGBM parameter passes
         through to LightGBM.
-    n_jobs : int
+    n_jobs : int or "auto"
+        LightGBM threads; ``"auto"`` takes the free cores at each fit. The scores
+        do not depend on it. The linear fits always use one BLAS thread (see
+        ``earlysignal.model._threads``).
     fit_final : bool
         Also train the final model on all labelled rows.
     label_known_col : str or None
