@@ -218,3 +218,37 @@ def test_the_fairness_bootstrap_reports_each_block_over_every_characteristic(
     ]
     # the same draws in blocks: the intervals do not depend on being watched
     pd.testing.assert_frame_equal(quiet.disparities, told.disparities)
+
+
+def test_the_audit_command_reports_each_block_of_resamples(tmp_path, monkeypatch):
+    import functools
+
+    from earlysignal import pipeline
+    from earlysignal.fairness import _metrics
+
+    rng = np.random.default_rng(2)
+    pd.DataFrame({"score": rng.uniform(size=400), "label": rng.integers(0, 2, 400),
+                  "sex": rng.choice(["F", "M"], size=400)}).to_csv(
+        tmp_path / "s.csv", index=False)
+    monkeypatch.setattr(_metrics, "BLOCK_ENTRIES", 4_000)  # blocks of 10
+    # a line per step, as a log would get them with time passing between
+    monkeypatch.setattr(pipeline, "Progress",
+                        functools.partial(pipeline.Progress, every=0))
+    env = {"FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None,
+           "COLUMNS": "100"}
+    result = CliRunner(env=env).invoke(app, [
+        "audit", str(tmp_path / "s.csv"), "--score", "score", "--label", "label",
+        "--group", "sex", "--top", "25%", "--n-boot", "20",
+        "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    lines = [re.sub(r" \(.*\)$", "", line) for line in result.output.splitlines()
+             if line.startswith("audit:")]
+    assert lines[0] == "audit: started"
+    assert lines[1:-1] == [
+        "audit: resamples of all people: 10 of 20",
+        "audit: resamples of all people: 20 of 20",
+        "audit: resamples of people by sex: 10 of 20",
+        "audit: resamples of people by sex: 20 of 20",
+        "audit: comparing mitigation options"]
+    assert re.fullmatch(r"audit: done in \d+\.\d s", lines[-1])
+    assert "\x1b" not in result.output

@@ -49,7 +49,6 @@ from earlysignal.model._selection import (
     blend_of,
     with_blend,
 )
-from earlysignal.model._threads import one_blas_thread
 from earlysignal.model._test_windows import (
     SHIFT_FACTOR,
     base_rate_shift,
@@ -57,6 +56,7 @@ from earlysignal.model._test_windows import (
     renumber_folds,
     resolve_test_every,
 )
+from earlysignal.model._threads import one_blas_thread
 
 __all__ = ["Evaluation", "evaluate"]
 

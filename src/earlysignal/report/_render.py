@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ def render_reports(
     max_people: int = 200,
     people: Iterable[str] = (),
     card: Mapping[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Path]:
     """Render every report of a run as self-contained HTML.
 
@@ -74,6 +75,9 @@ def render_reports(
         Pseudonymous ids that also get a summary (at their latest score).
     card : mapping, optional
         Model-card fields for the ethics report (see ``CARD_FIELDS``).
+    progress : callable, optional
+        Called with ``(step, done, total)`` before each page; work is counted in
+        pages.
 
     Returns
     -------
@@ -94,19 +98,24 @@ def render_reports(
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     skipped: list[str] = []
+    summaries = bool(run.bands and run.tables is not None
+                     and (run.caseload is not None or run.scores is not None))
+    ids = _selected(run, max_people, people) if summaries else []
+    pages = _Pages(progress, 4 + len(ids))  # ethics, science, people, caseload, index
+    pages("ethics page")
     paths["ethics"] = EthicsReport(run, card=card).write_html(out / "ethics.html")
+    pages("data-scientist page")
     if run.metrics is not None:
         paths["data_science"] = DataScienceReport(run).write_html(
             out / "data_science.html")
     else:
         skipped.append("data-scientist report: metrics.json is missing")
     links: dict[str, str] = {}
-    if run.bands and run.tables is not None and (run.caseload is not None
-                                                 or run.scores is not None):
-        ids = _selected(run, max_people, people)
+    if summaries and run.tables is not None:
         sub = _subset(run.tables, ids)
         sources = data_sources(run.tables)
-        for pid in ids:
+        for i, pid in enumerate(ids, 1):
+            pages(f"practitioner summary {i:,} of {len(ids):,}")
             page = PractitionerSummary(run, pid, tables=sub, sources=sources)
             s = page.summarize()
             name = f"people/{person_file(pid, s['as_of'])}"
@@ -115,11 +124,13 @@ def render_reports(
     else:
         skipped.append("practitioner summaries: bands.json, the scores or the data "
                        "folder is missing")
+    pages("caseload")
     if run.caseload is not None and run.bands:
         paths["caseload"] = Caseload(run, links=links).write_html(
             out / "caseload.html")
     else:
         skipped.append("caseload: caseload.parquet or bands.json is missing")
+    pages("index")
     index = render("index.html.j2", name=run.name, run=run.run_label,
                    links={k: v.relative_to(out).as_posix() for k, v in paths.items()
                           if not k.startswith("person:")},
@@ -148,3 +159,15 @@ def render_person(run_dir: str | Path, person_id: str, as_of: Any = None,
                                                       page.summarize()["as_of"]))
     return page.write_html(target)
 
+
+class _Pages:
+    """Tells ``progress`` which page is being written, counting pages."""
+
+    def __init__(self, progress: Callable[[str, int, int], None] | None,
+                 total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, step: str) -> None:
+        if self.progress is not None:
+            self.progress(step, self.done, self.total)
+        self.done += 1
