@@ -57,6 +57,7 @@ from earlysignal.model._test_windows import (
     resolve_test_every,
 )
 from earlysignal.model._threads import one_blas_thread
+from earlysignal.present import run_model_names
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -143,7 +144,8 @@ class Evaluation:
         """Name -> SVG text."""
         models = list(self.pooled["model"].unique())
         return _plots(self.folds, models, self.calibration, self.drift,
-                      self.capacity_curve, Capacity.parse(self.settings["capacity"]))
+                      self.capacity_curve, Capacity.parse(self.settings["capacity"]),
+                      run_model_names(self.settings.get("baseline_inputs")))
 
     @cached_property
     def pooled_table(self) -> pd.DataFrame:
@@ -792,25 +794,28 @@ def _drift(metrics: pd.DataFrame, folds: Sequence[Fold]) -> pd.DataFrame:
 
 
 def _plots(folds: Sequence[Fold], models: Sequence[str], calib: pd.DataFrame,
-           drift: pd.DataFrame, curve: pd.DataFrame, cap: Capacity) -> dict[str, str]:
+           drift: pd.DataFrame, curve: pd.DataFrame, cap: Capacity,
+           names: Mapping[str, str] | None = None) -> dict[str, str]:
     shown = [m for m in models if m in (MODEL, "logistic", ORACLE)] or list(models)
     return {
         "folds": folds_svg(folds),
         "reliability": reliability_svg_from(
-            {m: calib[calib["model"] == m] for m in shown}),
+            {m: calib[calib["model"] == m] for m in shown}, names),
         "drift_auc": lines_svg_from(
             drift, x="test_start", y="auc", hue="model", xlabel="test as-of date",
-            ylabel="ROC AUC", title="Discrimination over time (one point per fold)"),
+            ylabel="ROC AUC", title="Discrimination over time (one point per fold)",
+            names=names),
         "drift_precision": lines_svg_from(
             drift, x="test_start", y="precision_at_k", hue="model",
             xlabel="test as-of date", ylabel=f"precision at {cap.label}",
-            title="Precision at capacity over time"),
+            title="Precision at capacity over time", names=names),
         "capacity_precision": lines_svg_from(
             curve, x="percent", y="precision", hue="model",
             xlabel="capacity (% of each test window's cohort)", ylabel="precision",
-            title="Precision against capacity (expected, random tie-breaking)"),
+            title="Precision against capacity (expected, random tie-breaking)",
+            names=names),
         "capacity_recall": lines_svg_from(
             curve, x="percent", y="recall", hue="model",
             xlabel="capacity (% of each test window's cohort)", ylabel="recall",
-            title="Recall against capacity"),
+            title="Recall against capacity", names=names),
     }
