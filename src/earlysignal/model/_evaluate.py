@@ -666,6 +666,9 @@ def evaluate(
     groups = judged["window"].to_numpy(dtype=str)
 
     fold_rows, pooled_rows = [], []
+    # (fold or "pooled", model) -> metrics on every judged row of it, for the
+    # oracle table, which compares on exactly those rows
+    whole: dict[tuple[Any, str], dict[str, float]] = {}
     y = judged["label"].to_numpy()
     for name in models_scored:
         p = judged[columns.get(name, name)].to_numpy(dtype=float)
@@ -676,13 +679,17 @@ def evaluate(
                 y[idx], p[idx], groups[idx], cap)})
         pooled_rows.append({"model": name, "metrics": _row_metrics(
             y[keep], p[keep], groups[keep], cap)})
+        if keep.all():
+            whole.update({(int(r["fold"]), name): cast(dict[str, float], r["metrics"])
+                          for r in fold_rows if r["model"] == name})
+            whole["pooled", name] = cast(dict[str, float], pooled_rows[-1]["metrics"])
     metrics = _tidy(fold_rows, ["fold", "model"])
     pooled = _tidy(pooled_rows, ["model"])
     paired = paired_replicates(
         y, {n: judged[columns.get(n, n)].to_numpy(dtype=float) for n in models_scored},
         judged["person_id"].to_numpy(), groups, cap, n_boot=n_boot, seed=seed)
     intervals = paired.table(MODEL)
-    oracle = (_oracle_table(judged, models, groups, cap, paired)
+    oracle = (_oracle_table(judged, models, groups, cap, paired, whole)
               if truth is not None else None)
     alarms = _above_oracle(paired, cap) if truth is not None else []
 
@@ -745,11 +752,15 @@ def evaluate(
 
 
 def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarray,
-                  cap: Capacity, paired: PairedReplicates) -> pd.DataFrame:
+                  cap: Capacity, paired: PairedReplicates,
+                  known: Mapping[tuple[Any, str], Mapping[str, float]] | None = None
+                  ) -> pd.DataFrame:
     """Each model against the oracle on the same rows: those whose truth is known.
 
     The pooled gaps of AUC and precision at capacity carry the paired interval of
     people (gap_lower, gap_upper); the other gaps' intervals are undefined.
+    ``known`` holds metrics already computed on all of a part's rows, by (fold or
+    "pooled", model), and is used instead of computing them again.
     """
     covered = scores["p_true"].notna().to_numpy()
     parts: list[tuple[Any, np.ndarray]] = [("pooled", np.flatnonzero(covered))]
@@ -758,16 +769,19 @@ def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarra
     y = scores["label"].to_numpy()
     truth = scores["p_true"].to_numpy(dtype=float)
 
-    def three(p: np.ndarray, idx: np.ndarray) -> dict[str, float]:
+    def three(name: str, p: np.ndarray, fold: Any, idx: np.ndarray
+              ) -> Mapping[str, float]:
+        if covered.all() and (fold, name) in (known or {}):
+            return (known or {})[fold, name]
         m = classification_metrics(y[idx], p[idx])
         m.update(capacity_metrics(y[idx], p[idx], cap, groups[idx]))
-        return {k: m[k] for k in ORACLE_METRICS}
+        return m
 
     rows = []
     for fold, idx in parts:
-        ref = three(truth, idx)
+        ref = three(ORACLE, truth, fold, idx)
         for name in models:
-            ours = three(scores[name].to_numpy(dtype=float), idx)
+            ours = three(name, scores[name].to_numpy(dtype=float), fold, idx)
             for metric in ORACLE_METRICS:
                 lo = hi = math.nan
                 if fold == "pooled" and metric in COMPARED:
