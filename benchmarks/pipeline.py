@@ -40,8 +40,10 @@ import json, resource, sys
 from earlysignal.pipeline import config_from_dict, run_pipeline
 from earlysignal.pipeline._yaml import read_yaml
 raw = read_yaml(sys.argv[1])
-raw["data"]["synth"]["people"] = int(sys.argv[2])
-raw["tracking"] = {"uri": "sqlite:///" + sys.argv[4] + "/mlflow.db"}
+if "synth" in raw["data"]:
+    raw["data"]["synth"]["people"] = int(sys.argv[2])
+if raw.get("tracking", {}).get("enabled", True):
+    raw["tracking"] = {"uri": "sqlite:///" + sys.argv[4] + "/mlflow.db"}
 cfg = config_from_dict(raw, source=sys.argv[1], base_dir=sys.argv[5])
 stages = tuple(sys.argv[6].split(","))
 res = run_pipeline(cfg, out=sys.argv[3], stages=stages)
@@ -87,8 +89,10 @@ from earlysignal.pipeline import config_from_dict
 from earlysignal.pipeline._track_stage import open_tracking, track_stage
 from earlysignal.pipeline._yaml import read_yaml
 raw = read_yaml(sys.argv[1])
-raw["data"]["synth"]["people"] = int(sys.argv[2])
-raw["tracking"] = {"uri": "sqlite:///" + sys.argv[4] + "/mlflow.db"}
+if "synth" in raw["data"]:
+    raw["data"]["synth"]["people"] = int(sys.argv[2])
+if raw.get("tracking", {}).get("enabled", True):
+    raw["tracking"] = {"uri": "sqlite:///" + sys.argv[4] + "/mlflow.db"}
 cfg = config_from_dict(raw, source=sys.argv[1], base_dir=sys.argv[5])
 run = __import__("pathlib").Path(sys.argv[3])
 info = json.loads((run / "run.json").read_text())
@@ -111,12 +115,13 @@ _OUTPUTS = {"model": ("scores.parquet", "metrics.json", "model.joblib", "plots")
 
 
 def _run(root: Path, code: str, people: int, run_dir: Path, work: Path,
-         stages: tuple[str, ...]) -> dict[str, float]:
+         stages: tuple[str, ...], config: Path = ROOT / "pipelines" / "demo.yaml"
+         ) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT / "pipelines" / "demo.yaml"),
-         str(people), str(run_dir), str(work), str(ROOT / "pipelines"),
-         ",".join(stages)], capture_output=True, text=True, cwd=work, env=env)
+        [sys.executable, "-c", code, str(config), str(people), str(run_dir),
+         str(work), str(config.parent), ",".join(stages)],
+        capture_output=True, text=True, cwd=work, env=env)
     if proc.returncode:
         sys.exit(f"{root}: stages {stages} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])["timings"]
@@ -131,14 +136,46 @@ def _fresh_copy(prepared: Path, dest: Path, stage: str) -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
 
 
-def side_by_side(people: int, against: Path, stages: list[str], repeat: int
-                 ) -> None:
+def _leaves(doc: object, path: str = "") -> dict[str, object]:
+    if isinstance(doc, dict):
+        return {k: v for key, sub in doc.items()
+                for k, v in _leaves(sub, f"{path}/{key}").items()}
+    if isinstance(doc, list):
+        return {k: v for i, sub in enumerate(doc)
+                for k, v in _leaves(sub, f"{path}[{i}]").items()}
+    return {path: doc}
+
+
+def _compare(a: object, b: object) -> str:
+    """Identical, or how far apart the numbers are and whether any printed figure
+    (three decimals) or text differs."""
+    la, lb = _leaves(a), _leaves(b)
+    if la == lb:
+        return "identical"
+    if la.keys() != lb.keys():
+        return f"DIFFERENT fields: {sorted(la.keys() ^ lb.keys())[:5]}"
+    numbers = [(k, float(v), float(lb[k])) for k, v in la.items()
+               if isinstance(v, int | float) and isinstance(lb[k], int | float)
+               and not isinstance(v, bool) and v != lb[k]]
+    texts = [k for k, v in la.items() if v != lb[k] and not (
+        isinstance(v, int | float) and isinstance(lb[k], int | float))]
+    printed = [k for k, x, y in numbers if f"{x:.3f}" != f"{y:.3f}"]
+    worst = max((abs(x - y) / max(abs(x), abs(y)) for _, x, y in numbers), default=0)
+    return (f"{len(numbers)} numbers differ, by at most {worst:.1e} relative; "
+            f"{len(printed)} differ at three decimals {printed[:5]}; "
+            f"{len(texts)} texts differ {texts[:5]}")
+
+
+def side_by_side(people: int, against: Path, stages: list[str], repeat: int,
+                 config: Path) -> None:
     """Time ``stages`` for this code and ``against``, alternating, ``repeat`` times."""
     work = Path(tempfile.mkdtemp(prefix=f"es-side-{people}-"))
     try:
         prepared = work / "prepared"
         upto = [s for s in STEPS if s != "tracking"]
-        _run(ROOT, _DRIVER, people, prepared, work, tuple(upto))
+        last = len(upto) if "tracking" in stages else max(
+            upto.index(s) for s in stages) + 1
+        _run(ROOT, _DRIVER, people, prepared, work, tuple(upto[:last]), config)
         roots = {"this": ROOT, "other": against}
         times: dict[str, dict[str, list[float]]] = {k: {} for k in roots}
         metrics: dict[str, str] = {}
@@ -148,18 +185,20 @@ def side_by_side(people: int, against: Path, stages: list[str], repeat: int
                     run = work / f"{who}-{stage}-{i}"
                     if stage == "tracking":
                         shutil.copytree(prepared, run)
-                        got = _run(root, _TRACK, people, run, work, ())
+                        got = _run(root, _TRACK, people, run, work, (), config)
                     else:
                         _fresh_copy(prepared, run, stage)
                         got = {stage: _run(root, _DRIVER, people, run, work,
-                                           tuple(upto[:upto.index(stage) + 1]))[stage]}
+                                           tuple(upto[:upto.index(stage) + 1]),
+                                           config)[stage]}
                     for name, secs in got.items():
                         times[who].setdefault(name, []).append(secs)
                     if stage == "model" and i == 0:
                         metrics[who] = (run / "metrics.json").read_text()
                     shutil.rmtree(run, ignore_errors=True)
                     print(f"  rep {i + 1}, {who}: {got}", flush=True)
-        print(f"\n{people:,} people, medians of {repeat} (seconds); other = {against}")
+        print(f"\n{config.name}, {people:,} people (when synthetic), medians of "
+              f"{repeat} (seconds); other = {against}")
         print(f"{'stage':<22}{'other':>10}{'this':>10}{'other/this':>12}   spread")
         for name in times["this"]:
             a, b = times["other"][name], times["this"][name]
@@ -168,10 +207,9 @@ def side_by_side(people: int, against: Path, stages: list[str], repeat: int
                       f"{min(b):.1f}-{max(b):.1f}")
             print(f"{name:<22}{ma:>10.1f}{mb:>10.1f}{ma / mb:>11.2f}x   {spread}")
         if metrics:
-            same = metrics["this"] == metrics["other"]
-            print("\nmodel stage metrics.json: " + (
-                "identical" if same else "DIFFERENT (see the two files)"))
-            if not same:
+            print("\nmodel stage metrics.json, other against this: "
+                  + _compare(json.loads(metrics["other"]), json.loads(metrics["this"])))
+            if metrics["this"] != metrics["other"]:
                 for who, text in metrics.items():
                     (Path.cwd() / f"metrics-{who}-{people}.json").write_text(text)
         print(f"load average now: {os.getloadavg()[0]:.2f} on "
@@ -190,10 +228,14 @@ def main() -> None:
                         choices=[s for s in STEPS if s != "features"],
                         help="stages timed side by side (with --against)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--config", type=Path, default=ROOT / "pipelines" / "demo.yaml",
+                        help="pipeline config timed side by side (e.g. "
+                        "pipelines/oulad.yaml with OULAD_DIR set)")
     args = parser.parse_args()
     if args.against is not None:
         for n in args.sizes:
-            side_by_side(n, args.against.resolve(), args.stages, args.repeat)
+            side_by_side(n, args.against.resolve(), args.stages, args.repeat,
+                         args.config.resolve())
         return
     results = {n: bench(n, args.keep) for n in args.sizes}
     print(f"{'stage':<26}" + "".join(f"{f'{n:,} people':>26}" for n in args.sizes))
