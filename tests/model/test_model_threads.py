@@ -27,13 +27,37 @@ def test_free_cores_are_cores_less_the_load(cores: int, load: float, free: int
 
 def test_auto_takes_the_free_cores_of_this_machine(monkeypatch: pytest.MonkeyPatch
                                                    ) -> None:
+    from earlysignal.model import _threads
+
+    monkeypatch.setattr(_threads, "own_load", lambda: 0.0)
     monkeypatch.setattr("os.getloadavg", lambda: (usable_cores() + 5.0, 0.0, 0.0))
     assert lightgbm_threads("auto") == 1
     monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))
     assert lightgbm_threads("auto") == usable_cores()
+    # this process's own work is not load that takes a core from it
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr("os.getloadavg", lambda: (1.0, 0.0, 0.0))
+    monkeypatch.setattr(_threads, "own_load", lambda: 0.95)
+    assert lightgbm_threads("auto") == 2
+    monkeypatch.setattr(_threads, "own_load", lambda: 0.0)
+    assert lightgbm_threads("auto") == 1
     assert lightgbm_threads(3) == 3
     with pytest.raises(ModelInputError, match="'auto'"):
         lightgbm_threads(0)
+
+
+def test_own_load_is_the_cpu_time_of_this_process_over_its_age() -> None:
+    import time
+
+    from earlysignal.model._threads import own_load
+
+    # CPU seconds over own_load is the process's age: it grows by the wall time
+    # slept, whatever the machine's load
+    cpu, share, start = time.process_time(), own_load(), time.monotonic()
+    time.sleep(0.5)
+    cpu2, share2, end = time.process_time(), own_load(), time.monotonic()
+    assert 0.0 < share2 < share
+    assert cpu2 / share2 - cpu / share == pytest.approx(end - start, abs=0.05)
 
 
 def test_blas_runs_on_one_thread_inside_and_as_before_after() -> None:

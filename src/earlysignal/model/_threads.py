@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["AUTO", "free_cores", "lightgbm_threads", "one_blas_thread", "usable_cores"]
+__all__ = ["AUTO", "free_cores", "lightgbm_threads", "one_blas_thread", "own_load",
+           "usable_cores"]
 
 #: ``n_jobs="auto"``: as many LightGBM threads as there are free cores.
 AUTO = "auto"
@@ -35,17 +37,40 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def own_load() -> float:
+    """This process's own part of the load average: its CPU seconds over its age.
+
+    A run that has been computing for a while counts about one; a notebook that
+    sat idle counts about nothing. 0 where the process's age cannot be read.
+
+    Examples
+    --------
+    >>> 0.0 <= own_load()
+    True
+    """
+    try:
+        with open("/proc/self/stat") as f:  # fields after the command's ")"
+            start = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            age = float(f.read().split()[0]) - start / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return (usage.ru_utime + usage.ru_stime) / age if age > 0 else 0.0
+
+
 def free_cores(cores: int | None = None, load: float | None = None) -> int:
-    """Cores not already busy: usable cores minus the 1-minute load, at least one.
+    """Cores not busy with other work: usable cores minus the others' load.
 
     Parameters
     ----------
     cores : int, optional
         Cores this process may use (default: :func:`usable_cores`).
     load : float, optional
-        Processes running or waiting, averaged over the last minute (default: the
-        system's load average; where there is none, the machine counts as quiet).
-        A share of a core counts as free when at least half of it is.
+        Other processes running or waiting, averaged over the last minute
+        (default: the system's 1-minute load average less this process's own part,
+        :func:`own_load`; where there is none, the machine counts as quiet). A
+        share of a core counts as free when at least half of it is.
 
     Examples
     --------
@@ -57,9 +82,10 @@ def free_cores(cores: int | None = None, load: float | None = None) -> int:
     cores = usable_cores() if cores is None else int(cores)
     if load is None:
         try:
-            load = os.getloadavg()[0]
+            total = os.getloadavg()[0]
         except (AttributeError, OSError):
-            load = 0.0
+            total = 0.0
+        load = max(total - min(own_load(), total), 0.0)
     return max(1, min(cores, math.floor(cores - load + 0.5)))
 
 
