@@ -252,3 +252,30 @@ def test_the_audit_command_reports_each_block_of_resamples(tmp_path, monkeypatch
         "audit: comparing mitigation options"]
     assert re.fullmatch(r"audit: done in \d+\.\d s", lines[-1])
     assert "\x1b" not in result.output
+
+
+def test_opening_the_mlflow_run_is_shown_before_the_stages_after_the_model(
+        logged_run, monkeypatch):
+    from earlysignal.pipeline import _run, load_config, run_pipeline
+
+    _, run_dir = logged_run
+    opened = {"run_id": "r1", "experiment_id": "1", "tracking_uri": "sqlite://",
+              "model_uri": "runs:/r1/scorer", "ui_command": "mlflow ui"}
+    monkeypatch.setattr(_run, "open_tracking", lambda config: opened)
+    monkeypatch.setattr(_run, "track_stage", lambda *a, **k: opened)
+    raw = yaml.safe_load((run_dir.parent / "run.yaml").read_text())
+    raw["tracking"] = {"enabled": True}
+    (run_dir.parent / "tracked.yaml").write_text(yaml.safe_dump(raw))
+    config = load_config(run_dir.parent / "tracked.yaml")
+    progress = Progress(Console(file=io.StringIO(), width=100), live=False)
+    with progress.running():
+        run_pipeline(config, data_dir=run_dir.parent / "data", out=run_dir,
+                     stages=("features", "model", "tracking"), progress=progress)
+    lines = progress.console.file.getvalue().splitlines()
+
+    def first(prefix: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.startswith(prefix))
+
+    # after the model stage, a line of its own while the store is set up
+    assert first("model: reused (inputs unchanged) in") < first("mlflow: started") \
+        < first("mlflow: done in") < first("tracking: started")

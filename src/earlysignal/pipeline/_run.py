@@ -200,8 +200,12 @@ def run_pipeline(
             log(f"model: ALARM: {line}")
     tracked = "tracking" in stages and config.tracking.enabled
     if tracked:
-        # opened before any page is written, so that every page names the run
-        result.info["tracking"] = open_tracking(config)
+        # opened before any page is written, so that every page names the run;
+        # shown, since a new store takes seconds to set up
+        with progress.stage("mlflow") if progress else nullcontext() as step:
+            if step is not None:
+                step("opening the MLflow run", 0, None)
+            result.info["tracking"] = open_tracking(config)
     _write_info(result)
     trace = page_trace(run_dir) if (run_dir / "model.joblib").exists() else None
     if "fairness" in stages:
