@@ -14,8 +14,9 @@ e.g. ``git worktree add /tmp/base main``), on the same machine in the same run:
         --stages model tracking --repeat 3
 
 The stages before the first timed one are computed once; each repetition then runs
-each timed stage afresh, in its own process, for this version and the other one in
-turn, so that a change in the machine's load falls on both alike. Medians of the
+each timed stage afresh, in its own process, for this version and the other one
+back to back (which goes first alternates), so that a change in the machine's load
+falls on both alike. Medians of the
 repetitions are printed with their ratio (other / this). The timed stages'
 metrics.json of the two versions are compared; any difference is printed.
 """
@@ -180,8 +181,11 @@ def side_by_side(people: int, against: Path, stages: list[str], repeat: int,
         times: dict[str, dict[str, list[float]]] = {k: {} for k in roots}
         metrics: dict[str, str] = {}
         for i in range(repeat):
-            for who, root in roots.items():
-                for stage in stages:
+            # stage by stage, the two versions back to back, the first one
+            # alternating: a change in the machine's load falls on both alike
+            order = list(roots.items())[:: 1 if i % 2 == 0 else -1]
+            for stage in stages:
+                for who, root in order:
                     run = work / f"{who}-{stage}-{i}"
                     if stage == "tracking":
                         shutil.copytree(prepared, run)
