@@ -11,7 +11,10 @@ The linear fits (the logistic regression, the rules' one-input links) run on one
 BLAS thread: they are many and small, OpenBLAS's threads spin-wait for each other
 on every product (a one-input fit took 20 times as long with two threads on a busy
 2-core machine), and a sum split over threads rounds differently, so one thread
-also makes their last digits the same on every machine.
+also makes their digits the same on every machine. Those digits did depend on the
+machine before: OpenBLAS takes a thread per core, and the regression's solver stops
+at a tolerance, so rounding moved its results by up to 2.5e-4 (relative) on the
+demo, below the three decimals the reports print.
 """
 
 from __future__ import annotations
