@@ -75,14 +75,14 @@ def test_scores_do_not_depend_on_the_thread_count() -> None:
     # deterministic, row-wise LightGBM: the trees are the same on 1 or 2 threads,
     # so choosing threads from the load changes no number a run prints
     rng = np.random.default_rng(3)
-    n = 6000
+    n = 3000
     X = pd.DataFrame(rng.normal(size=(n, 12)), columns=[f"x{i}" for i in range(12)])
     X = X.mask(rng.uniform(size=X.shape) < 0.1)
     X["school"] = rng.choice(["a", "b", "c"], size=n)
     y = (X["x0"].fillna(0) + X["x1"].fillna(0) * (X["school"] == "a")
          + rng.normal(size=n) > 1.5).astype(int)
     as_of = np.repeat(pd.date_range("2020-01-01", periods=6, freq="QS"), n // 6)
-    fits = [EarlyWarningClassifier(n_estimators=150, n_jobs=j, monotone="auto"
+    fits = [EarlyWarningClassifier(n_estimators=25, n_jobs=j, monotone="auto"
                                    ).fit(X, y, as_of=as_of) for j in (1, 2)]
     assert fits[0].best_iteration_ == fits[1].best_iteration_
     np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
