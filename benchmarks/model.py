@@ -9,8 +9,9 @@ rounds our model chose: our fit also trains on the earlier dates to choose those
 rounds (early stopping on the latest ones) before refitting, so about 2x is the
 expected ratio.
 
-One LightGBM thread by default: on a shared machine, threads that wait for a busy
-core at every histogram step made a two-thread fit over ten times slower than one.
+One LightGBM thread by default (``--threads`` to change), so that figures compare
+across runs whatever the load; the pipeline itself takes the cores free at each fit
+(``n_jobs="auto"``), which gives the same trees on any number of threads.
 
     python benchmarks/model.py                   # 200,000 and 1,000,000 rows
     python benchmarks/model.py --rows 200000     # one size

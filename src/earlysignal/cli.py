@@ -281,16 +281,19 @@ def audit(
     --group sex --group ethnicity --top 5% --out audit/
     """
     from earlysignal.fairness import audit_file
+    from earlysignal.pipeline import Progress
 
     if (threshold is None) == (top is None):
         raise typer.BadParameter("give exactly one of --threshold or --top",
                                  param_hint="--threshold/--top")
-    result = audit_file(
-        scores, score=score, label=label, groups=list(group), threshold=threshold,
-        top=top, out_dir=out_dir, reference=reference,
-        intersections=[c.split(",") for c in intersection or []], period=period,
-        min_cell=min_cell, n_boot=n_boot, seed=seed, id=id,
-    )
+    progress = Progress(console)
+    with progress.running(), progress.stage("audit") as step:
+        result = audit_file(
+            scores, score=score, label=label, groups=list(group), threshold=threshold,
+            top=top, out_dir=out_dir, reference=reference,
+            intersections=[c.split(",") for c in intersection or []], period=period,
+            min_cell=min_cell, n_boot=n_boot, seed=seed, id=id, progress=step,
+        )
     flagged = result.disparities
     n_flag = int(flagged["flagged"].sum()) if "flagged" in flagged else 0
     out.print(f"audit written to {out_dir} ({n_flag} disparities flagged; "

@@ -173,3 +173,20 @@ def test_scenario_lowers_entries_by_effect_times_reach(backtest) -> None:  # typ
     # one year: moves into youth justice x 0.8, a little less as fewer leave for it
     assert half / base == pytest.approx(0.8, abs=0.01)
     assert yj["change_vs_baseline"].iloc[1] == pytest.approx(half - base)
+
+
+def test_the_projection_tells_its_progress_and_gives_the_same_numbers() -> None:
+    tables = generate(SynthConfig(people=1_500, seed=4)).tables
+    dm = DemandModel(tables, origin="2021-09-01")
+    options = dict(draws=40, seed=1, reach={"model": 0.5},
+                   effect=Effect.parse("0.2:0.1-0.3"))
+    calls: list[tuple[str, int, int]] = []
+    told = dm.project(2, **options, progress=lambda *a: calls.append(a))
+    # per scenario: its central run, then a line every 20 draws; 82 runs in all
+    assert calls == [("baseline: central run", 1, 82),
+                     ("baseline: draw 20 of 40", 21, 82),
+                     ("baseline: draw 40 of 40", 41, 82),
+                     ("model: central run", 42, 82),
+                     ("model: draw 20 of 40", 62, 82),
+                     ("model: draw 40 of 40", 82, 82)]
+    pd.testing.assert_frame_equal(told, dm.project(2, **options))

@@ -68,7 +68,7 @@ def test_model_settings_are_checked_against_the_model_and_lightgbm(tmp_path):
     text = _problems(tmp_path, "eta: 0.1, seed: 3, n_jobs: 2, lgb_params: {}")
     assert "'eta' is LightGBM's name for learning_rate: use learning_rate" in text
     assert "'seed' is set by model.seed" in text
-    assert "'n_jobs' is fixed (one thread" in text
+    assert "'n_jobs' is chosen from the cores free at each fit" in text
     assert "'lgb_params' is not needed: give LightGBM parameters directly" in text
     # LightGBM's own parameters, under any alias, pass through to the model
     model = _demo_with_params(tmp_path, "extra_trees: true, max_bin: 63").model

@@ -54,20 +54,34 @@ def small(tmp_path_factory):
     return base, cfg, matrix, meta, model, tables, scores
 
 
-def _run(small, name, **reports):
+def _run(small, name, progress=None, **reports):
     base, _, matrix, meta, model, tables, scores = small
     run = base / name
     run.mkdir()
     scores.to_parquet(run / "scores.parquet", index=False)
     out = explain_stage(_config(**reports), matrix, meta, model, tables, run,
-                        max_people=5)
+                        max_people=5, progress=progress)
     return (run, out, pd.read_parquet(run / "caseload.parquet"),
             json.loads((run / "bands.json").read_text()))
 
 
 @pytest.fixture(scope="module")
 def flagged(small):
-    return _run(small, "flag")
+    return _run(small, "flag", progress=lambda *a: CALLS.append(a))
+
+
+CALLS: list[tuple] = []
+
+
+def test_progress_counts_each_person_twice(small, flagged):
+    # the rows of the last two dates explained first, then each of the 5 people's
+    # evidence and changes
+    matrix = small[2]
+    rows = int(matrix["as_of"].isin(sorted(matrix["as_of"].unique())[-2:]).sum())
+    assert CALLS[0] == (f"contributions of {rows:,} rows", 0, None)
+    assert CALLS[1:] == [
+        *[(f"evidence: {i} of 5 people", i, 10) for i in range(1, 6)],
+        *[(f"changes: {i} of 5 people", 5 + i, 10) for i in range(1, 6)]]
 
 
 def _ages(small):

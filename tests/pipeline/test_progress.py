@@ -218,3 +218,64 @@ def test_the_fairness_bootstrap_reports_each_block_over_every_characteristic(
     ]
     # the same draws in blocks: the intervals do not depend on being watched
     pd.testing.assert_frame_equal(quiet.disparities, told.disparities)
+
+
+def test_the_audit_command_reports_each_block_of_resamples(tmp_path, monkeypatch):
+    import functools
+
+    from earlysignal import pipeline
+    from earlysignal.fairness import _metrics
+
+    rng = np.random.default_rng(2)
+    pd.DataFrame({"score": rng.uniform(size=400), "label": rng.integers(0, 2, 400),
+                  "sex": rng.choice(["F", "M"], size=400)}).to_csv(
+        tmp_path / "s.csv", index=False)
+    monkeypatch.setattr(_metrics, "BLOCK_ENTRIES", 4_000)  # blocks of 10
+    # a line per step, as a log would get them with time passing between
+    monkeypatch.setattr(pipeline, "Progress",
+                        functools.partial(pipeline.Progress, every=0))
+    env = {"FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None,
+           "COLUMNS": "100"}
+    result = CliRunner(env=env).invoke(app, [
+        "audit", str(tmp_path / "s.csv"), "--score", "score", "--label", "label",
+        "--group", "sex", "--top", "25%", "--n-boot", "20",
+        "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    lines = [re.sub(r" \(.*\)$", "", line) for line in result.output.splitlines()
+             if line.startswith("audit:")]
+    assert lines[0] == "audit: started"
+    assert lines[1:-1] == [
+        "audit: resamples of all people: 10 of 20",
+        "audit: resamples of all people: 20 of 20",
+        "audit: resamples of people by sex: 10 of 20",
+        "audit: resamples of people by sex: 20 of 20",
+        "audit: comparing mitigation options"]
+    assert re.fullmatch(r"audit: done in \d+\.\d s", lines[-1])
+    assert "\x1b" not in result.output
+
+
+def test_opening_the_mlflow_run_is_shown_before_the_stages_after_the_model(
+        logged_run, monkeypatch):
+    from earlysignal.pipeline import _run, load_config, run_pipeline
+
+    _, run_dir = logged_run
+    opened = {"run_id": "r1", "experiment_id": "1", "tracking_uri": "sqlite://",
+              "model_uri": "runs:/r1/scorer", "ui_command": "mlflow ui"}
+    monkeypatch.setattr(_run, "open_tracking", lambda config: opened)
+    monkeypatch.setattr(_run, "track_stage", lambda *a, **k: opened)
+    raw = yaml.safe_load((run_dir.parent / "run.yaml").read_text())
+    raw["tracking"] = {"enabled": True}
+    (run_dir.parent / "tracked.yaml").write_text(yaml.safe_dump(raw))
+    config = load_config(run_dir.parent / "tracked.yaml")
+    progress = Progress(Console(file=io.StringIO(), width=100), live=False)
+    with progress.running():
+        run_pipeline(config, data_dir=run_dir.parent / "data", out=run_dir,
+                     stages=("features", "model", "tracking"), progress=progress)
+    lines = progress.console.file.getvalue().splitlines()
+
+    def first(prefix: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.startswith(prefix))
+
+    # after the model stage, a line of its own while the store is set up
+    assert first("model: reused (inputs unchanged) in") < first("mlflow: started") \
+        < first("mlflow: done in") < first("tracking: started")

@@ -51,14 +51,27 @@ def logged(request, cohort):
                   calibration="sigmoid", model_params=FAST, n_boot=0,
                   select=request.param, test_from=last)
     inputs = model_inputs(metadata)
+    (base / "note.txt").write_text("a logged artefact")
+    calls = PROGRESS.setdefault(request.param, [])
     run = log_run(
         name=f"shipped-{request.param}", config={"name": "shipped"}, params={},
         metrics=pd.DataFrame(columns=["fold", "model", "metric", "value"]),
-        pooled=pd.DataFrame(columns=["model", "metric", "value"]), artifacts={},
+        pooled=pd.DataFrame(columns=["model", "metric", "value"]),
+        artifacts={"note.txt": base / "note.txt", "absent": base / "absent"},
         texts={}, model=ev.final_model, model_input=frame[inputs].head(50),
         metadata=[asdict(metadata[c]) for c in inputs], bundle={},
-        tracking_uri=f"sqlite:///{base}/mlflow.db")
+        tracking_uri=f"sqlite:///{base}/mlflow.db",
+        progress=lambda *a: calls.append(a))
     return request.param, ev.final_model, run, inputs
+
+
+PROGRESS: dict[str, list[tuple]] = {}
+
+
+def test_logging_tells_each_part_and_skips_an_absent_artefact(logged):
+    name = logged[0]
+    assert PROGRESS[name] == [("parameters and metrics", 0, 3),
+                              ("artefact note.txt", 1, 3), ("model", 2, 3)]
 
 
 def test_the_final_model_is_the_one_forced(logged):

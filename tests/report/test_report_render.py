@@ -64,3 +64,19 @@ def test_missing_inputs_are_listed_on_the_index(tmp_path: Path) -> None:
     v = Page(paths["index"].read_text()).visible
     assert "data-scientist report: metrics.json is missing" in v
     assert "caseload: caseload.parquet or bands.json is missing" in v
+
+
+def test_each_page_is_told_to_the_progress_before_it_is_written(
+        tmp_path: Path, run_dir: Path) -> None:
+    from earlysignal.report import render_reports
+
+    calls: list[tuple[str, int, int]] = []
+    paths = render_reports(run_dir, tmp_path, max_people=3,
+                           progress=lambda *a: calls.append(a))
+    people = [k for k in paths if k.startswith("person:")]
+    assert len(people) == 3
+    total = 4 + len(people)
+    assert calls == [
+        ("ethics page", 0, total), ("data-scientist page", 1, total),
+        *[(f"practitioner summary {i} of 3", 1 + i, total) for i in (1, 2, 3)],
+        ("caseload", 5, total), ("index", 6, total)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,6 +68,7 @@ def impact(
     percents: Sequence[float] = DEFAULT_PERCENTS,
     origin: str | None = None,
     min_cell: int = 10,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImpactResult:
     """Estimate what targeting at capacity would achieve, and demand by service.
 
@@ -99,6 +100,9 @@ def impact(
     min_cell : int
         Groups with fewer people (in size, outcomes or selection) are withheld
         from the by-group table, by the same rule as the fairness audit.
+    progress : callable, optional
+        Called with ``(step, done, total)`` as the demand-flow projection's
+        scenarios and draws are run (see :meth:`DemandModel.project`).
 
     Returns
     -------
@@ -129,7 +133,8 @@ def impact(
         dm = DemandModel(tables, origin=origin)
         scen = {n: reach[n] for n in names if n != "oracle"}
         projections = dm.project(years, draws=flow_draws, seed=seed, reach=scen,
-                                 effect=eff, unit_costs=unit.service_year_values())
+                                 effect=eff, unit_costs=unit.service_year_values(),
+                                 progress=progress)
         settings["demand"] = {
             "origin": str(dm.origin_.date()), "fit_start": str(dm.fit_start_.date()),
             "years": years, "draws": flow_draws,
@@ -211,11 +216,13 @@ def impact_for_run(
     flow_draws: int = 200,
     min_cell: int = 10,
     trace: Mapping[str, str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImpactResult:
     """Read ``RUN/scores.parquet`` (and ``RUN/data`` tables), write the report.
 
     Writes ``impact.json`` and ``impact.html`` into ``out_dir`` (default
-    ``RUN/reports``).
+    ``RUN/reports``). ``progress`` is told of the projection's draws (see
+    :func:`impact`).
 
     Examples
     --------
@@ -239,7 +246,8 @@ def impact_for_run(
         tables = CanonicalTables.read_dir(run / "data")
     result = impact(scores, capacity=capacity, effect=effect, costs=costs,
                     tables=tables, seed=seed, effect_source=effect_source,
-                    fair_group=fair_group, flow_draws=flow_draws, min_cell=min_cell)
+                    fair_group=fair_group, flow_draws=flow_draws, min_cell=min_cell,
+                    progress=progress)
     result.trace = dict(trace) if trace else None
     result.write(Path(out_dir) if out_dir is not None else run / "reports")
     return result

@@ -38,7 +38,7 @@ of the last fitted year.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -408,7 +408,9 @@ class DemandModel:
     def project(self, years: int = 3, *, draws: int = 200, seed: int = 0,
                 reach: Mapping[str, float] | None = None,
                 effect: Effect | None = None,
-                unit_costs: Mapping[str, float] | None = None) -> pd.DataFrame:
+                unit_costs: Mapping[str, float] | None = None,
+                progress: Callable[[str, int, int], None] | None = None
+                ) -> pd.DataFrame:
         """Project yearly caseloads and entries per service from the origin.
 
         Parameters
@@ -427,6 +429,9 @@ class DemandModel:
         unit_costs : mapping of service to cost, optional
             Cost per person-year for social-care caseloads and per entry for
             ``youth_justice``; adds ``cost``, ``cost_lower``, ``cost_upper``.
+        progress : callable, optional
+            Called with ``(step, done, total)`` after each scenario's central run
+            and every 20 posterior draws; work is counted in runs of the chain.
 
         Returns
         -------
@@ -447,18 +452,24 @@ class DemandModel:
         gam = self._event_gamma
         rates = {k: a / b for k, (a, b) in gam.items()}
         frames = []
+        total, done = len(scen) * (draws + 1), 0
         for name, r in scen.items():
             factor = 1 - central_effect * r
             central = _summarise(*self._run(_reduce_into_yj(P0, factor), months, None),
                                  rates, years)
+            done += 1
+            _tell(progress, f"{name}: central run", done, total)
             sims = []
-            for M, e in zip(mats, effects, strict=True):
+            for i, (M, e) in enumerate(zip(mats, effects, strict=True), 1):
                 drawn = {k: rng.gamma(a) / b for k, (a, b) in gam.items()}
                 one = _summarise(*self._run(_reduce_into_yj(M, 1 - e * r), months,
                                             rng), drawn, years)
                 is_ev = one["measure"] == "events"
                 one.loc[is_ev, "estimate"] = rng.poisson(one.loc[is_ev, "estimate"])
                 sims.append(one["estimate"].to_numpy(dtype=float))
+                done += 1
+                if i % 20 == 0 or i == draws:
+                    _tell(progress, f"{name}: draw {i:,} of {draws:,}", done, total)
             if sims:
                 sim = np.stack(sims)
                 central["lower"] = np.percentile(sim, 2.5, axis=0)
@@ -632,3 +643,9 @@ def compare(projected: pd.DataFrame, observed: pd.DataFrame,
     out["in_interval"] = out["observed"].between(out["lower"], out["upper"])
     return out[[*keys, "estimate", "lower", "upper", "observed", "relative_error",
                 "in_interval"]].reset_index(drop=True)
+
+
+def _tell(progress: Callable[[str, int, int], None] | None, step: str, done: int,
+          total: int) -> None:
+    if progress is not None:
+        progress(step, done, total)

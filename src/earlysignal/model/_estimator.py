@@ -32,6 +32,7 @@ from sklearn.utils.validation import (
 from earlysignal.errors import EarlysignalError
 from earlysignal.features._windows import Window
 from earlysignal.model._folds import _label_ends
+from earlysignal.model._threads import lightgbm_threads
 
 __all__ = [
     "TooFewOutcomesError",
@@ -340,10 +341,11 @@ reg_lambda : LightGBM settings.
     lgb_params : dict, optional
         Further LightGBM settings (``extra_trees``, ``max_bin``, ...), passed through.
     random_state : int
-        Seed; with ``n_jobs`` fixed, the same data give identical scores.
-    n_jobs : int
-        LightGBM threads (fixed, not "all cores", so results do not depend on the
-        machine).
+        Seed; the same data give identical scores.
+    n_jobs : int or "auto"
+        LightGBM threads; ``"auto"`` takes the cores free when each fit starts
+        (see ``earlysignal.model._threads``). Fits are deterministic and row-wise,
+        so the scores are the same on any number of threads.
 
     Attributes
     ----------
@@ -391,7 +393,7 @@ reg_lambda : LightGBM settings.
         monotone_z: float = 3.0,
         lgb_params: Mapping[str, Any] | None = None,
         random_state: int | None = 0,
-        n_jobs: int = 1,
+        n_jobs: int | str = "auto",
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -528,7 +530,8 @@ reg_lambda : LightGBM settings.
             params["monotone_constraints"] = list(self.monotone_.values())
             params.setdefault("monotone_constraints_method", "intermediate")
         params.update(
-            random_state=seed, n_jobs=self.n_jobs, deterministic=True,
+            random_state=seed, n_jobs=lightgbm_threads(self.n_jobs),
+            deterministic=True,
             force_row_wise=True, verbosity=-1,
         )
         return params

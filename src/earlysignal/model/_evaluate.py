@@ -56,6 +56,8 @@ from earlysignal.model._test_windows import (
     renumber_folds,
     resolve_test_every,
 )
+from earlysignal.model._threads import one_blas_thread
+from earlysignal.present import run_model_names
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -142,7 +144,8 @@ class Evaluation:
         """Name -> SVG text."""
         models = list(self.pooled["model"].unique())
         return _plots(self.folds, models, self.calibration, self.drift,
-                      self.capacity_curve, Capacity.parse(self.settings["capacity"]))
+                      self.capacity_curve, Capacity.parse(self.settings["capacity"]),
+                      run_model_names(self.settings.get("baseline_inputs")))
 
     @cached_property
     def pooled_table(self) -> pd.DataFrame:
@@ -367,7 +370,7 @@ def _choose(select: str, inner: InnerValidation, train_dates: Sequence[Any],
 
 
 def _make_model(calibration: str | None, seed: int, search_budget_s: float,
-                n_jobs: int, model_params: Mapping[str, Any] | None,
+                n_jobs: int | str, model_params: Mapping[str, Any] | None,
                 horizon: str | None = None) -> Any:
     named = split_settings(model_params)
     named.setdefault("horizon", horizon)
@@ -378,6 +381,8 @@ def _make_model(calibration: str | None, seed: int, search_budget_s: float,
     return CalibratedModel(base, method=calibration, horizon=horizon)
 
 
+# many small linear fits: one BLAS thread is faster and machine-independent
+@one_blas_thread()
 def evaluate(
     matrix: pd.DataFrame,
     metadata: Mapping[str, Any],
@@ -397,7 +402,7 @@ def evaluate(
     test_from: Any = None,
     holdout_gap: bool = False,
     model_params: Mapping[str, Any] | None = None,
-    n_jobs: int = 1,
+    n_jobs: int | str = "auto",
     fit_final: bool = True,
     label_known_col: str | None = "label_known_at",
     min_label_coverage: float = 0.5,
@@ -448,7 +453,10 @@ def evaluate(
     model_params : dict, optional
         EarlyWarningClassifier settings; any other LightGBM parameter passes
         through to LightGBM.
-    n_jobs : int
+    n_jobs : int or "auto"
+        LightGBM threads; ``"auto"`` takes the free cores at each fit. The scores
+        do not depend on it. The linear fits always use one BLAS thread (see
+        ``earlysignal.model._threads``).
     fit_final : bool
         Also train the final model on all labelled rows.
     label_known_col : str or None
@@ -658,6 +666,9 @@ def evaluate(
     groups = judged["window"].to_numpy(dtype=str)
 
     fold_rows, pooled_rows = [], []
+    # (fold or "pooled", model) -> metrics on every judged row of it, for the
+    # oracle table, which compares on exactly those rows
+    whole: dict[tuple[Any, str], dict[str, float]] = {}
     y = judged["label"].to_numpy()
     for name in models_scored:
         p = judged[columns.get(name, name)].to_numpy(dtype=float)
@@ -668,13 +679,17 @@ def evaluate(
                 y[idx], p[idx], groups[idx], cap)})
         pooled_rows.append({"model": name, "metrics": _row_metrics(
             y[keep], p[keep], groups[keep], cap)})
+        if keep.all():
+            whole.update({(int(r["fold"]), name): cast(dict[str, float], r["metrics"])
+                          for r in fold_rows if r["model"] == name})
+            whole["pooled", name] = cast(dict[str, float], pooled_rows[-1]["metrics"])
     metrics = _tidy(fold_rows, ["fold", "model"])
     pooled = _tidy(pooled_rows, ["model"])
     paired = paired_replicates(
         y, {n: judged[columns.get(n, n)].to_numpy(dtype=float) for n in models_scored},
         judged["person_id"].to_numpy(), groups, cap, n_boot=n_boot, seed=seed)
     intervals = paired.table(MODEL)
-    oracle = (_oracle_table(judged, models, groups, cap, paired)
+    oracle = (_oracle_table(judged, models, groups, cap, paired, whole)
               if truth is not None else None)
     alarms = _above_oracle(paired, cap) if truth is not None else []
 
@@ -737,11 +752,15 @@ def evaluate(
 
 
 def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarray,
-                  cap: Capacity, paired: PairedReplicates) -> pd.DataFrame:
+                  cap: Capacity, paired: PairedReplicates,
+                  known: Mapping[tuple[Any, str], Mapping[str, float]] | None = None
+                  ) -> pd.DataFrame:
     """Each model against the oracle on the same rows: those whose truth is known.
 
     The pooled gaps of AUC and precision at capacity carry the paired interval of
     people (gap_lower, gap_upper); the other gaps' intervals are undefined.
+    ``known`` holds metrics already computed on all of a part's rows, by (fold or
+    "pooled", model), and is used instead of computing them again.
     """
     covered = scores["p_true"].notna().to_numpy()
     parts: list[tuple[Any, np.ndarray]] = [("pooled", np.flatnonzero(covered))]
@@ -750,16 +769,19 @@ def _oracle_table(scores: pd.DataFrame, models: Sequence[str], groups: np.ndarra
     y = scores["label"].to_numpy()
     truth = scores["p_true"].to_numpy(dtype=float)
 
-    def three(p: np.ndarray, idx: np.ndarray) -> dict[str, float]:
+    def three(name: str, p: np.ndarray, fold: Any, idx: np.ndarray
+              ) -> Mapping[str, float]:
+        if covered.all() and (fold, name) in (known or {}):
+            return (known or {})[fold, name]
         m = classification_metrics(y[idx], p[idx])
         m.update(capacity_metrics(y[idx], p[idx], cap, groups[idx]))
-        return {k: m[k] for k in ORACLE_METRICS}
+        return m
 
     rows = []
     for fold, idx in parts:
-        ref = three(truth, idx)
+        ref = three(ORACLE, truth, fold, idx)
         for name in models:
-            ours = three(scores[name].to_numpy(dtype=float), idx)
+            ours = three(name, scores[name].to_numpy(dtype=float), fold, idx)
             for metric in ORACLE_METRICS:
                 lo = hi = math.nan
                 if fold == "pooled" and metric in COMPARED:
@@ -786,25 +808,28 @@ def _drift(metrics: pd.DataFrame, folds: Sequence[Fold]) -> pd.DataFrame:
 
 
 def _plots(folds: Sequence[Fold], models: Sequence[str], calib: pd.DataFrame,
-           drift: pd.DataFrame, curve: pd.DataFrame, cap: Capacity) -> dict[str, str]:
+           drift: pd.DataFrame, curve: pd.DataFrame, cap: Capacity,
+           names: Mapping[str, str] | None = None) -> dict[str, str]:
     shown = [m for m in models if m in (MODEL, "logistic", ORACLE)] or list(models)
     return {
         "folds": folds_svg(folds),
         "reliability": reliability_svg_from(
-            {m: calib[calib["model"] == m] for m in shown}),
+            {m: calib[calib["model"] == m] for m in shown}, names),
         "drift_auc": lines_svg_from(
             drift, x="test_start", y="auc", hue="model", xlabel="test as-of date",
-            ylabel="ROC AUC", title="Discrimination over time (one point per fold)"),
+            ylabel="ROC AUC", title="Discrimination over time (one point per fold)",
+            names=names),
         "drift_precision": lines_svg_from(
             drift, x="test_start", y="precision_at_k", hue="model",
             xlabel="test as-of date", ylabel=f"precision at {cap.label}",
-            title="Precision at capacity over time"),
+            title="Precision at capacity over time", names=names),
         "capacity_precision": lines_svg_from(
             curve, x="percent", y="precision", hue="model",
             xlabel="capacity (% of each test window's cohort)", ylabel="precision",
-            title="Precision against capacity (expected, random tie-breaking)"),
+            title="Precision against capacity (expected, random tie-breaking)",
+            names=names),
         "capacity_recall": lines_svg_from(
             curve, x="percent", y="recall", hue="model",
             xlabel="capacity (% of each test window's cohort)", ylabel="recall",
-            title="Recall against capacity"),
+            title="Recall against capacity", names=names),
     }

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from earlysignal.present import model_label
+
 _COLOURS = ["#1b6ca8", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#2e4057",
             "#00798c", "#9c6644"]
 
@@ -55,8 +57,12 @@ def folds_svg_from(rows: Sequence[Mapping[str, Any]], horizon: str) -> str:
     return to_svg(fig)
 
 
-def reliability_svg_from(tables: Mapping[str, pd.DataFrame]) -> str:
-    """Reliability diagram: observed rate against mean score per bin, per model."""
+def reliability_svg_from(tables: Mapping[str, pd.DataFrame],
+                         names: Mapping[str, str] | None = None) -> str:
+    """Reliability diagram: observed rate against mean score per bin, per model.
+
+    ``names`` are the run's names of its baselines (see :func:`model_label`).
+    """
     fig = figure(5.5, 5.0)
     ax = fig.add_subplot()
     top = max([float(t["mean_score"].max()) for t in tables.values() if len(t)]
@@ -65,7 +71,7 @@ def reliability_svg_from(tables: Mapping[str, pd.DataFrame]) -> str:
     ax.plot([0, top], [0, top], color="grey", ls="--", lw=1, label="perfect calibration")
     for i, (name, t) in enumerate(tables.items()):
         ax.plot(t["mean_score"], t["observed_rate"], marker="o", color=colour(i),
-                label=name)
+                label=model_label(name, names))
     ax.set_xlabel("mean predicted probability (bin)")
     ax.set_ylabel("observed escalation rate")
     ax.set_title("Reliability (test rows, pooled over folds)")
@@ -75,15 +81,20 @@ def reliability_svg_from(tables: Mapping[str, pd.DataFrame]) -> str:
 
 def lines_svg_from(
     table: pd.DataFrame, *, x: str, y: str, hue: str, title: str, xlabel: str,
-    ylabel: str,
+    ylabel: str, names: Mapping[str, str] | None = None,
 ) -> str:
-    """One line per ``hue`` value; used for drift over folds and capacity curves."""
+    """One line per ``hue`` value; used for drift over folds and capacity curves.
+
+    A ``hue`` value that names a model or baseline is shown in words, the run's own
+    name for a baseline its config renamed (``names``).
+    """
     fig = figure()
     ax = fig.add_subplot()
     for i, (name, part) in enumerate(table.groupby(hue, sort=False)):
         part = part.sort_values(x)
         ax.plot(part[x], part[y], marker="o" if len(part) < 30 else None,
-                color=colour(i), label=str(name), ls="--" if name == "oracle" else "-")
+                color=colour(i), label=model_label(str(name), names),
+                ls="--" if name == "oracle" else "-")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

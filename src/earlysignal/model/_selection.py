@@ -198,12 +198,15 @@ class InnerValidation:
         self.horizon = horizon
         self.fold_options = dict(fold_options)
         self.models: dict[pd.Timestamp, dict[str, Any]] = {}
+        self.scored: dict[tuple[pd.Timestamp, pd.Timestamp], Scored] = {}
         self.extra_fits: list[str] = []
         self.unusable: dict[str, str] = {}
 
     def keep(self, origin: pd.Timestamp, models: dict[str, Any]) -> None:
         """Keep an outer fold's fit, trained on labels closed by ``origin``."""
-        self.models[pd.Timestamp(origin)] = models
+        origin = pd.Timestamp(origin)
+        self.models[origin] = models
+        self.scored = {k: v for k, v in self.scored.items() if k[0] != origin}
 
     def origin(self, when: pd.Timestamp) -> pd.Timestamp | None:
         """The latest kept origin at or before ``when``, less than a horizon before."""
@@ -218,8 +221,12 @@ class InnerValidation:
             if when.date().isoformat() in self.unusable or not self._fit_at(when):
                 return None
             origin = when
-        rows = np.flatnonzero(np.asarray(self.as_of == when))
-        return origin, (rows, with_blend(self.score(self.models[origin], rows)))
+        # the folds' choices look at overlapping dates: score each pair once
+        if (origin, when) not in self.scored:
+            rows = np.flatnonzero(np.asarray(self.as_of == when))
+            self.scored[origin, when] = (
+                rows, with_blend(self.score(self.models[origin], rows)))
+        return origin, self.scored[origin, when]
 
     def _fit_at(self, when: pd.Timestamp) -> bool:
         try:

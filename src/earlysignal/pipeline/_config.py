@@ -206,8 +206,8 @@ class ModelSection(_Section):
             "search_budget_s": "is set by model.search_budget_s",
             "monotone": "is set by model.monotone",
             "horizon": "is set by label.horizon",
-            "n_jobs": "is fixed (one thread, for results that do not depend on "
-                      "the machine)",
+            "n_jobs": "is chosen from the cores free at each fit (the scores do "
+                      "not depend on it)",
             "lgb_params": "is not needed: give LightGBM parameters directly in "
                           "model.params",
         }

@@ -13,7 +13,7 @@ points. Everything is written under the run folder for the reports to render.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -51,6 +51,7 @@ def explain_stage(
     *,
     max_people: int = 200,
     out_dir: Path | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> dict[str, Any]:
     """Score and explain the latest as-of date; write caseload, bands and reasons.
 
@@ -58,7 +59,9 @@ def explain_stage(
     ``reasons.parquet``, ``evidence.parquet`` and ``changes.parquet`` (for the
     ``max_people`` highest-risk people), ``global_importance.parquet``,
     ``family_importance.parquet`` and the plots as SVG. They go into ``out_dir`` when
-    given (the run's scores are still read from ``run_dir``).
+    given (the run's scores are still read from ``run_dir``). ``progress`` is
+    called with ``(step, done, total)`` as the rows are explained and then per
+    person whose evidence and changes are gathered.
     """
     dest = out_dir if out_dir is not None else run_dir
     out = dest / "explain"
@@ -101,6 +104,8 @@ def explain_stage(
     scored = rows[_KEYS].assign(score=scores, band=band,
                                 out_of_population=outside, population_note=notes)
 
+    tell = progress or (lambda *_: None)
+    tell(f"contributions of {len(rows):,} rows", 0, None)
     peers = config.population
     ex = explain(model, rows[_KEYS + inputs], metadata, tables=tables,
                  peer_group=peers.peer_group, age_bands=peers.age_bands)
@@ -110,9 +115,12 @@ def explain_stage(
     caseload.to_parquet(dest / "caseload.parquet", index=False)
 
     top = caseload.head(max_people)
-    _evidence(ex, top, latest).to_parquet(out / "evidence.parquet", index=False)
-    _changes(ex, top, latest, previous).to_parquet(out / "changes.parquet",
-                                                    index=False)
+    # each person twice: the evidence behind their reasons, then what changed
+    steps = _PersonSteps(tell, len(top))
+    _evidence(ex, top, latest, steps).to_parquet(out / "evidence.parquet",
+                                                 index=False)
+    _changes(ex, top, latest, previous, steps).to_parquet(out / "changes.parquet",
+                                                           index=False)
     gi = ex.global_importance
     gi.assign(mean_abs=gi["mean_abs_log_odds"]).to_parquet(
         out / "global_importance.parquet")
@@ -198,9 +206,25 @@ def _caseload(scored: pd.DataFrame, reasons: pd.DataFrame,
         drop=True)
 
 
-def _evidence(ex: Any, top: pd.DataFrame, latest: Any) -> pd.DataFrame:
+class _PersonSteps:
+    """Counts people done, twice over, for the stage's progress."""
+
+    def __init__(self, tell: Callable[[str, int, int | None], None],
+                 people: int) -> None:
+        self.tell, self.people, self.done = tell, people, 0
+
+    def __call__(self, what: str, i: int) -> None:
+        self.done += 1
+        self.tell(f"{what}: {i:,} of {self.people:,} people", self.done,
+                  2 * self.people)
+
+
+def _evidence(ex: Any, top: pd.DataFrame, latest: Any,
+              steps: _PersonSteps | None = None) -> pd.DataFrame:
     parts = []
-    for pid in top["person_id"]:
+    for i, pid in enumerate(top["person_id"], 1):
+        if steps is not None:
+            steps("evidence", i)
         for r in ex.reasons(pid, latest):
             for e in r.evidence:
                 parts.append({"person_id": pid, "as_of": latest, "family": r.family,
@@ -215,13 +239,17 @@ def _evidence(ex: Any, top: pd.DataFrame, latest: Any) -> pd.DataFrame:
     return frame[cols]
 
 
-def _changes(ex: Any, top: pd.DataFrame, latest: Any, previous: Any) -> pd.DataFrame:
+def _changes(ex: Any, top: pd.DataFrame, latest: Any, previous: Any,
+             steps: _PersonSteps | None = None) -> pd.DataFrame:
     parts = []
-    if previous is not None:
-        for pid in top.loc[top["previous_score"].notna(), "person_id"]:
-            ch = ex.what_changed(pid, previous, latest)
-            parts.append(ch.assign(person_id=pid, as_of=latest,
-                                   previous_as_of=previous))
+    for i, pid in enumerate(top["person_id"], 1):
+        if steps is not None:
+            steps("changes", i)
+        if previous is None or pd.isna(top["previous_score"].iloc[i - 1]):
+            continue
+        ch = ex.what_changed(pid, previous, latest)
+        parts.append(ch.assign(person_id=pid, as_of=latest,
+                               previous_as_of=previous))
     if not parts:
         return pd.DataFrame(columns=["person_id", "as_of", "previous_as_of", "family",
                                      "family_label", "before", "after", "change",

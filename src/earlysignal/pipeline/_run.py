@@ -200,8 +200,12 @@ def run_pipeline(
             log(f"model: ALARM: {line}")
     tracked = "tracking" in stages and config.tracking.enabled
     if tracked:
-        # opened before any page is written, so that every page names the run
-        result.info["tracking"] = open_tracking(config)
+        # opened before any page is written, so that every page names the run;
+        # shown, since a new store takes seconds to set up
+        with progress.stage("mlflow") if progress else nullcontext() as step:
+            if step is not None:
+                step("opening the MLflow run", 0, None)
+            result.info["tracking"] = open_tracking(config)
     _write_info(result)
     trace = page_trace(run_dir) if (run_dir / "model.joblib").exists() else None
     if "fairness" in stages:
@@ -216,7 +220,9 @@ def run_pipeline(
             upstream, config.model.model_dump(mode="json")),
             lambda tmp: explain_stage(config, matrix, metadata,
                                       joblib.load(run_dir / "model.joblib"),
-                                      data.tables, run_dir, out_dir=tmp), progress)
+                                      data.tables, run_dir, out_dir=tmp,
+                                      progress=_task(progress, "explain")),
+            progress)
         log(f"explain: caseload of {result.explained['scored']:,} at "
             f"{result.explained['latest']}")
         result.info["bands"] = {
@@ -236,7 +242,8 @@ def run_pipeline(
                    run_dir, capacity=imp.capacity, effect=imp.effect, costs=costs,
                    out_dir=tmp, tables=data.tables, effect_source=imp.effect_source,
                    fair_group=imp.fair_group, min_cell=config.fairness.min_cell,
-                   trace=trace), tmp, "impact.html"), progress)
+                   trace=trace, progress=_task(progress, "impact")), tmp,
+                   "impact.html"), progress)
         log("impact: impact.json")
     if "reports" in stages and config.reports.enabled:
         with _timed(result, "reports", progress):
@@ -246,17 +253,23 @@ def run_pipeline(
             _write_info(result)
             result.reports = _swapped_in(run_dir / "reports", lambda tmp: render_reports(
                 run_dir, tmp, max_people=config.reports.max_people,
-                card=config.model_card or None))
+                card=config.model_card or None, progress=_task(progress, "reports")))
         log(f"reports: {len(result.reports)} pages in {run_dir / 'reports'}")
     if tracked:
         with _timed(result, "tracking", progress):
             model = joblib.load(run_dir / "model.joblib")
             result.info["tracking"] = track_stage(
                 config, run_dir, result.info, model, matrix, metadata,
-                run_id=result.info["tracking"]["run_id"])
+                run_id=result.info["tracking"]["run_id"],
+                progress=_task(progress, "tracking"))
         log(f"tracking: MLflow run {result.info['tracking']['run_id']}")
     _write_info(result)
     return result
+
+
+def _task(progress: Progress | None, stage: str) -> Any:
+    """The open stage's progress callback, or None without a display."""
+    return progress.task(stage) if progress is not None else None
 
 
 def _cached(result: RunResult, stage: str, key: str, force: bool,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -40,8 +40,11 @@ def track_stage(
     config: PipelineConfig, run_dir: Path, info: Mapping[str, Any], model: Any,
     matrix: pd.DataFrame, metadata: Mapping[str, FeatureMeta],
     run_id: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, str]:
     """Log the run (config, fingerprints, versions, metrics, plots, model, scores).
+
+    ``progress`` is told of each part as it is logged (see ``log_run``).
 
     Returns what ``run.json`` records under ``tracking``.
     """
@@ -72,7 +75,7 @@ def track_stage(
         metadata=[asdict(metadata[c]) for c in inputs],
         bundle=scoring_bundle(config, run_dir),
         tracking_uri=config.tracking.uri, experiment=config.tracking.experiment,
-        run_id=run_id,
+        run_id=run_id, progress=progress,
     )
     return _described(run)
 

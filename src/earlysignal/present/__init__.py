@@ -26,6 +26,8 @@ from earlysignal.present._words import (
     Characteristics,
     Population,
     label,
+    model_label,
+    run_model_names,
 )
 
 __all__ = [
@@ -43,9 +45,11 @@ __all__ = [
     "is_missing",
     "iso",
     "label",
+    "model_label",
     "money",
     "pct",
     "prob",
     "rate",
+    "run_model_names",
     "trace_footer",
 ]

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["CODE_LABELS", "Characteristics", "Population", "label"]
+__all__ = ["CODE_LABELS", "Characteristics", "Population", "label", "model_label",
+           "run_model_names"]
 
 #: Readable names of codes that reach a page (metrics, models, options, groups).
 CODE_LABELS: dict[str, str] = {
@@ -94,6 +95,39 @@ def label(code: Any) -> str:
         return CODE_LABELS[bare]
     bare = bare.replace("__", " ").replace("_", " ").strip()
     return bare[:1].upper() + bare[1:]
+
+
+# models whose own words the pages keep even when a run names them
+_OWN_WORDS = ("model", "oracle", "base_rate", "logistic")
+
+
+def model_label(code: str, names: Mapping[str, str] | None = None) -> str:
+    """Readable name of a model or baseline column: the run's own name for a
+    baseline the config renamed (``names``), else the code's words.
+
+    Examples
+    --------
+    >>> model_label("model"), model_label("base_rate"), model_label("checklist")
+    ('the model', 'base rate', 'points checklist')
+    >>> model_label("any_suspension", {"any_suspension": "a missed deadline"})
+    'a missed deadline'
+    """
+    if names and code in names and code not in _OWN_WORDS:
+        return str(names[code])
+    return "base rate" if code == "base_rate" else label(code)
+
+
+def run_model_names(baseline_inputs: Mapping[str, Any] | None) -> dict[str, str]:
+    """The names a run's config gave its baselines (their ``label``), by code.
+
+    Examples
+    --------
+    >>> run_model_names({"any_suspension": {"column": "x", "label": "a late task"},
+    ...                  "checklist": {}})
+    {'any_suspension': 'a late task'}
+    """
+    return {k: str(v["label"]) for k, v in (baseline_inputs or {}).items()
+            if isinstance(v, Mapping) and v.get("label")}
 
 
 class _Words(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
+from earlysignal.present import model_label, run_model_names
 from earlysignal.report._common import label
 from earlysignal.report._svg import folds_chart, line_chart
 
@@ -32,21 +33,12 @@ def model_name(code: str, names: Mapping[str, str] | None = None) -> str:
     >>> model_name("any_suspension", {"any_suspension": "a missed deadline"})
     'a missed deadline'
     """
-    if names and code in names and code not in _OWN_WORDS:
-        return str(names[code])
-    return "base rate" if code == "base_rate" else label(code)
-
-
-# baselines whose own words the reports keep even when the run names them
-_OWN_WORDS = ("model", "oracle", "base_rate", "logistic")
+    return model_label(code, names)
 
 
 def run_names(metrics: Mapping[str, Any]) -> dict[str, str]:
     """The run's names of its baselines, where the config gave one (``label``)."""
-    settings = metrics.get("settings") or {}
-    given = settings.get("baseline_inputs") or {}
-    return {k: str(v["label"]) for k, v in given.items()
-            if isinstance(v, Mapping) and v.get("label")}
+    return run_model_names((metrics.get("settings") or {}).get("baseline_inputs"))
 
 
 def _order(models: list[str]) -> list[str]:

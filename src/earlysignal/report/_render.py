@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ def render_reports(
     people: Iterable[str] = (),
     card: Mapping[str, Any] | None = None,
     reviews: Mapping[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Path]:
     """Render every report of a run as self-contained HTML.
 
@@ -78,6 +79,9 @@ def render_reports(
     reviews : mapping, optional
         Practitioners' judgements from the review service for the ethics
         report (``earlysignal.serve.review_feedback``).
+    progress : callable, optional
+        Called with ``(step, done, total)`` before each page; work is counted in
+        pages.
 
     Returns
     -------
@@ -98,19 +102,25 @@ def render_reports(
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     skipped: list[str] = []
-    paths["ethics"] = EthicsReport(run, card=card, reviews=reviews).write_html(out / "ethics.html")
+    summaries = bool(run.bands and run.tables is not None
+                     and (run.caseload is not None or run.scores is not None))
+    ids = _selected(run, max_people, people) if summaries else []
+    pages = _Pages(progress, 4 + len(ids))  # ethics, science, people, caseload, index
+    pages("ethics page")
+    paths["ethics"] = EthicsReport(run, card=card, reviews=reviews).write_html(
+        out / "ethics.html")
+    pages("data-scientist page")
     if run.metrics is not None:
         paths["data_science"] = DataScienceReport(run).write_html(
             out / "data_science.html")
     else:
         skipped.append("data-scientist report: metrics.json is missing")
     links: dict[str, str] = {}
-    if run.bands and run.tables is not None and (run.caseload is not None
-                                                 or run.scores is not None):
-        ids = _selected(run, max_people, people)
+    if summaries and run.tables is not None:
         sub = _subset(run.tables, ids)
         sources = data_sources(run.tables)
-        for pid in ids:
+        for i, pid in enumerate(ids, 1):
+            pages(f"practitioner summary {i:,} of {len(ids):,}")
             page = PractitionerSummary(run, pid, tables=sub, sources=sources)
             s = page.summarize()
             name = f"people/{person_file(pid, s['as_of'])}"
@@ -119,11 +129,13 @@ def render_reports(
     else:
         skipped.append("practitioner summaries: bands.json, the scores or the data "
                        "folder is missing")
+    pages("caseload")
     if run.caseload is not None and run.bands:
         paths["caseload"] = Caseload(run, links=links).write_html(
             out / "caseload.html")
     else:
         skipped.append("caseload: caseload.parquet or bands.json is missing")
+    pages("index")
     index = render("index.html.j2", name=run.name, run=run.run_label,
                    links={k: v.relative_to(out).as_posix() for k, v in paths.items()
                           if not k.startswith("person:")},
@@ -152,3 +164,15 @@ def render_person(run_dir: str | Path, person_id: str, as_of: Any = None,
                                                       page.summarize()["as_of"]))
     return page.write_html(target)
 
+
+class _Pages:
+    """Tells ``progress`` which page is being written, counting pages."""
+
+    def __init__(self, progress: Callable[[str, int, int], None] | None,
+                 total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, step: str) -> None:
+        if self.progress is not None:
+            self.progress(step, self.done, self.total)
+        self.done += 1

@@ -14,7 +14,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,7 @@ def log_run(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     run_id: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> TrackedRun:
     """Log one pipeline run to MLflow and return where it went.
 
@@ -130,6 +131,9 @@ def log_run(
     bundle : mapping, optional
         What scoring new data needs besides the model (feature specs, cohort rules,
         bands), logged as ``scoring.json`` beside it.
+    progress : callable, optional
+        Called with ``(step, done, total)`` before each part is logged: the
+        parameters and metrics, each artefact, the model.
 
     Examples
     --------
@@ -149,7 +153,15 @@ def log_run(
         run_id = open_run(name=name, tracking_uri=tracking_uri,
                           experiment=experiment).run_id
     mlflow.set_tracking_uri(absolute_uri(tracking_uri or DEFAULT_URI))
+    parts = [n for n, p in artifacts.items() if Path(p).exists()]
+    total = 1 + len(parts) + (model is not None)
+
+    def tell(step: str, done: int) -> None:
+        if progress is not None:
+            progress(step, done, total)
+
     with mlflow.start_run(run_id=run_id) as active:
+        tell("parameters and metrics", 0)
         flat: dict[str, Any] = {}
         _flat("", params, flat)
         mlflow.log_params({k[:250]: str(v)[:6000] for k, v in flat.items()})
@@ -157,12 +169,15 @@ def log_run(
         mlflow.log_text(json.dumps(config, indent=2, default=str), "config.json")
         for text_name, text in texts.items():
             mlflow.log_text(text, text_name)
-        for art_name, path in artifacts.items():
-            if Path(path).is_dir():
+        for i, art_name in enumerate(parts, 1):
+            tell(f"artefact {art_name}", i)
+            path = Path(artifacts[art_name])
+            if path.is_dir():
                 mlflow.log_artifacts(str(path), art_name)
-            elif Path(path).exists():
+            else:
                 mlflow.log_artifact(str(path), art_name)
         if model is not None:
+            tell("model", 1 + len(parts))
             _log_model(mlflow, model, model_input, metadata or [], bundle or {})
         info = active.info
     return TrackedRun(info.run_id, info.experiment_id,
