@@ -164,3 +164,36 @@ def test_the_series_is_on_the_page_and_in_the_json(audited):
     panels = shown[["group_by", "group"]].drop_duplicates()
     assert page.count("<g transform=") == len(panels) >= 3
     assert "sex = M" in page and "care = yes" not in page
+
+
+def test_the_chart_draws_inside_its_panels_in_a_browser(audited, browser, tmp_path):
+    from earlysignal.report.screenshots import offline_page, take_screenshots
+
+    html = tmp_path / "monitor.html"
+    html.write_text(result_of(audited).html(), encoding="utf-8")
+    page = offline_page(browser)
+    page.goto(html.as_uri())
+    boxes = page.evaluate("""() => {
+      const h = Array.from(document.querySelectorAll('h3'))
+        .find(e => e.textContent === 'Fairness at each closed date');
+      let svg = h.nextElementSibling;
+      while (svg.tagName.toLowerCase() !== 'svg') svg = svg.nextElementSibling;
+      const box = svg.getBoundingClientRect();
+      return Array.from(svg.querySelectorAll('g')).map(g => {
+        const b = g.getBoundingClientRect();
+        return {inside: b.left >= box.left - 1 && b.right <= box.right + 1
+                        && b.top >= box.top - 1 && b.bottom <= box.bottom + 1,
+                dots: g.querySelectorAll('circle').length,
+                red: g.querySelectorAll('circle[fill="#c0392b"]').length,
+                title: g.querySelector('text').textContent};
+      });
+    }""")
+    page.close()
+    assert boxes and all(b["inside"] for b in boxes)
+    # every shown recall is a dot; the one below its evaluation figure is red
+    assert {b["title"]: b["red"] for b in boxes}["sex = M"] == 1
+    assert sum(b["red"] for b in boxes) == 1
+    shown = audited["series"].query("metric == 'tpr' and not withheld")
+    assert sum(b["dots"] for b in boxes) == len(shown)
+    shot = take_screenshots({"m": html}, tmp_path, browser=browser)["m"]
+    assert shot.read_bytes()[:4] == b"\x89PNG"

@@ -96,18 +96,22 @@ def recall_chart(series: pd.DataFrame | None, width: int = 200, height: int = 12
     rows = -(-len(panels) // cols)
 
     def x(i: int) -> float:
-        return pad + 8 + i * (width - pad - 16) / max(1, len(dates) - 1)
+        # room for the axis labels on the left and half a date label on the right
+        left, right = pad + 22, width - 26
+        return (left + right) / 2 if len(dates) == 1 else \
+            left + i * (right - left) / (len(dates) - 1)
 
     def y(v: float) -> float:
-        return height - 22 - v * (height - 40)
+        return height - 22 - v * (height - 46)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 '
              f'{cols * width} {rows * height}" role="img">']
     for n, ((group_by, group), part) in enumerate(panels):
         parts.append(f'<g transform="translate({(n % cols) * width},'
                      f'{(n // cols) * height})">')
-        parts.append(_panel(part, dates, f"{str(group_by).removeprefix('group_')} = "
-                            f"{group}", x, y, width))
+        title = ("everyone" if group_by == "overall" else
+                 f"{str(group_by).removeprefix('group_')} = {group}")
+        parts.append(_panel(part, dates, title, x, y, width))
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
@@ -119,14 +123,14 @@ def _panel(part: pd.DataFrame, dates: list[str], title: str, x: Any, y: Any,
 
     out = [f'<text x="{width / 2:.0f}" y="12" font-size="11" text-anchor="middle">'
            f"{escape(title)}</text>",
-           f'<line x1="{x(0) - 8:.1f}" x2="{x(len(dates) - 1) + 8:.1f}" y1="{y(0):.1f}" '
-           f'y2="{y(0):.1f}" stroke="#bbb"/>']
+           f'<line x1="{x(0) - 10:.1f}" x2="{x(len(dates) - 1) + 10:.1f}" '
+           f'y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#bbb"/>']
     for v in (0, 0.5, 1):
-        out.append(f'<text x="{x(0) - 12:.1f}" y="{y(v) + 3:.1f}" font-size="9" '
+        out.append(f'<text x="{x(0) - 14:.1f}" y="{y(v) + 3:.1f}" font-size="9" '
                    f'text-anchor="end">{v:.0%}</text>')
     ev = part["evaluation"].iloc[0]
     if np.isfinite(ev) and not bool(part["evaluation_withheld"].iloc[0]):
-        out.append(f'<line x1="{x(0) - 8:.1f}" x2="{x(len(dates) - 1) + 8:.1f}" '
+        out.append(f'<line x1="{x(0) - 10:.1f}" x2="{x(len(dates) - 1) + 10:.1f}" '
                    f'y1="{y(ev):.1f}" y2="{y(ev):.1f}" stroke="#555" '
                    'stroke-dasharray="4 3"/>')
     for r in part.to_dict("records"):
