@@ -124,3 +124,25 @@ def test_an_alert_exits_non_zero_and_names_the_source(run, tmp_path):
     assert "ALERT (freshness): school events stopped" in done.output
     doc = json.loads((tmp_path / "check" / "monitor.json").read_text())
     assert {"freshness", "drift"} <= {a["kind"] for a in doc["alerts"]}
+
+
+def test_fairness_per_closed_date_sits_beside_the_runs_audit(run):
+    base, result = run
+    doc = json.loads((base / "check" / "monitor.json").read_text())
+    series = pd.DataFrame(doc["fairness"]["series"])
+    assert sorted(series["as_of"].unique()) == [
+        "2023-09-01", "2023-12-01", "2024-03-01", "2024-06-01"]
+    then = pd.DataFrame(json.loads((base / "run" / "fairness.json").read_text())
+                        ["group_metrics"]).set_index(["group_by", "group", "metric"])
+    shown = series[series["evaluation"].notna()]
+    assert len(shown) > 0 and not shown["evaluation_withheld"].any()
+    for r in shown.to_dict("records"):
+        assert r["evaluation"] == pytest.approx(
+            then.loc[(r["group_by"], r["group"], r["metric"]), "value"])
+    # a group the run's audit withheld or never saw has no figure beside it
+    for r in series[series["evaluation"].isna()].to_dict("records"):
+        key = (r["group_by"], r["group"], r["metric"])
+        assert key not in then.index or bool(then.loc[key, "suppressed"])
+    assert (series["withheld"] == series["value"].isna()).all()
+    assert "Fairness at each closed date" in (base / "check" / "monitor.html"
+                                             ).read_text()

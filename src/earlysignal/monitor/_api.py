@@ -19,6 +19,7 @@ from earlysignal.monitor._drift import (
     drift_table,
     psi_with_null,
 )
+from earlysignal.monitor._fairness import realised_fairness as fairness_as_closed
 from earlysignal.monitor._freshness import FreshnessSettings, freshness
 from earlysignal.monitor._performance import (
     expected_performance,
@@ -240,34 +241,13 @@ def realised_table(cur: pd.DataFrame, settings: MonitorSettings) -> pd.DataFrame
 
 def realised_fairness(cur: pd.DataFrame, inputs: MonitorInputs,
                       settings: MonitorSettings) -> dict[str, Any]:
-    """The fairness audit on realised outcomes of the closed dates, with the
-    evaluation-time figures of the same groups and metrics beside it."""
-    done = cur[cur["label"].notna()]
-    if done.empty or not inputs.groups:
-        return {}
-    from earlysignal.fairness import audit
-
-    frame = done.assign(as_of=pd.to_datetime(done["as_of"]).dt.date.astype(str),
-                        label=done["label"].astype(int))
-    result = audit(frame, score="score", label="label", groups=list(inputs.groups),
-                   top=settings.capacity, period="as_of", min_cell=settings.min_cell,
-                   n_boot=min(settings.n_boot, 500), seed=settings.seed,
-                   mitigation=False, id="person_id",
-                   source="the later extract's closed dates")
-    now = result.group_metrics.copy()
-    then = pd.DataFrame(inputs.fairness.get("group_metrics") or [])
-    keep = ["selection_rate", "tpr", "precision", "oe_ratio"]
-    now = now[now["metric"].isin(keep)]
-    if not then.empty:
-        then = then[then["metric"].isin(keep)][
-            ["group_by", "group", "metric", "value", "suppressed"]].rename(
-            columns={"value": "evaluation", "suppressed": "evaluation_suppressed"})
-        now = now.merge(then, on=["group_by", "group", "metric"], how="left")
-    flagged = result.disparities.copy()
-    if not flagged.empty and "flagged" in flagged:
-        flagged = flagged[flagged["flagged"].astype(bool)]
-    return {"group_metrics": now, "flagged": flagged,
-            "dates": sorted(frame["as_of"].unique())}
+    """The fairness audit on realised outcomes of the closed dates, pooled and per
+    date, with the evaluation-time figures of the same groups and metrics beside it
+    (:func:`earlysignal.monitor._fairness.realised_fairness`)."""
+    return fairness_as_closed(cur[cur["label"].notna()], inputs.groups,
+                              inputs.fairness, capacity=settings.capacity,
+                              min_cell=settings.min_cell,
+                              n_boot=min(settings.n_boot, 500), seed=settings.seed)
 
 
 def _evaluation_figures(doc: Mapping[str, Any]) -> dict[str, float]:

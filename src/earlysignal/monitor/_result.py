@@ -45,7 +45,8 @@ class MonitorResult:
         return (_freshness_alerts(self.freshness)
                 + _drift_alerts(self.drift, self.current_date, self.settings.min_psi)
                 + _group_alerts(self.group_drift, self.current_date)
-                + _realised_alerts(self.realised, self.evaluation))
+                + _realised_alerts(self.realised, self.evaluation)
+                + _fairness_alerts(self.fairness.get("series")))
 
     @property
     def exit_code(self) -> int:
@@ -63,6 +64,7 @@ class MonitorResult:
             "resampled people of those dates, so that an undrifted cohort alerts "
             f"on any item in about {self.settings.alpha:.0%} of checks or fewer.",
         ]
+        out += _fairness_notes(self.fairness.get("series"))
         out += _demand_notes(self.demand)
         return out
 
@@ -121,7 +123,7 @@ class MonitorResult:
         step = int(self.current_date.strftime("%Y%m%d"))
         alerts = self.alerts
         for kind in ("freshness", "drift", "group drift", "calibration",
-                     "performance"):
+                     "performance", "fairness"):
             out.append((f"monitor.alerts.{kind}",
                         float(sum(a["kind"] == kind for a in alerts)), step))
         if not self.drift.empty:
@@ -198,6 +200,48 @@ def _realised_alerts(r: pd.DataFrame, evaluation: dict[str, float]
                 f"{row['precision_at_k_upper']:.1%}), below the {ev:.1%} measured "
                 "when the model was evaluated.")})
     return out
+
+
+def _fairness_alerts(series: pd.DataFrame | None) -> list[dict[str, str]]:
+    """A group's recall at capacity at a closed date whose interval lies wholly
+    below the group's evaluation-time figure."""
+    if series is None or series.empty:
+        return []
+    out = []
+    low = series[(series["metric"] == "tpr") & series["below"]
+                 & (series["group_by"] != "overall")]
+    for r in low.to_dict("records"):
+        name = f"{str(r['group_by']).removeprefix('group_')} = {r['group']}"
+        out.append({"kind": "fairness", "what": f"{name} at {r['as_of']}",
+                    "sentence": (
+            f"Recall at capacity of the group {name} for {r['as_of']} was "
+            f"{r['value']:.1%} (95% interval {r['lower']:.1%} to {r['upper']:.1%}), "
+            f"wholly below the {r['evaluation']:.1%} measured for that group when "
+            "the model was evaluated.")})
+    return out
+
+
+def _fairness_notes(series: pd.DataFrame | None) -> list[str]:
+    if series is None or series.empty:
+        return []
+    tpr = series[(series["metric"] == "tpr") & (series["group_by"] != "overall")]
+    dates = tpr["as_of"].nunique()
+    compared = tpr[~tpr["withheld"] & ~tpr["evaluation_withheld"]
+                   & tpr["evaluation"].notna()]
+    withheld = int(tpr["withheld"].sum())
+    head = (f"Fairness over time: recall at capacity of {tpr['group'].size} "
+            f"group-date cells ({tpr[['group_by', 'group']].drop_duplicates().shape[0]}"
+            f" groups at {dates} closed date{'s' if dates != 1 else ''}); "
+            f"{withheld} withheld by the disclosure rule")
+    if compared.empty:
+        return [head + ", so none is compared with its evaluation-time figure."]
+    below = int(compared["below"].sum())
+    return [head + f"; of the {len(compared)} compared with the group's "
+            f"evaluation-time figure, {below} lie{'s' if below == 1 else ''} wholly "
+            "below it. Each comparison uses a 95% interval, so even if nothing had "
+            f"changed about {0.025 * len(compared):.1f} of the {len(compared)} "
+            "would lie below by chance, and more since the evaluation-time "
+            "figures are estimates too."]
 
 
 def _calibration_sentence(r: pd.DataFrame) -> str:

@@ -3,11 +3,14 @@
 Usage::
 
     python -m earlysignal.report.screenshots RUN OUT [--chromium /usr/bin/chromium]
+    python -m earlysignal.report.screenshots OUT --page monitor=RUN/monitor/monitor.html
 
 Renders the run's reports into a temporary folder and writes ``practitioner.png``,
 ``caseload.png``, ``ethics.png`` and ``data_science.png`` into ``OUT`` (the top of
-each page, small enough for a README). Needs the ``playwright`` package (dev
-extra) and a Chromium binary; nothing is downloaded.
+each page, small enough for a README). ``--page NAME=HTML`` screenshots a page
+that is already written (such as ``earlysignal monitor``'s) as ``NAME.png``; with
+only pages, no run is rendered. Needs the ``playwright`` package (dev extra) and a
+Chromium binary; nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -90,23 +93,47 @@ def main(argv: list[str] | None = None) -> dict[str, Path]:
         description="Render a run's reports and screenshot each for the README. "
                     "Example: python -m earlysignal.report.screenshots reports/demo "
                     "docs/img")
-    parser.add_argument("run", help="run folder (earlysignal run writes reports/NAME)")
-    parser.add_argument("out", help="folder for the PNG files")
+    parser.add_argument("paths", nargs="+", metavar="[RUN] OUT",
+                        help="run folder (earlysignal run writes reports/NAME), "
+                             "then the folder for the PNG files; the run may be "
+                             "left out when --page is given")
+    parser.add_argument("--page", action="append", default=[], metavar="NAME=HTML",
+                        help="also screenshot a written page as NAME.png "
+                             "(e.g. monitor=runs/small/monitor/monitor.html)")
     parser.add_argument("--chromium", default=CHROMIUM, help="Chromium binary")
     args = parser.parse_args(argv)
-    from earlysignal.report._render import render_reports
-
+    pages = _pages(parser, args.page)
+    if len(args.paths) > 2 or (len(args.paths) == 1 and not pages):
+        parser.error("give RUN OUT, or OUT with --page NAME=HTML")
+    run, out = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
     with tempfile.TemporaryDirectory() as tmp:
-        paths = render_reports(args.run, tmp, max_people=1)
-        pick = {"practitioner": next((v for k, v in paths.items()
-                                      if k.startswith("person:")), None),
-                "caseload": paths.get("caseload"), "ethics": paths.get("ethics"),
-                "data_science": paths.get("data_science")}
-        shots = take_screenshots({k: v for k, v in pick.items() if v is not None},
-                                 args.out, args.chromium)
+        if run is not None:
+            pages = {**_report_pages(run, tmp), **pages}
+        shots = take_screenshots(pages, out, args.chromium)
     for name, path in shots.items():
         print(f"{name}: {path} ({path.stat().st_size // 1024} KB)")
     return shots
+
+
+def _pages(parser: argparse.ArgumentParser, given: list[str]) -> dict[str, Path]:
+    pages = {}
+    for item in given:
+        name, sep, html = item.partition("=")
+        if not sep or not name or not Path(html).is_file():
+            parser.error(f"--page {item}: give NAME=HTML with an existing HTML file")
+        pages[name] = Path(html)
+    return pages
+
+
+def _report_pages(run: str, tmp: str) -> dict[str, Path]:
+    from earlysignal.report._render import render_reports
+
+    paths = render_reports(run, tmp, max_people=1)
+    pick = {"practitioner": next((v for k, v in paths.items()
+                                  if k.startswith("person:")), None),
+            "caseload": paths.get("caseload"), "ethics": paths.get("ethics"),
+            "data_science": paths.get("data_science")}
+    return {k: Path(v) for k, v in pick.items() if v is not None}
 
 
 if __name__ == "__main__":  # pragma: no cover
