@@ -203,22 +203,46 @@ def _realised_alerts(r: pd.DataFrame, evaluation: dict[str, float]
 
 
 def _fairness_alerts(series: pd.DataFrame | None) -> list[dict[str, str]]:
-    """A group's recall at capacity at a closed date whose interval lies wholly
-    below the group's evaluation-time figure."""
+    """Groups' recall at capacity at closed dates whose intervals lie wholly below
+    their evaluation-time figures, when more of them do than chance explains.
+
+    Each of the many group-date cells is compared at 95%, so about 2.5% lie below
+    by chance even when nothing changed; one alert fires only when the count below
+    is unlikely under that rate (binomial tail under 5%), and names every cell.
+    """
     if series is None or series.empty:
         return []
-    out = []
-    low = series[(series["metric"] == "tpr") & series["below"]
-                 & (series["group_by"] != "overall")]
-    for r in low.to_dict("records"):
-        name = f"{str(r['group_by']).removeprefix('group_')} = {r['group']}"
-        out.append({"kind": "fairness", "what": f"{name} at {r['as_of']}",
-                    "sentence": (
-            f"Recall at capacity of the group {name} for {r['as_of']} was "
-            f"{r['value']:.1%} (95% interval {r['lower']:.1%} to {r['upper']:.1%}), "
-            f"wholly below the {r['evaluation']:.1%} measured for that group when "
-            "the model was evaluated.")})
-    return out
+    tpr = series[(series["metric"] == "tpr") & (series["group_by"] != "overall")]
+    compared = tpr[~tpr["withheld"] & ~tpr["evaluation_withheld"]
+                   & tpr["evaluation"].notna()]
+    low = compared[compared["below"]]
+    if low.empty or _chance(len(low), len(compared)) >= 0.05:
+        return []
+    cells = "; ".join(
+        f"{str(r['group_by']).removeprefix('group_')} = {r['group']} at "
+        f"{r['as_of']}: {r['value']:.1%} (95% interval {r['lower']:.1%} to "
+        f"{r['upper']:.1%}) against {r['evaluation']:.1%}"
+        for r in low.to_dict("records"))
+    return [{"kind": "fairness", "what": f"{len(low)} group-date cells",
+             "sentence": (
+        f"Recall at capacity lies wholly below the group's evaluation-time figure "
+        f"in {len(low)} of the {len(compared)} group-date cells compared, more than "
+        f"the {0.025 * len(compared):.1f} expected by chance (probability "
+        f"{_chance(len(low), len(compared)):.2g}): {cells}.")}]
+
+
+def _chance(below: int, compared: int) -> float:
+    """Probability of at least ``below`` of ``compared`` cells lying below by
+    chance, each with probability 0.025.
+
+    Examples
+    --------
+    >>> round(_chance(1, 10), 3), round(_chance(3, 10), 4)
+    (0.224, 0.0016)
+    """
+    from scipy.stats import binom
+
+    return float(binom.sf(below - 1, compared, 0.025))
 
 
 def _fairness_notes(series: pd.DataFrame | None) -> list[str]:
@@ -240,8 +264,8 @@ def _fairness_notes(series: pd.DataFrame | None) -> list[str]:
             f"evaluation-time figure, {below} lie{'s' if below == 1 else ''} wholly "
             "below it. Each comparison uses a 95% interval, so even if nothing had "
             f"changed about {0.025 * len(compared):.1f} of the {len(compared)} "
-            "would lie below by chance, and more since the evaluation-time "
-            "figures are estimates too."]
+            "would lie below by chance; an alert fires only when the count below is "
+            "unlikely under that rate (probability under 5%)."]
 
 
 def _calibration_sentence(r: pd.DataFrame) -> str:
