@@ -16,6 +16,7 @@ page. Traffic goes to 127.0.0.1 only; every loop stops at the deadline.
     python benchmarks/serve.py                          # 20,000 people, 50 users, 60 s
     python benchmarks/serve.py --people 2000 --users 10 --seconds 10
     python benchmarks/serve.py --seconds 0              # CPU per page only
+    python benchmarks/serve.py --workers 2              # two worker processes
 
 Before the load, ``--cpu-pages`` caseload pages and as many pages of people not
 yet seen are requested one at a time, and the server's CPU time per page is read
@@ -186,7 +187,8 @@ def _browse(s: Session, deadline: float, pages: int, rng: np.random.Generator,
             time.sleep(pause)
 
 
-def _start(run: Path, port: int, accounts: int, log: Path) -> subprocess.Popen:
+def _start(run: Path, port: int, accounts: int, log: Path, workers: int
+           ) -> subprocess.Popen:
     env = {**os.environ, "EARLYSIGNAL_PASSWORD": PASSWORD}
     cli = [sys.executable, "-m", "earlysignal.cli"]
     teams = sorted(pd.read_parquet(run / "caseload.parquet")["team"].unique())
@@ -194,7 +196,8 @@ def _start(run: Path, port: int, accounts: int, log: Path) -> subprocess.Popen:
         subprocess.run([*cli, "users", "add", f"load{i}", "--role", "practitioner",
                         *[x for t in teams for x in ("--team", t)], str(run)],
                        env=env, check=True, capture_output=True)
-    server = subprocess.Popen([*cli, "serve", str(run), "--port", str(port)], env=env,
+    server = subprocess.Popen([*cli, "serve", str(run), "--port", str(port),
+                               "--workers", str(workers)], env=env,
                               stdout=log.open("w"), stderr=subprocess.STDOUT)
     for _ in range(600):
         try:
@@ -208,14 +211,26 @@ def _start(run: Path, port: int, accounts: int, log: Path) -> subprocess.Popen:
     raise RuntimeError("the server did not start within 60 s")
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far, from /proc; None
-    where there is no /proc."""
+def _stat(pid: int) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process and its running child processes (the
+    server's workers) have used so far, from /proc; None where there is no
+    /proc."""
+    mine = _stat(pid)
+    if mine is None:
+        return None
+    ticks = int(mine[11]) + int(mine[12])
+    for entry in Path("/proc").iterdir():
+        child = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if child is not None and int(child[1]) == pid:  # field 4: parent's id
+            ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_per_page(s: Session, server: subprocess.Popen, ids: list[str], pages: int,
@@ -266,6 +281,9 @@ def main() -> None:
     ap.add_argument("--cpu-pages", type=int, default=50,
                     help="pages of each kind requested one at a time first, to "
                     "measure the server's CPU time per page (0: skip)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="server processes (earlysignal serve --workers): 1 is one "
+                    "threaded process")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="earlysignal-load-"))
     server = None
@@ -275,7 +293,10 @@ def main() -> None:
         print(f"run folder of {args.people:,} people built in "
               f"{time.perf_counter() - t:.1f} s")
         port = _free_port()
-        server = _start(run, port, args.accounts, root / "server.log")
+        server = _start(run, port, args.accounts, root / "server.log", args.workers)
+        print(f"earlysignal serve --workers {args.workers}"
+              + (" (one threaded process)" if args.workers == 1 else
+                 f" ({args.workers} worker processes)"))
         sessions = [Session(port) for _ in range(args.users)]
         t = time.perf_counter()
         for i, s in enumerate(sessions):
@@ -298,6 +319,7 @@ def main() -> None:
         threads = [threading.Thread(target=_browse, args=(
             s, deadline, -(-args.people // 50), np.random.default_rng(args.seed + i),
             results[i], ids, args.think)) for i, s in enumerate(sessions)]
+        quiet = os.getloadavg()[0]  # other work on the machine, before ours
         start = time.perf_counter()
         for th in threads:
             th.start()
@@ -306,8 +328,10 @@ def main() -> None:
         took = time.perf_counter() - start
         rows = [r for rs in results for r in rs]
         print(f"{args.users} users, {args.think:g} s between pages on average, for "
-              f"{took:.1f} s on 127.0.0.1 "
-              f"(server and client share this machine's {os.cpu_count()} cores)")
+              f"{took:.1f} s on 127.0.0.1 against --workers {args.workers} "
+              f"(server and client share this machine's {os.cpu_count()} cores; "
+              f"1-minute load average {quiet:.2f} before, "
+              f"{os.getloadavg()[0]:.2f} at the end)")
         print(_summary("all", rows, took))
         for kind in ("caseload", "person"):
             print(_summary(kind, [r for r in rows if r[0] == kind], took))

@@ -34,20 +34,29 @@ RunArg = Annotated[Path | None, typer.Argument(
 def serve(run: Annotated[Path, typer.Argument(help="The run folder to serve.")],
           db: DbOpt = None,
           port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")
-                          ] = 8000) -> None:
+                          ] = 8000,
+          workers: Annotated[int, typer.Option(
+              "--workers", min=1, help="Processes building pages: 1 is one threaded "
+              "process; more are worker processes, one page at a time each, "
+              "sharing the run read once.")] = 1) -> None:
     """Serve a run's caseload and summaries behind a login on 127.0.0.1.
 
     The first start creates the database and its tables. Add users with
     `earlysignal users add`.
 
-    Example: earlysignal serve reports/demo --port 8000
+    Example: earlysignal serve reports/demo --port 8000 --workers 2
     """
     from earlysignal.serve import _service
 
     _service.open_database(db, run)
     published = _service.publish_on_start(run, by=getpass.getuser())
     err.print(f"Serving run {published.name} (as of {published.as_of}).")
-    _service.start(port, announce=err.print)
+    if workers > 1:
+        from earlysignal.serve._workers import serve_workers
+
+        serve_workers(run, port, workers, announce=err.print)
+    else:
+        _service.start(port, announce=err.print)
 
 
 @users_app.command("add")

@@ -15,10 +15,15 @@ from earlysignal.report import Caseload, PractitionerSummary, RunFolder
 from earlysignal.serve import _data
 from earlysignal.serve._aggregates import review_table
 
-__all__ = ["Selection", "caseload_summary", "ethics_summary", "history", "person_summary"]
+__all__ = ["CASELOADS_KEPT", "PERSON_LINK", "Selection", "caseload_summary",
+           "ethics_summary", "history", "person_summary"]
 
 _CACHE: dict[tuple[str, tuple[str, ...]], tuple[dict[str, Any], Selection]] = {}
 _LOCK = threading.Lock()
+#: Caseloads kept, one per run and set of teams.
+CASELOADS_KEPT = 64
+#: Where a caseload row links to: the person's page.
+PERSON_LINK = "/person/{}/"
 
 
 class TeamCaseload(Caseload):
@@ -89,7 +94,7 @@ def caseload_summary(run: RunFolder, teams: Iterable[str], link: str
         if key not in _CACHE:
             s = TeamCaseload(run, key[1], link).summarize()
             _CACHE[key] = (s, Selection(s))
-            if len(_CACHE) > 64:
+            if len(_CACHE) > CASELOADS_KEPT:
                 _CACHE.pop(next(iter(_CACHE)))
         return _CACHE[key]
 

@@ -15,12 +15,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from earlysignal.errors import EarlysignalError
 
-__all__ = ["DB_FILE", "ServeError", "configure", "database", "migrate", "secret_key"]
+__all__ = ["CACHE_TABLE", "DB_FILE", "ServeError", "configure", "database", "migrate",
+           "secret_key"]
 
 #: The embedded database's file name inside the run folder.
 DB_FILE = "review.sqlite3"
 _KEY_FILE = "review-secret.key"
 _KEY_ENV = "EARLYSIGNAL_SECRET_KEY"
+#: The table of the cache shared by the service's processes.
+CACHE_TABLE = "review_cache"
 
 
 class ServeError(EarlysignalError):
@@ -146,6 +149,11 @@ def _settings(db: dict[str, Any], debug: bool) -> dict[str, Any]:
         "SECRET_KEY": secret_key(db),
         "ALLOWED_HOSTS": ["127.0.0.1", "localhost", "testserver"],
         "DATABASES": {"default": db},
+        # in the database, not in each process's memory: the count of failed
+        # sign-ins that locks a name must be one count across worker processes
+        "CACHES": {"default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE}},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "INSTALLED_APPS": [
             "django.contrib.admin", "django.contrib.auth",
@@ -228,7 +236,9 @@ def configure(url: str | None = None, run_dir: str | Path | None = None, *,
 
 
 def migrate(verbosity: int = 0) -> None:
-    """Create or bring the database's tables up to date (idempotent)."""
+    """Create or bring the database's tables up to date, and the cache's table
+    (idempotent)."""
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+    call_command("createcachetable", verbosity=verbosity)

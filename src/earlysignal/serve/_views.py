@@ -111,7 +111,7 @@ def _visible(request: HttpRequest
     run = current_run()
     folder = _data.open_run(run.path)
     s, select = _pages.caseload_summary(folder, _access.teams(request.user),
-                                        "/person/{}/")
+                                        _pages.PERSON_LINK)
     return run, folder, s, select
 
 

@@ -1,15 +1,17 @@
 """The review service as a WSGI application, for a production WSGI server that
 runs several worker processes behind TLS (gunicorn, uWSGI, mod_wsgi).
 
-``earlysignal serve`` is one process: its threads overlap waiting on the
-database and the network, but building a page is Python computing, which one
-thread at a time does. A server with N worker processes builds N pages at once
-(each worker reads the run once, then holds it). The database comes from
+``earlysignal serve`` is one process unless given ``--workers N``: its threads
+overlap waiting on the database and the network, but building a page is Python
+computing, which one thread at a time does. A server with N worker processes
+builds N pages at once (each worker reads the run once, then holds it). The
+database comes from
 ``EARLYSIGNAL_DB``, a URL as ``--db`` takes; publish the run and add users with
 the commands first. For example, behind a TLS proxy on the same host::
 
     EARLYSIGNAL_DB=postgresql://review@dbhost/review EARLYSIGNAL_HTTPS=1 \\
-        gunicorn --workers 4 --bind 127.0.0.1:8000 earlysignal.serve.wsgi
+        gunicorn --workers 4 --threads 4 --bind 127.0.0.1:8000 \\
+        earlysignal.serve.wsgi
 """
 
 from __future__ import annotations
