@@ -48,10 +48,7 @@ def _people(records: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort = generate(SynthConfig(people=int(records / RECORDS_PER_PERSON),
                                   seed=seed))
     ex = make_agencies(cohort.tables, AgenciesConfig(seed=seed), end=cohort.config.end)
-    people = pd.concat([t["people"] for t in ex.tables.values()], ignore_index=True)
-    people["date_of_birth"] = pd.to_datetime(people["date_of_birth"],
-                                             format="mixed", dayfirst=True)
-    return people, ex.truth
+    return ex.stacked()["people"], ex.truth
 
 
 def _deterministic(people: pd.DataFrame) -> pd.Series:

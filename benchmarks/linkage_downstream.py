@@ -56,14 +56,7 @@ def _extracts(n: int, seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]
                                   end="2024-08-31"))
     ex = make_agencies(cohort.tables, AgenciesConfig(seed=seed),
                        end=cohort.config.end)
-    stacked: dict[str, list[pd.DataFrame]] = {}
-    for tables in ex.tables.values():
-        for name, df in tables.items():
-            stacked.setdefault(name, []).append(df)
-    frames = {k: pd.concat(v, ignore_index=True) for k, v in stacked.items()}
-    frames["people"]["date_of_birth"] = pd.to_datetime(
-        frames["people"]["date_of_birth"], format="mixed", dayfirst=True)
-    return frames, ex.truth
+    return ex.stacked(), ex.truth
 
 
 def _run(frames: dict[str, pd.DataFrame], links: pd.DataFrame, config, folder: Path

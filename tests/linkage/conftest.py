@@ -15,14 +15,7 @@ def agency_frames(people: int, seed: int, config: AgenciesConfig | None = None
     cohort = generate(SynthConfig(people=people, seed=seed))
     ex = make_agencies(cohort.tables, config or AgenciesConfig(seed=seed),
                        end=cohort.config.end)
-    stacked: dict[str, list[pd.DataFrame]] = {}
-    for tables in ex.tables.values():
-        for name, df in tables.items():
-            stacked.setdefault(name, []).append(df)
-    frames = {k: pd.concat(v, ignore_index=True) for k, v in stacked.items()}
-    frames["people"]["date_of_birth"] = pd.to_datetime(
-        frames["people"]["date_of_birth"], format="mixed", dayfirst=True)
-    return frames, ex.truth
+    return ex.stacked(), ex.truth
 
 
 @pytest.fixture(scope="session")

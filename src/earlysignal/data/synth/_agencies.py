@@ -134,6 +134,19 @@ class AgencyExtracts:
     tables: dict[str, dict[str, pd.DataFrame]]
     truth: pd.DataFrame
 
+    def stacked(self) -> dict[str, pd.DataFrame]:
+        """Every agency's tables stacked into one per table (local ids kept),
+        dates of birth parsed as the agencies wrote them (day first, mixed
+        formats): the input a linkage takes."""
+        stacked: dict[str, list[pd.DataFrame]] = {}
+        for tables in self.tables.values():
+            for name, df in tables.items():
+                stacked.setdefault(name, []).append(df)
+        frames = {k: pd.concat(v, ignore_index=True) for k, v in stacked.items()}
+        frames["people"]["date_of_birth"] = pd.to_datetime(
+            frames["people"]["date_of_birth"], format="mixed", dayfirst=True)
+        return frames
+
 
 def make_agencies(tables: Mapping[str, pd.DataFrame],
                   config: AgenciesConfig | None = None, *,
